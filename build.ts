@@ -1,0 +1,60 @@
+/**
+ * Compiles the three executables with `bun build --compile`:
+ *   dist/shed-agent   (first: shed-server embeds it)
+ *   dist/shed-server  (embeds dist/shed-agent, so one copied binary is a whole install)
+ *   dist/shed
+ * Usage: bun build.ts [--target linux-x64|linux-arm64|darwin-arm64] [--only shed|shed-server|shed-agent]
+ */
+import { mkdirSync, statSync } from "node:fs";
+import pkg from "./package.json" with { type: "json" };
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const target = flag("--target");
+const only = flag("--only");
+const outDir = flag("--outdir") ?? "dist";
+const version = process.env.SHED_VERSION ?? pkg.version;
+
+mkdirSync(outDir, { recursive: true });
+
+/** @oclif/table pulls in ink, whose optional devtools hook must not be bundled. */
+const stubDevtools: Bun.BunPlugin = {
+  name: "stub-react-devtools",
+  setup(build) {
+    build.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: "react-devtools-core", namespace: "stub" }));
+    build.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ contents: "export default {};", loader: "js" }));
+  },
+};
+
+async function compile(name: string, entry: string, extra: string[] = []): Promise<void> {
+  if (only && only !== name) return;
+  const started = performance.now();
+  const suffix = target ? `-${target}` : "";
+  const outfile = `${outDir}/${name}${suffix}`;
+  const result = await Bun.build({
+    entrypoints: [entry, ...extra],
+    compile: { outfile, ...(target ? { target: `bun-${target}` as "bun-linux-x64" } : {}) },
+    minify: { syntax: true, whitespace: true },
+    sourcemap: "none",
+    define: { SHED_VERSION: JSON.stringify(version) },
+    naming: { asset: "[name].[ext]" },
+    plugins: [stubDevtools],
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error(`build of ${name} failed`);
+  }
+  const mb = (statSync(outfile).size / 1e6).toFixed(0);
+  console.log(`${outfile}  ${mb} MB  ${((performance.now() - started) / 1000).toFixed(1)}s`);
+}
+
+const yogaWasm = "node_modules/yoga-wasm-web/dist/yoga.wasm";
+const tableAssets = (await Bun.file(yogaWasm).exists()) ? [yogaWasm] : [];
+
+await compile("shed-agent", "src/bin/shed-agent.ts");
+const agentBinary = `${outDir}/shed-agent${target ? `-${target}` : ""}`;
+await compile("shed-server", "src/bin/shed-server.ts", (await Bun.file(agentBinary).exists()) ? [agentBinary] : []);
+await compile("shed", "src/bin/shed.ts", tableAssets);

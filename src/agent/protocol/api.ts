@@ -1,0 +1,76 @@
+/**
+ * What the host sees of an agent: the contract between shed-server (backends, exec route,
+ * SSH door, provisioning) and the protocol implementation in this folder. Transports
+ * (unix socket, stdio, virtio-serial, vsock) all yield an AgentConnection.
+ */
+
+export interface AgentInfo {
+  /** shed-agent's version string (same as the host binaries that built it). */
+  version: string;
+  /** Protocol version both sides agreed on in `hello`. */
+  protocol: number;
+  hostname: string;
+  uptimeMs: number;
+  pid: number;
+}
+
+export interface AgentHealth {
+  ok: boolean;
+  uptimeMs: number;
+  /** Streams currently open on this connection or others (execs, files, tcp). */
+  activeStreams: number;
+}
+
+export interface ExecRequest {
+  /** Run this argv directly (no shell). Exactly one of argv / command. */
+  argv?: string[];
+  /** Run this string in the image's login shell (`bash -lc`, else `sh -lc`). */
+  command?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** "shed" (uid 1000, the default) or "root", or a user name / numeric uid known in the guest. */
+  user?: string;
+  /** Allocate a PTY of this size; stderr is then merged into stdout as on any terminal. */
+  tty?: { rows: number; cols: number; term?: string };
+}
+
+export interface ExitStatus {
+  /** Exit code as a shell reports it: the process's own, or 128+N when killed by signal N. */
+  code: number;
+  /** Name of the signal that killed it ("SIGKILL"), when it died of one. */
+  signal?: string;
+}
+
+export interface ExecProcess {
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  /** Empty and already closed when a PTY was requested. */
+  readonly stderr: ReadableStream<Uint8Array>;
+  resize(rows: number, cols: number): void;
+  /** Deliver a signal by name ("SIGINT", "SIGTERM", ...) to the process group. */
+  signal(name: string): void;
+  readonly exit: Promise<ExitStatus>;
+}
+
+export interface ByteDuplex {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+}
+
+export interface AgentConnection {
+  /** Result of the hello handshake. */
+  readonly info: AgentInfo;
+  health(): Promise<AgentHealth>;
+  exec(req: ExecRequest): Promise<ExecProcess>;
+  /** Unpacks a tar stream into `dir` in the guest (created if missing), owned by `user`. */
+  putArchive(dir: string, tar: ReadableStream<Uint8Array>, opts?: { user?: string }): Promise<void>;
+  /** A tar stream of `path` (file or directory) in the guest. */
+  getArchive(path: string): Promise<ReadableStream<Uint8Array>>;
+  /** A byte stream to `host:port` as seen from inside the guest (default host 127.0.0.1). */
+  connectTcp(port: number, host?: string): Promise<ByteDuplex>;
+  /** Asks the agent to stop accepting work, let running streams drain for `drainMs`, then exit. */
+  shutdown(drainMs: number): Promise<void>;
+  close(): void;
+  /** Resolves when the connection is gone, with the reason if it was not close(). */
+  readonly closed: Promise<Error | undefined>;
+}

@@ -1,0 +1,50 @@
+import type * as v from "valibot";
+import type { ErrorCode } from "./errors.ts";
+import { ServerInfoSchema } from "./schemas/info.ts";
+import { CreateShedRequestSchema, ShedListSchema, ShedSchema, StopShedRequestSchema } from "./schemas/shed.ts";
+
+/**
+ * The API catalog: one entry per endpoint, from which /api/openapi.json is generated.
+ * Routes and this list are kept in step by the openapi test.
+ */
+export interface Endpoint {
+  method: "get" | "post" | "put" | "delete" | "head";
+  path: string;
+  summary: string;
+  request?: v.GenericSchema;
+  response?: v.GenericSchema;
+  /** Answers with SSE progress events when asked for text/event-stream. */
+  progress?: boolean;
+  /** Raw body (e.g. a tar archive) instead of JSON. */
+  binary?: "request" | "response";
+  /** WebSocket upgrade. */
+  websocket?: string;
+  errors?: ErrorCode[];
+  public?: boolean;
+}
+
+export const ENDPOINTS: Endpoint[] = [
+  { method: "get", path: "/api/info", summary: "Server name, version, backends and features", response: ServerInfoSchema, public: true },
+  { method: "get", path: "/api/sheds", summary: "List sheds", response: ShedListSchema },
+  {
+    method: "post",
+    path: "/api/sheds",
+    summary: "Create a shed; returns when its agent answers",
+    request: CreateShedRequestSchema,
+    response: ShedSchema,
+    progress: true,
+    errors: ["INVALID_NAME", "INVALID_REQUEST", "SHED_EXISTS", "IMAGE_NOT_FOUND", "BACKEND_UNAVAILABLE"],
+  },
+  { method: "get", path: "/api/sheds/{name}", summary: "One shed", response: ShedSchema, errors: ["INVALID_NAME", "SHED_NOT_FOUND"] },
+  {
+    method: "delete",
+    path: "/api/sheds/{name}",
+    summary: "Delete a shed (query force=true to delete a running one)",
+    progress: true,
+    errors: ["SHED_NOT_FOUND", "SHED_NOT_STOPPED"],
+  },
+  { method: "post", path: "/api/sheds/{name}/start", summary: "Start a stopped shed", response: ShedSchema, progress: true, errors: ["SHED_NOT_FOUND", "SHED_BUSY"] },
+  { method: "post", path: "/api/sheds/{name}/stop", summary: "Stop a running shed", request: StopShedRequestSchema, response: ShedSchema, errors: ["SHED_NOT_FOUND", "SHED_NOT_RUNNING"] },
+  { method: "post", path: "/api/sheds/{name}/reset", summary: "Wipe a stopped shed back to its image", response: ShedSchema, progress: true, errors: ["SHED_NOT_FOUND", "SHED_NOT_STOPPED"] },
+  { method: "get", path: "/api/openapi.json", summary: "This document", public: true },
+];

@@ -1,0 +1,71 @@
+/**
+ * The error contract shared by server, API client and CLI: every failure that crosses a
+ * process boundary is a ShedError with a stable code. HTTP status and CLI exit code derive
+ * from the code, so they are defined once here.
+ */
+export const ERROR_CODES = {
+  INVALID_NAME: 400,
+  INVALID_REQUEST: 400,
+  INVALID_CONFIG: 400,
+  /** CLI only: the command line itself is wrong (exit code 2). */
+  USAGE: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  SHED_NOT_FOUND: 404,
+  IMAGE_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  SHED_EXISTS: 409,
+  SHED_NOT_STOPPED: 409,
+  SHED_NOT_RUNNING: 409,
+  SHED_BUSY: 409,
+  SHED_UNHEALTHY: 503,
+  UNSUPPORTED: 422,
+  BACKEND_UNAVAILABLE: 503,
+  AGENT_UNAVAILABLE: 503,
+  REGISTRY_ERROR: 502,
+  REGISTRY_UNAUTHORIZED: 401,
+  DIGEST_MISMATCH: 502,
+  STORAGE_FULL: 507,
+  SERVER_UNREACHABLE: 503,
+  PROTOCOL_ERROR: 502,
+  TIMEOUT: 504,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.hasOwn(ERROR_CODES, code);
+}
+
+export class ShedError extends Error {
+  override readonly name = "ShedError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
+
+  toJSON(): ErrorBody {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** The body of every API error response, and of every `--json` error line of the CLI. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Wraps anything thrown into a ShedError, keeping the original as the cause. */
+export function toShedError(err: unknown, fallback: ErrorCode = "INTERNAL"): ShedError {
+  if (err instanceof ShedError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ShedError(fallback, message, { cause: err });
+}

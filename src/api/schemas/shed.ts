@@ -1,0 +1,67 @@
+import * as v from "valibot";
+
+/** DNS-label rules: what a shed name may be, checked before any side effect. */
+export const SHED_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const ShedNameSchema = v.pipe(
+  v.string(),
+  v.regex(
+    SHED_NAME_PATTERN,
+    "must be 1-63 lowercase letters, digits or hyphens, not starting with a hyphen",
+  ),
+);
+
+export const SHED_STATES = ["creating", "running", "stopped", "error", "deleting"] as const;
+export const ShedStateSchema = v.picklist(SHED_STATES);
+export type ShedState = v.InferOutput<typeof ShedStateSchema>;
+
+export const BACKEND_NAMES = ["docker", "qemu", "firecracker", "vz"] as const;
+export const BackendNameSchema = v.picklist(BACKEND_NAMES);
+export type BackendName = v.InferOutput<typeof BackendNameSchema>;
+
+/** A shed as the API returns it (and as the state store keeps it, plus backend data). */
+export const ShedSchema = v.object({
+  name: ShedNameSchema,
+  backend: BackendNameSchema,
+  image: v.string(),
+  state: ShedStateSchema,
+  cpus: v.number(),
+  memoryMb: v.number(),
+  createdAt: v.string(),
+  updatedAt: v.string(),
+  /** Why the shed is in `error`, or a warning from the last operation. */
+  error: v.optional(v.string()),
+  /** Non-fatal problems from create (provisioning, sync): the shed is usable anyway. */
+  warnings: v.optional(v.array(v.string())),
+  /** Whether the agent answered the last health check. */
+  healthy: v.optional(v.boolean()),
+  server: v.optional(v.string()),
+});
+export type Shed = v.InferOutput<typeof ShedSchema>;
+
+export const CreateShedRequestSchema = v.object({
+  name: ShedNameSchema,
+  image: v.optional(v.pipe(v.string(), v.minLength(1))),
+  backend: v.optional(BackendNameSchema),
+  cpus: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(256))),
+  memoryMb: v.optional(v.pipe(v.number(), v.integer(), v.minValue(64))),
+  env: v.optional(v.record(v.string(), v.string())),
+});
+export type CreateShedRequest = v.InferOutput<typeof CreateShedRequestSchema>;
+
+export const ShedListSchema = v.object({ sheds: v.array(ShedSchema) });
+
+export const StopShedRequestSchema = v.object({
+  timeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(3600))),
+});
+
+/** Progress events streamed as SSE by long operations (create, delete, pull, ...). */
+export const ProgressEventSchema = v.object({
+  /** What is happening ("image", "container", "agent", a layer digest, ...). */
+  id: v.string(),
+  status: v.string(),
+  current: v.optional(v.number()),
+  total: v.optional(v.number()),
+});
+export type ProgressEvent = v.InferOutput<typeof ProgressEventSchema>;
+export type Progress = (event: ProgressEvent) => void;

@@ -1,0 +1,218 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { AgentConnection } from "../../agent/protocol/api.ts";
+import { ShedError } from "../../api/errors.ts";
+import type { Progress } from "../../api/schemas/shed.ts";
+import type { Logger } from "../../log/logger.ts";
+import type {
+  Backend,
+  FoundInstance,
+  Instance,
+  InstanceData,
+  InstanceSpec,
+  InstanceStatus,
+  ProbeResult,
+} from "../backend.ts";
+import { waitForAgent } from "../agent-wait.ts";
+import { containerSpec } from "./container-spec.ts";
+import { DockerEngine } from "./engine.ts";
+
+export interface DockerBackendOptions {
+  socket: string;
+  /** Labels on everything this server makes; `shed.server.id` tells its own from others'. */
+  serverId: string;
+  /** Extra labels from config (tests add shed.test=1). */
+  extraLabels: Record<string, string>;
+  /** Prefix of container and volume names. */
+  namePrefix: string;
+  stateDir: string;
+  logger: Logger;
+  /** The agent bundle dir and loader name (prepared lazily: building it costs a copy). */
+  agentBundle: () => Promise<{ dir: string; loader: string }>;
+  dialUnix: (path: string) => Promise<AgentConnection>;
+  /** Makes sure the engine has `ref`; returns the ref to use in the container. */
+  ensureImage?: (engine: DockerEngine, ref: string, progress: Progress) => Promise<string>;
+  agentTimeoutMs?: number;
+}
+
+/** What the state file keeps for a Docker shed. */
+interface DockerData extends InstanceData {
+  containerId: string;
+  containerName: string;
+  volume: string;
+  runDir: string;
+  image: string;
+}
+
+export const LABEL_MANAGED = "shed.managed";
+export const LABEL_NAME = "shed.name";
+export const LABEL_SERVER = "shed.server.id";
+
+/** A shed is a container (agent as main process under the engine's init) plus a named volume. */
+export class DockerBackend implements Backend {
+  readonly name = "docker" as const;
+  readonly features = {
+    localDir: true,
+    snapshots: false,
+    suspend: false,
+    vsock: false,
+    shutdownHook: true,
+    vm: false,
+  };
+  readonly engine: DockerEngine;
+
+  constructor(private readonly opts: DockerBackendOptions) {
+    this.engine = new DockerEngine(opts.socket);
+  }
+
+  async probe(): Promise<ProbeResult> {
+    try {
+      await this.engine.ping();
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
+    }
+  }
+
+  private labels(name: string): Record<string, string> {
+    return {
+      ...this.opts.extraLabels,
+      [LABEL_MANAGED]: "1",
+      [LABEL_NAME]: name,
+      [LABEL_SERVER]: this.opts.serverId,
+    };
+  }
+
+  private names(name: string) {
+    return {
+      containerName: `${this.opts.namePrefix}${name}`,
+      volume: `${this.opts.namePrefix}${name}-workspace`,
+      runDir: join(this.opts.stateDir, "run", name),
+    };
+  }
+
+  async create(spec: InstanceSpec, progress: Progress): Promise<InstanceData> {
+    progress({ id: "image", status: `resolving ${spec.image}` });
+    const image = this.opts.ensureImage
+      ? await this.opts.ensureImage(this.engine, spec.image, progress)
+      : await this.requireEngineImage(spec.image);
+    const made = await this.makeInstance(spec, image, progress);
+    try {
+      progress({ id: "container", status: "starting" });
+      await this.engine.startContainer(made.containerId);
+      await this.waitReady(made, progress);
+      return made;
+    } catch (err) {
+      await this.delete({ name: spec.name, spec, data: made }).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Volume, run dir and container (not started). Cleans up its own pieces when it fails. */
+  private async makeInstance(spec: InstanceSpec, image: string, progress: Progress): Promise<DockerData> {
+    const { containerName, volume, runDir } = this.names(spec.name);
+    const bundle = await this.opts.agentBundle();
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    const labels = this.labels(spec.name);
+    try {
+      progress({ id: "volume", status: "creating" });
+      await this.engine.createVolume(volume, labels);
+      progress({ id: "container", status: "creating" });
+      const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume });
+      const containerId = await this.engine.createContainer(containerName, body);
+      return { containerId, containerName, volume, runDir, image };
+    } catch (err) {
+      await this.engine.removeContainer(containerName).catch(() => {});
+      await this.engine.removeVolume(volume).catch(() => {});
+      rmSync(runDir, { recursive: true, force: true });
+      if (err instanceof ShedError && /Conflict|already in use/i.test(err.message)) {
+        throw new ShedError(
+          "SHED_EXISTS",
+          `a container named ${containerName} already exists in the Docker engine but not in shed's state; remove it (docker rm -f ${containerName}) or pick another name`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async requireEngineImage(ref: string): Promise<string> {
+    if (await this.engine.imageExists(ref)) return ref;
+    throw new ShedError(
+      "IMAGE_NOT_FOUND",
+      `image "${ref}" is not in the Docker engine; load or build it there first (docker load / docker build), or pull it with shed image pull`,
+    );
+  }
+
+  private async waitReady(data: DockerData, progress: Progress): Promise<void> {
+    progress({ id: "agent", status: "waiting for agent" });
+    await waitForAgent({
+      dial: () => this.opts.dialUnix(join(data.runDir, "agent.sock")),
+      timeoutMs: this.opts.agentTimeoutMs ?? 60_000,
+      alive: async () => {
+        const c = await this.engine.inspectContainer(data.containerId);
+        if (c?.State.Running) return undefined;
+        const logs = await this.engine.containerLogs(data.containerId).catch(() => "");
+        return `the container exited (code ${c?.State.ExitCode ?? "?"})${logs ? `: ${logs.trim().slice(-500)}` : ""}`;
+      },
+    });
+    progress({ id: "agent", status: "ready" });
+  }
+
+  async start(instance: Instance, progress: Progress): Promise<InstanceData> {
+    const data = instance.data as DockerData;
+    const c = await this.engine.inspectContainer(data.containerId);
+    if (!c) {
+      throw new ShedError(
+        "SHED_UNHEALTHY",
+        `the container of shed "${instance.name}" is gone from the Docker engine; reset or delete the shed`,
+      );
+    }
+    mkdirSync(data.runDir, { recursive: true, mode: 0o700 });
+    if (!c.State.Running) {
+      progress({ id: "container", status: "starting" });
+      await this.engine.startContainer(data.containerId);
+    }
+    await this.waitReady(data, progress);
+    return data;
+  }
+
+  async stop(instance: Instance, timeoutMs: number): Promise<void> {
+    const data = instance.data as DockerData;
+    await this.engine.stopContainer(data.containerId, timeoutMs / 1000);
+  }
+
+  async reset(instance: Instance, progress: Progress): Promise<InstanceData> {
+    await this.delete(instance);
+    const data = instance.data as DockerData;
+    return this.makeInstance(instance.spec, data.image ?? instance.spec.image, progress);
+  }
+
+  async delete(instance: Instance): Promise<void> {
+    const data = instance.data as Partial<DockerData>;
+    const names = this.names(instance.name);
+    await this.engine.removeContainer(data.containerId ?? names.containerName);
+    await this.engine.removeVolume(data.volume ?? names.volume);
+    rmSync(data.runDir ?? names.runDir, { recursive: true, force: true });
+  }
+
+  async status(instance: Instance): Promise<InstanceStatus> {
+    const c = await this.engine.inspectContainer((instance.data as DockerData).containerId);
+    if (!c) return "missing";
+    return c.State.Running ? "running" : "stopped";
+  }
+
+  dialAgent(instance: Instance): Promise<AgentConnection> {
+    return this.opts.dialUnix(join((instance.data as DockerData).runDir, "agent.sock"));
+  }
+
+  async list(): Promise<FoundInstance[]> {
+    const containers = await this.engine.listContainers({ [LABEL_SERVER]: this.opts.serverId });
+    return containers.map((c) => ({
+      name: c.Labels[LABEL_NAME] ?? "",
+      status: c.State === "running" ? ("running" as const) : ("stopped" as const),
+      data: { containerId: c.Id },
+    }));
+  }
+}

@@ -1,0 +1,65 @@
+import type { InstanceSpec } from "../backend.ts";
+
+/** Where things are inside a Docker shed. */
+export const GUEST_BUNDLE_DIR = "/.shed";
+export const GUEST_RUN_DIR = "/.shed/run";
+export const GUEST_AGENT_SOCKET = "/.shed/run/agent.sock";
+export const WORKSPACE = "/workspace";
+
+export interface ContainerSpecInput {
+  spec: InstanceSpec;
+  image: string;
+  labels: Record<string, string>;
+  bundleDir: string;
+  loader: string;
+  runDir: string;
+  volume: string;
+  /** Extra binds ("host:guest[:ro]") from config mounts and provisioning. */
+  binds?: string[];
+}
+
+/**
+ * The Engine API body for a shed's container: the agent (from the read-only bundle) is the
+ * main process under the engine's init, reached over a socket in the writable run dir.
+ */
+export function containerSpec(input: ContainerSpecInput): Record<string, unknown> {
+  const { spec } = input;
+  const env = {
+    SHED_CONTAINER: "true",
+    SHED_NAME: spec.name,
+    SHED_WORKSPACE: WORKSPACE,
+    ...spec.env,
+  };
+  return {
+    Image: input.image,
+    Hostname: spec.name,
+    Labels: input.labels,
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    WorkingDir: WORKSPACE,
+    User: "0:0",
+    Entrypoint: [
+      `${GUEST_BUNDLE_DIR}/lib/${input.loader}`,
+      "--library-path",
+      `${GUEST_BUNDLE_DIR}/lib`,
+      `${GUEST_BUNDLE_DIR}/bin/shed-agent`,
+      "serve",
+      "--listen",
+      `unix:${GUEST_AGENT_SOCKET}`,
+    ],
+    Cmd: [],
+    Tty: false,
+    OpenStdin: false,
+    HostConfig: {
+      Init: true,
+      Binds: [
+        `${input.bundleDir}:${GUEST_BUNDLE_DIR}:ro`,
+        `${input.runDir}:${GUEST_RUN_DIR}`,
+        `${input.volume}:${WORKSPACE}`,
+        ...(input.binds ?? []),
+      ],
+      NanoCpus: Math.round(spec.cpus * 1e9),
+      Memory: spec.memoryMb * 1024 * 1024,
+      RestartPolicy: { Name: "unless-stopped" },
+    },
+  };
+}

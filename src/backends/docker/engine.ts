@@ -1,0 +1,180 @@
+import { ShedError } from "../../api/errors.ts";
+
+/** The Docker Engine API version we speak (Debian's dockerd 20.10 is 1.41). */
+export const ENGINE_API = "v1.41";
+
+export class EngineError extends ShedError {
+  constructor(
+    readonly httpStatus: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(httpStatus === 404 ? "NOT_FOUND" : "BACKEND_UNAVAILABLE", message, options);
+  }
+}
+
+export interface EngineContainer {
+  Id: string;
+  Names: string[];
+  Labels: Record<string, string>;
+  State: string;
+}
+
+export interface EngineContainerInspect {
+  Id: string;
+  Name: string;
+  State: { Running: boolean; Status: string; ExitCode: number; Pid: number };
+  Config: { Labels: Record<string, string>; Image: string };
+  Image: string;
+}
+
+/**
+ * A small client for the Engine API over its unix socket (no docker CLI at run time).
+ * Every call is one HTTP request; errors carry the engine's message.
+ */
+export class DockerEngine {
+  constructor(readonly socketPath: string) {}
+
+  async request(
+    method: string,
+    path: string,
+    opts: { body?: unknown; query?: Record<string, string>; raw?: RequestInit["body"]; headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<Response> {
+    const url = new URL(`http://docker/${ENGINE_API}${path}`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: RequestInit["body"] | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(opts.body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body,
+        unix: this.socketPath,
+        signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined,
+      } as RequestInit);
+    } catch (err) {
+      throw new ShedError(
+        "BACKEND_UNAVAILABLE",
+        `the Docker engine is not reachable at ${this.socketPath} (${(err as Error).message}); is dockerd running?`,
+        { cause: err },
+      );
+    }
+    return res;
+  }
+
+  /** Like request, but throws on a non-2xx answer and parses JSON. */
+  async call<T = unknown>(method: string, path: string, opts: Parameters<DockerEngine["request"]>[2] = {}): Promise<T> {
+    const res = await this.request(method, path, opts);
+    if (!res.ok) {
+      const text = await res.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {}
+      throw new EngineError(res.status, `Docker engine: ${method} ${path}: ${message.trim()} (HTTP ${res.status})`);
+    }
+    if (res.status === 204 || res.status === 304) return undefined as T;
+    const type = res.headers.get("content-type") ?? "";
+    return (type.includes("json") ? res.json() : res.text()) as Promise<T>;
+  }
+
+  async ping(): Promise<void> {
+    await this.call("GET", "/_ping", { timeoutMs: 3000 });
+  }
+
+  version(): Promise<{ Version: string; ApiVersion: string; Os: string; Arch: string }> {
+    return this.call("GET", "/version", { timeoutMs: 3000 });
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    const res = await this.request("GET", `/images/${encodeURIComponent(ref)}/json`);
+    await res.body?.cancel();
+    return res.ok;
+  }
+
+  listContainers(labels: Record<string, string>): Promise<EngineContainer[]> {
+    const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+    return this.call("GET", "/containers/json", {
+      query: { all: "true", filters: JSON.stringify({ label }) },
+    });
+  }
+
+  async inspectContainer(id: string): Promise<EngineContainerInspect | undefined> {
+    try {
+      return await this.call<EngineContainerInspect>("GET", `/containers/${encodeURIComponent(id)}/json`);
+    } catch (err) {
+      if (err instanceof EngineError && err.httpStatus === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async createContainer(name: string, spec: unknown): Promise<string> {
+    const res = await this.call<{ Id: string }>("POST", "/containers/create", {
+      query: { name },
+      body: spec,
+    });
+    return res.Id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.call("POST", `/containers/${encodeURIComponent(id)}/start`);
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.call("POST", `/containers/${encodeURIComponent(id)}/stop`, {
+        query: { t: String(Math.round(timeoutSeconds)) },
+      });
+    } catch (err) {
+      if (err instanceof EngineError && err.httpStatus === 404) return;
+      throw err;
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.call("DELETE", `/containers/${encodeURIComponent(id)}`, { query: { force: "true", v: "true" } });
+    } catch (err) {
+      if (err instanceof EngineError && err.httpStatus === 404) return;
+      throw err;
+    }
+  }
+
+  async containerLogs(id: string, tail = 20): Promise<string> {
+    const res = await this.request("GET", `/containers/${encodeURIComponent(id)}/logs`, {
+      query: { stdout: "true", stderr: "true", tail: String(tail) },
+    });
+    if (!res.ok) return "";
+    return demuxLogs(new Uint8Array(await res.arrayBuffer()));
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.call("POST", "/volumes/create", { body: { Name: name, Labels: labels } });
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.call("DELETE", `/volumes/${encodeURIComponent(name)}`, { query: { force: "true" } });
+    } catch (err) {
+      if (err instanceof EngineError && err.httpStatus === 404) return;
+      throw err;
+    }
+  }
+}
+
+/** Container logs come multiplexed (8-byte headers per chunk) when there is no TTY. */
+function demuxLogs(buf: Uint8Array): string {
+  const out: Uint8Array[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = new DataView(buf.buffer, buf.byteOffset + i + 4, 4).getUint32(0);
+    out.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return Buffer.concat(out).toString("utf8");
+}

@@ -1,0 +1,71 @@
+import { defineCommand, runMain } from "citty";
+import { toShedError } from "../api/errors.ts";
+import { jsonLineLogger } from "../log/logger.ts";
+import { loadServerConfig } from "../server/config/load.ts";
+import { startServer } from "../server/serve.ts";
+import { VERSION } from "../version.ts";
+
+const configArg = { type: "string", description: "Path of server.yaml (default: search ./, ~/.config/shed/, /etc/shed/)" } as const;
+
+const serve = defineCommand({
+  meta: { name: "serve", description: "Run the server (HTTP API and SSH door)" },
+  args: {
+    config: configArg,
+    "state-dir": { type: "string", description: "State directory (overrides state_dir)" },
+    port: { type: "string", description: "HTTP port (overrides http_port; 0 picks a free one)" },
+    "ssh-port": { type: "string", description: "SSH port (overrides ssh_port; 0 picks a free one)" },
+    bind: { type: "string", description: "Address to listen on (overrides bind_address)" },
+  },
+  async run({ args }) {
+    const { config, path } = loadServerConfig(args.config);
+    if (args["state-dir"]) config.state_dir = args["state-dir"];
+    if (args.port !== undefined) config.http_port = Number(args.port);
+    if (args["ssh-port"] !== undefined) config.ssh_port = Number(args["ssh-port"]);
+    if (args.bind) config.bind_address = args.bind;
+    const logger = jsonLineLogger(config.log_level);
+    logger.info("starting", { version: VERSION, config: path ?? "(defaults)" });
+    const server = await startServer(config, logger);
+    // A line a script can wait for (tests, the quickstart), with the ports actually bound.
+    process.stdout.write(`${JSON.stringify({ listening: server.url, httpPort: server.ctx.httpPort, sshPort: server.ctx.sshPort })}\n`);
+    const shutdown = async (signal: string) => {
+      logger.info("stopping", { signal });
+      await server.close();
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+    await new Promise(() => {});
+  },
+});
+
+const configValidate = defineCommand({
+  meta: { name: "config-validate", description: "Check server.yaml and print the effective config" },
+  args: { config: configArg },
+  run({ args }) {
+    const { config, path } = loadServerConfig(args.config);
+    process.stdout.write(`${path ?? "(no config file: defaults)"}: ok\n`);
+    process.stdout.write(`${JSON.stringify({ ...config, auth: { ...config.auth, token: config.auth.token ? "***" : undefined } }, null, 2)}\n`);
+  },
+});
+
+const main = defineCommand({
+  meta: { name: "shed-server", version: VERSION, description: "shed's server daemon" },
+  subCommands: {
+    serve,
+    "config-validate": configValidate,
+    version: defineCommand({ meta: { name: "version" }, run: () => void process.stdout.write(`shed-server ${VERSION}\n`) }),
+  },
+});
+
+const argv = process.argv.slice(2);
+if (argv[0] === "--version" || argv[0] === "-V") {
+  process.stdout.write(`shed-server ${VERSION}\n`);
+} else {
+  try {
+    await runMain(main, { rawArgs: argv });
+  } catch (err) {
+    const e = toShedError(err);
+    process.stderr.write(`shed-server: ${e.message} (${e.code})\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import * as v from "valibot";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import type { ServerEndpoint } from "../api/client.ts";
+import { ShedError } from "../api/errors.ts";
+import { formatIssues } from "../api/validation.ts";
+
+/** ~/.config/shed/config.yaml, shaped as the original's: default_server + servers. */
+const ServerEntrySchema = v.object({
+  host: v.pipe(v.string(), v.minLength(1)),
+  http_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 8080),
+  ssh_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 2222),
+  token: v.optional(v.string()),
+  host_key: v.optional(v.string()),
+});
+
+export const ClientConfigSchema = v.object({
+  default_server: v.optional(v.string()),
+  servers: v.optional(v.record(v.string(), ServerEntrySchema), {}),
+});
+
+export type ClientConfig = v.InferOutput<typeof ClientConfigSchema>;
+export type ServerEntry = v.InferOutput<typeof ServerEntrySchema>;
+
+/** The client config dir: $SHED_CONFIG_DIR, else $XDG_CONFIG_HOME/shed, else ~/.config/shed. */
+export function clientConfigDir(): string {
+  if (process.env.SHED_CONFIG_DIR) return process.env.SHED_CONFIG_DIR;
+  const base = process.env.XDG_CONFIG_HOME || join(homedir(), ".config");
+  return join(base, "shed");
+}
+
+export function clientConfigPath(): string {
+  return join(clientConfigDir(), "config.yaml");
+}
+
+export function loadClientConfig(): ClientConfig {
+  const path = clientConfigPath();
+  if (!existsSync(path)) return { servers: {} };
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, "utf8")) ?? {};
+  } catch (err) {
+    throw new ShedError("INVALID_CONFIG", `${path}: not valid YAML: ${(err as Error).message}`);
+  }
+  const result = v.safeParse(ClientConfigSchema, raw);
+  if (!result.success) throw new ShedError("INVALID_CONFIG", `${path}: ${formatIssues(result.issues)}`);
+  return result.output;
+}
+
+export function saveClientConfig(config: ClientConfig): void {
+  const path = clientConfigPath();
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, stringifyYaml(config), { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+/** The implicit server used when none is configured. */
+export const LOCAL_SERVER: ServerEndpoint = {
+  name: "local",
+  host: "127.0.0.1",
+  httpPort: 8080,
+  sshPort: 2222,
+};
+
+export function endpointFromEntry(name: string, entry: ServerEntry): ServerEndpoint {
+  return {
+    name,
+    host: entry.host,
+    httpPort: entry.http_port,
+    sshPort: entry.ssh_port,
+    token: entry.token,
+    hostKey: entry.host_key,
+  };
+}
+
+/** Which server a command talks to: -s NAME, else default_server, else the only one, else local. */
+export function resolveServer(config: ClientConfig, name?: string): ServerEndpoint {
+  const servers = config.servers;
+  if (name) {
+    const entry = servers[name];
+    if (entry) return endpointFromEntry(name, entry);
+    if (name === "local") return LOCAL_SERVER;
+    const known = Object.keys(servers);
+    throw new ShedError(
+      "NOT_FOUND",
+      `no server named "${name}" in ${clientConfigPath()}` +
+        (known.length ? ` (known: ${known.join(", ")})` : "; add one with `shed server add <host>`"),
+    );
+  }
+  const def = config.default_server;
+  if (def && servers[def]) return endpointFromEntry(def, servers[def]);
+  const names = Object.keys(servers);
+  if (names.length === 1) return endpointFromEntry(names[0]!, servers[names[0]!]!);
+  return LOCAL_SERVER;
+}
+
+/** Every configured server (for --all), or local when none. */
+export function allServers(config: ClientConfig): ServerEndpoint[] {
+  const entries = Object.entries(config.servers);
+  if (entries.length === 0) return [LOCAL_SERVER];
+  return entries.map(([name, entry]) => endpointFromEntry(name, entry));
+}

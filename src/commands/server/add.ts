@@ -1,0 +1,58 @@
+import { defineCommand } from "citty";
+import { ApiClient } from "../../api/client.ts";
+import { ShedError } from "../../api/errors.ts";
+import { clientConfigPath, loadClientConfig, saveClientConfig } from "../client-config.ts";
+import { cli } from "../context.ts";
+import { numberArg } from "../create.ts";
+
+export default defineCommand({
+  meta: { name: "add", description: "Add a server (checks that it answers first)" },
+  args: {
+    host: { type: "positional", description: "Host name or address of the server", required: true },
+    name: { type: "string", description: "Name to refer to it by (default: the host)" },
+    "http-port": { type: "string", description: "HTTP API port (default 8080)" },
+    "ssh-port": { type: "string", description: "SSH port (default: what the server reports, else 2222)" },
+    token: { type: "string", description: "API token, when the server uses auth.mode token" },
+    default: { type: "boolean", description: "Make it the default server" },
+  },
+  async run({ args }) {
+    const { out } = cli();
+    const name = args.name ?? args.host;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+      throw new ShedError("USAGE", `invalid server name "${name}": use letters, digits, dots, hyphens, underscores`);
+    }
+    const httpPort = args["http-port"] ? numberArg("--http-port", args["http-port"]) : 8080;
+    const client = new ApiClient({ name, host: args.host, httpPort, sshPort: 2222, token: args.token });
+    const info = await client.info();
+    // /api/info is public: check the token against an endpoint that needs it.
+    await client.listSheds();
+    const sshPort = args["ssh-port"] ? numberArg("--ssh-port", args["ssh-port"]) : info.sshPort || 2222;
+    const hostKey = await fetchHostKey(client);
+
+    const config = loadClientConfig();
+    config.servers[name] = {
+      host: args.host,
+      http_port: httpPort,
+      ssh_port: sshPort,
+      ...(args.token ? { token: args.token } : {}),
+      ...(hostKey ? { host_key: hostKey } : {}),
+    };
+    if (args.default || !config.default_server || !config.servers[config.default_server]) config.default_server = name;
+    saveClientConfig(config);
+    await out.result(
+      { name, host: args.host, httpPort, sshPort, server: info.name, version: info.version, default: config.default_server === name },
+      `Added server ${name} (${info.name}, shed-server ${info.version}) to ${clientConfigPath()}.`,
+    );
+  },
+});
+
+/** The server's SSH host key, pinned so later SSH connections can be verified. */
+async function fetchHostKey(client: ApiClient): Promise<string | undefined> {
+  try {
+    const res = (await client.request("GET", "/ssh-host-key")) as { key?: string } | string;
+    return typeof res === "string" ? res.trim() : res.key;
+  } catch (err) {
+    if (err instanceof ShedError && err.code === "NOT_FOUND") return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,19 @@
+import { defineCommand } from "citty";
+import { ShedError } from "../../api/errors.ts";
+import { loadClientConfig, saveClientConfig } from "../client-config.ts";
+import { cli } from "../context.ts";
+
+export default defineCommand({
+  meta: { name: "remove", description: "Forget a server (alias: rm); its sheds are not touched" },
+  args: { name: { type: "positional", description: "Server name", required: true } },
+  async run({ args }) {
+    const config = loadClientConfig();
+    if (!config.servers[args.name]) throw new ShedError("NOT_FOUND", `no server named "${args.name}"`);
+    delete config.servers[args.name];
+    if (config.default_server === args.name) {
+      config.default_server = Object.keys(config.servers)[0];
+    }
+    saveClientConfig(config);
+    await cli().out.result({ name: args.name, removed: true, default: config.default_server }, `Removed server ${args.name}.`);
+  },
+});

@@ -1,0 +1,23 @@
+import { defineCommand } from "citty";
+import { VERSION } from "../version.ts";
+import { cli } from "./context.ts";
+
+export default defineCommand({
+  meta: { name: "version", description: "Print the version of shed (and of the server, if reachable)" },
+  args: { client: { type: "boolean", description: "Only the client's version" } },
+  async run({ args }) {
+    const { out } = cli();
+    let server: { name: string; version: string } | { error: string } | undefined;
+    if (!args.client) {
+      try {
+        const info = await cli().client().info();
+        server = { name: info.name, version: info.version };
+      } catch (err) {
+        server = { error: (err as Error).message };
+      }
+    }
+    const serverLine =
+      server === undefined ? "" : "version" in server ? `\nserver ${server.name}: ${server.version}` : "\nserver: unreachable";
+    await out.result({ client: VERSION, server }, `shed ${VERSION}${serverLine}`);
+  },
+});

@@ -1,0 +1,30 @@
+import { Hono } from "hono";
+import { ShedError, toShedError } from "../api/errors.ts";
+import type { ServerContext } from "./context.ts";
+import { requireToken } from "./auth.ts";
+import { infoRoutes } from "./routes/info.ts";
+import { openapiRoutes } from "./routes/openapi.ts";
+import { shedRoutes } from "./routes/sheds.ts";
+
+/**
+ * The HTTP API. Each routes/<noun>.ts returns a Hono app for its part of /api; this file
+ * only mounts them and turns every thrown error into `{code, message}` with its status.
+ */
+export function createApp(ctx: ServerContext): Hono {
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    const shedErr = toShedError(err);
+    if (shedErr.code === "INTERNAL") ctx.logger.error("request failed", { error: String(err) });
+    return c.json(shedErr.toJSON(), shedErr.status as 500);
+  });
+  app.notFound((c) =>
+    c.json(new ShedError("NOT_FOUND", `no such endpoint: ${c.req.method} ${c.req.path}`).toJSON(), 404),
+  );
+
+  app.use("/api/*", requireToken(ctx));
+  app.route("/api", infoRoutes(ctx));
+  app.route("/api", openapiRoutes());
+  app.route("/api", shedRoutes(ctx));
+  return app;
+}

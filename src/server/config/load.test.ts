@@ -1,0 +1,87 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ShedError } from "../../api/errors.ts";
+import { loadServerConfig, parseServerConfig } from "./load.ts";
+
+describe("server config", () => {
+  it("fills defaults: loopback bind, ports, detect backend, open auth", () => {
+    const c = parseServerConfig("");
+    expect(c.bind_address).toBe("127.0.0.1");
+    expect(c.http_port).toBe(8080);
+    expect(c.ssh_port).toBe(2222);
+    expect(c.default_backend).toBe("detect");
+    expect(c.auth.mode).toBe("open");
+    expect(c.docker.default_cpus).toBe(2);
+    expect(c.docker.pull_policy).toBe("missing");
+  });
+
+  it("reads the shape of the original's server.yaml", () => {
+    const c = parseServerConfig(`
+name: my-server
+http_port: 8081
+default_backend: docker
+mounts:
+  ssh: { source: ~/.ssh, target: /home/shed/.ssh, readonly: true }
+env_file: ~/.shed/env
+docker:
+  default_image: shed/dev:bookworm
+  image_aliases: { base: shed/base:1 }
+  default_memory_mb: 2048
+`);
+    expect(c.name).toBe("my-server");
+    expect(c.http_port).toBe(8081);
+    expect(c.mounts.ssh).toEqual({ source: "~/.ssh", target: "/home/shed/.ssh", readonly: true });
+    expect(c.docker.image_aliases.base).toBe("shed/base:1");
+    expect(c.docker.default_memory_mb).toBe(2048);
+  });
+
+  it("accepts the deprecated `credentials` key as mounts", () => {
+    const c = parseServerConfig("credentials:\n  gh: { source: /a, target: /b }\n");
+    expect(c.mounts.gh).toEqual({ source: "/a", target: "/b", readonly: false });
+  });
+
+  it("names the file, the key path and what was expected", () => {
+    const err = catchErr(() => parseServerConfig("http_port: eighty\ndocker:\n  default_cpus: -1\n", "/etc/x.yaml"));
+    expect(err.code).toBe("INVALID_CONFIG");
+    expect(err.message).toContain("/etc/x.yaml");
+    expect(err.message).toContain("http_port");
+    expect(err.message).toContain("docker.default_cpus");
+  });
+
+  it("refuses unknown backends and bad mount targets", () => {
+    expect(catchErr(() => parseServerConfig("default_backend: lxc\n")).message).toContain("default_backend");
+    expect(catchErr(() => parseServerConfig("mounts:\n  a: { source: /x, target: rel }\n")).message).toContain(
+      "mounts.a.target",
+    );
+  });
+
+  it("reports broken YAML with its line", () => {
+    const err = catchErr(() => parseServerConfig("a: [1,\nb: 2\n", "s.yaml"));
+    expect(err.message).toMatch(/^s\.yaml:\d+: not valid YAML/);
+  });
+
+  it("needs a token source in token mode", () => {
+    expect(catchErr(() => parseServerConfig("auth: { mode: token }\n")).message).toContain("auth.token");
+    expect(parseServerConfig("auth: { mode: token, token: 0123456789abcdef0123 }\n").auth.mode).toBe("token");
+  });
+
+  it("loads an explicit file, and refuses a missing one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+    const path = join(dir, "server.yaml");
+    writeFileSync(path, "name: x\n");
+    expect(loadServerConfig(path)).toMatchObject({ path, config: { name: "x" } });
+    expect(catchErr(() => loadServerConfig(join(dir, "nope.yaml"))).message).toContain("no such file");
+  });
+});
+
+function catchErr(fn: () => unknown): ShedError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ShedError) return err;
+    throw err;
+  }
+  throw new Error("expected an error");
+}

@@ -1,0 +1,70 @@
+import * as v from "valibot";
+
+/** server.yaml, defined once: the type, the validation and the defaults all come from here. */
+
+const MountSchema = v.object({
+  source: v.string(),
+  target: v.pipe(v.string(), v.startsWith("/", "must be an absolute path in the shed")),
+  readonly: v.optional(v.boolean(), false),
+});
+
+const BackendSectionSchema = v.object({
+  default_image: v.optional(v.string()),
+  image_aliases: v.optional(v.record(v.string(), v.string()), {}),
+  default_cpus: v.optional(v.pipe(v.number(), v.minValue(0.1)), 2),
+  default_memory_mb: v.optional(v.pipe(v.number(), v.integer(), v.minValue(64)), 4096),
+  pull_policy: v.optional(v.picklist(["missing", "always", "never"]), "missing"),
+  stop_timeout: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
+});
+
+const DockerSectionSchema = v.object({
+  ...BackendSectionSchema.entries,
+  socket: v.optional(v.string(), "/var/run/docker.sock"),
+  /** Prefix of container and volume names (tests use their own, so parallel servers never clash). */
+  name_prefix: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/)), "shed-"),
+  /** Extra labels on every container and volume (tests add shed.test=1). */
+  labels: v.optional(v.record(v.string(), v.string()), {}),
+});
+
+const QemuSectionSchema = v.object({
+  ...BackendSectionSchema.entries,
+  accel: v.optional(v.picklist(["auto", "kvm", "tcg"]), "auto"),
+  binary: v.optional(v.string()),
+});
+
+export const ServerConfigSchema = v.object({
+  name: v.optional(v.pipe(v.string(), v.minLength(1)), "shed-server"),
+  bind_address: v.optional(v.string(), "127.0.0.1"),
+  http_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 8080),
+  ssh_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 2222),
+  state_dir: v.optional(v.string(), "/var/lib/shed"),
+  default_backend: v.optional(
+    v.picklist(["detect", "docker", "qemu", "firecracker", "vz"]),
+    "detect",
+  ),
+  enabled_backends: v.optional(v.array(v.picklist(["docker", "qemu", "firecracker", "vz"]))),
+  auth: v.optional(
+    v.object({
+      mode: v.optional(v.picklist(["open", "token"]), "open"),
+      token: v.optional(v.pipe(v.string(), v.minLength(16, "must be at least 16 characters"))),
+      token_file: v.optional(v.string()),
+    }),
+    { mode: "open" },
+  ),
+  /** Host directories or files mounted into every shed. `credentials` is the deprecated name. */
+  mounts: v.optional(v.record(v.string(), MountSchema), {}),
+  credentials: v.optional(v.record(v.string(), MountSchema)),
+  env_file: v.optional(v.string()),
+  /** Path of shed-agent to put in sheds; by default the one beside shed-server or embedded in it. */
+  agent_path: v.optional(v.string()),
+  pull_concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(16)), 3),
+  log_level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+  docker: v.optional(DockerSectionSchema, {}),
+  qemu: v.optional(QemuSectionSchema, {}),
+  firecracker: v.optional(BackendSectionSchema, {}),
+  vz: v.optional(BackendSectionSchema, {}),
+});
+
+export type ServerConfig = v.InferOutput<typeof ServerConfigSchema>;
+export type BackendSection = v.InferOutput<typeof BackendSectionSchema>;
+export type DockerSection = v.InferOutput<typeof DockerSectionSchema>;

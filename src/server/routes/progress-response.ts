@@ -1,0 +1,55 @@
+import type { Context } from "hono";
+import { ShedError, toShedError } from "../../api/errors.ts";
+import type { Progress } from "../../api/schemas/shed.ts";
+import { encodeEvent } from "../../api/sse.ts";
+
+/**
+ * Runs a long operation and answers either as SSE (progress events, then the result) when
+ * the client accepts text/event-stream, or as one JSON body when it does not.
+ */
+export async function progressResponse(
+  c: Context,
+  op: (progress: Progress) => Promise<unknown>,
+  successStatus = 200,
+): Promise<Response> {
+  if (!(c.req.header("accept") ?? "").includes("text/event-stream")) {
+    const result = await op(() => {});
+    return result === undefined ? c.body(null, 204) : c.json(result, successStatus as 200);
+  }
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const send = (text: string) => {
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          // client went away; the operation still finishes server-side
+        }
+      };
+      try {
+        const result = await op((data) => send(encodeEvent({ event: "progress", data })));
+        send(encodeEvent({ event: "result", data: result ?? null }));
+      } catch (err) {
+        send(encodeEvent({ event: "error", data: toShedError(err).toJSON() }));
+      }
+      try {
+        controller.close();
+      } catch {}
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+  });
+}
+
+/** Parses a JSON body; a malformed one is INVALID_REQUEST, an empty one is `{}`. */
+export async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ShedError("INVALID_REQUEST", `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,146 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { AgentConnection } from "../agent/protocol/api.ts";
+import { ShedError } from "../api/errors.ts";
+import type { BackendName } from "../api/schemas/shed.ts";
+import { detectBackend } from "../backends/detect.ts";
+import { createBackends, knownBackends } from "../backends/registry.ts";
+import type { Logger } from "../log/logger.ts";
+import { VERSION } from "../version.ts";
+import { prepareAgentBundle } from "./agent-bundle.ts";
+import { createApp } from "./app.ts";
+import type { ServerConfig } from "./config/schema.ts";
+import type { ServerContext } from "./context.ts";
+import { ShedService } from "./sheds/service.ts";
+import { writeFileAtomic } from "./state/atomic-file.ts";
+import { ShedStore } from "./state/store.ts";
+import { websocket } from "./websocket.ts";
+
+export interface RunningServer {
+  ctx: ServerContext;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts shed-server: state dir, backends, re-adoption of running sheds, HTTP API.
+ * Returns once it listens; close() stops accepting and releases the state dir.
+ */
+export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const stateDir = resolve(config.state_dir);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const releasePid = claimStateDir(stateDir);
+  const serverId = readOrCreateServerId(stateDir);
+
+  let bundle: Promise<{ dir: string; loader: string }> | undefined;
+  const enabled = (config.enabled_backends ?? knownBackends()) as BackendName[];
+  const backends = createBackends(enabled, {
+    docker: {
+      socket: config.docker.socket,
+      serverId,
+      extraLabels: config.docker.labels,
+      namePrefix: config.docker.name_prefix,
+      stateDir,
+      logger,
+      agentBundle: () => (bundle ??= prepareAgentBundle(stateDir, config.agent_path)),
+      dialUnix,
+    },
+  });
+  if (backends.size === 0) {
+    throw new ShedError("INVALID_CONFIG", `none of the enabled backends (${enabled.join(", ")}) exist in this build`);
+  }
+  const defaultBackend =
+    config.default_backend === "detect" ? await detectBackend(backends) : (config.default_backend as BackendName);
+  if (!defaultBackend || !backends.has(defaultBackend)) {
+    throw new ShedError("INVALID_CONFIG", `default_backend "${config.default_backend}" is not enabled on this server`);
+  }
+
+  const store = new ShedStore(stateDir, logger);
+  const sheds = new ShedService(config, store, backends, defaultBackend, logger);
+  await sheds.adopt();
+
+  const ctx: ServerContext = {
+    config,
+    version: VERSION,
+    logger,
+    backends,
+    defaultBackend,
+    sheds,
+    stateDir,
+    httpPort: config.http_port,
+    sshPort: config.ssh_port,
+  };
+  const app = createApp(ctx);
+  let http: ReturnType<typeof Bun.serve>;
+  try {
+    http = Bun.serve({
+      hostname: config.bind_address,
+      port: config.http_port,
+      fetch: app.fetch,
+      websocket,
+      idleTimeout: 0,
+    });
+  } catch (err) {
+    releasePid();
+    throw new ShedError(
+      "INVALID_CONFIG",
+      `cannot listen on ${config.bind_address}:${config.http_port}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  ctx.httpPort = http.port ?? config.http_port;
+  const url = `http://${config.bind_address}:${ctx.httpPort}`;
+  logger.info("shed-server listening", { url, backend: defaultBackend, stateDir });
+
+  return {
+    ctx,
+    url,
+    async close() {
+      http.stop(true);
+      await sheds.close();
+      releasePid();
+    },
+  };
+}
+
+/** One server per state dir: a pid file, taken over when its owner is gone. */
+function claimStateDir(stateDir: string): () => void {
+  const pidFile = join(stateDir, "server.pid");
+  if (existsSync(pidFile)) {
+    const pid = Number.parseInt(readFileSync(pidFile, "utf8"), 10);
+    if (pid && pid !== process.pid && processAlive(pid)) {
+      throw new ShedError(
+        "INVALID_CONFIG",
+        `another shed-server (pid ${pid}) already uses the state dir ${stateDir}`,
+      );
+    }
+  }
+  writeFileAtomic(pidFile, `${process.pid}\n`);
+  return () => {
+    try {
+      if (readFileSync(pidFile, "utf8").trim() === String(process.pid)) Bun.spawnSync(["rm", "-f", pidFile]);
+    } catch {}
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function readOrCreateServerId(stateDir: string): string {
+  const file = join(stateDir, "server-id");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+  writeFileAtomic(file, `${id}\n`);
+  return id;
+}
+
+// Placeholder until the agent protocol lands: the transport module replaces this import.
+async function dialUnix(_path: string): Promise<AgentConnection> {
+  throw new ShedError("AGENT_UNAVAILABLE", "agent protocol not built yet");
+}

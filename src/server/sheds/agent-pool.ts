@@ -1,0 +1,45 @@
+import type { AgentConnection } from "../../agent/protocol/api.ts";
+import type { Logger } from "../../log/logger.ts";
+
+/**
+ * One multiplexed agent connection per running shed, shared by every exec and SSH channel.
+ * A dead connection is forgotten and the next caller dials again.
+ */
+export class AgentPool {
+  private readonly conns = new Map<string, Promise<AgentConnection>>();
+
+  constructor(
+    private readonly dial: (name: string) => Promise<AgentConnection>,
+    private readonly logger: Logger,
+  ) {}
+
+  get(name: string): Promise<AgentConnection> {
+    const existing = this.conns.get(name);
+    if (existing) return existing;
+    const pending = this.dial(name).then(
+      (conn) => {
+        conn.closed.then((reason) => {
+          if (this.conns.get(name) === pending) this.conns.delete(name);
+          if (reason) this.logger.debug("agent connection lost", { name, reason: reason.message });
+        });
+        return conn;
+      },
+      (err) => {
+        this.conns.delete(name);
+        throw err;
+      },
+    );
+    this.conns.set(name, pending);
+    return pending;
+  }
+
+  drop(name: string): void {
+    const pending = this.conns.get(name);
+    this.conns.delete(name);
+    pending?.then((c) => c.close()).catch(() => {});
+  }
+
+  closeAll(): void {
+    for (const name of [...this.conns.keys()]) this.drop(name);
+  }
+}

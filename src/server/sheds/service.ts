@@ -1,0 +1,242 @@
+import type { AgentConnection } from "../../agent/protocol/api.ts";
+import { ShedError } from "../../api/errors.ts";
+import type { BackendName, CreateShedRequest, Progress, Shed } from "../../api/schemas/shed.ts";
+import type { Backend, Instance } from "../../backends/backend.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { ServerConfig } from "../config/schema.ts";
+import { KeyedLock } from "../state/lock.ts";
+import type { ShedRecord } from "../state/shed-record.ts";
+import type { ShedStore } from "../state/store.ts";
+import { assertActionAllowed, canTransition } from "../state/transitions.ts";
+import { AgentPool } from "./agent-pool.ts";
+import { resolveSpec } from "./spec.ts";
+
+/**
+ * The lifecycle of sheds: state file + backend kept in step, one operation per shed at a
+ * time. Routes and the SSH door go through this; nothing else touches the store.
+ */
+export class ShedService {
+  private readonly lock = new KeyedLock();
+  private readonly agents: AgentPool;
+
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly store: ShedStore,
+    private readonly backends: Map<BackendName, Backend>,
+    private readonly defaultBackend: BackendName,
+    private readonly logger: Logger,
+  ) {
+    this.agents = new AgentPool((name) => this.dial(name), logger);
+  }
+
+  async list(): Promise<Shed[]> {
+    return this.store.list().records.map(toApi);
+  }
+
+  async get(name: string): Promise<Shed> {
+    return toApi(this.record(name));
+  }
+
+  async create(req: CreateShedRequest, progress: Progress): Promise<Shed> {
+    const backendName = req.backend ?? this.defaultBackend;
+    const backend = this.backend(backendName);
+    const spec = resolveSpec(this.config, backendName, req);
+    return this.lock.run(req.name, async () => {
+      if (this.store.get(req.name)) {
+        throw new ShedError("SHED_EXISTS", `shed "${req.name}" already exists`);
+      }
+      const now = new Date().toISOString();
+      const record: ShedRecord = {
+        name: req.name,
+        backend: backendName,
+        image: spec.image,
+        state: "creating",
+        cpus: spec.cpus,
+        memoryMb: spec.memoryMb,
+        createdAt: now,
+        updatedAt: now,
+        env: spec.env,
+        backendData: {},
+      };
+      this.store.put(record);
+      try {
+        record.backendData = await backend.create(spec, progress);
+      } catch (err) {
+        // The backend removed what it made; the record goes too, so the name is free again.
+        this.store.remove(req.name);
+        throw err;
+      }
+      return toApi(this.transition(record, "running", { healthy: true }));
+    });
+  }
+
+  async start(name: string, progress: Progress): Promise<Shed> {
+    return this.lock.run(name, async () => {
+      const record = this.record(name);
+      assertActionAllowed(name, record.state, "start");
+      try {
+        record.backendData = await this.backend(record.backend).start(instanceOf(record), progress);
+      } catch (err) {
+        this.transition(record, "error", { error: (err as Error).message });
+        throw err;
+      }
+      return toApi(this.transition(record, "running", { healthy: true, error: undefined }));
+    });
+  }
+
+  async stop(name: string, timeoutSeconds?: number): Promise<Shed> {
+    return this.lock.run(name, async () => {
+      const record = this.record(name);
+      assertActionAllowed(name, record.state, "stop");
+      this.agents.drop(name);
+      const timeout = timeoutSeconds ?? this.section(record.backend).stop_timeout;
+      await this.backend(record.backend).stop(instanceOf(record), timeout * 1000);
+      return toApi(this.transition(record, "stopped", { healthy: undefined }));
+    });
+  }
+
+  async reset(name: string, progress: Progress): Promise<Shed> {
+    return this.lock.run(name, async () => {
+      const record = this.record(name);
+      assertActionAllowed(name, record.state, "reset");
+      try {
+        record.backendData = await this.backend(record.backend).reset(instanceOf(record), progress);
+      } catch (err) {
+        this.transition(record, "error", { error: `reset failed: ${(err as Error).message}` });
+        throw err;
+      }
+      return toApi(this.transition(record, "stopped", { error: undefined }));
+    });
+  }
+
+  async delete(name: string, force: boolean, progress: Progress): Promise<void> {
+    await this.lock.run(name, async () => {
+      const record = this.record(name);
+      assertActionAllowed(name, record.state, "delete", force);
+      this.agents.drop(name);
+      const backend = this.backend(record.backend);
+      this.transition(record, "deleting");
+      try {
+        if (record.state !== "stopped") {
+          progress({ id: "shed", status: "stopping" });
+          await backend.stop(instanceOf(record), this.section(record.backend).stop_timeout * 1000);
+        }
+        progress({ id: "shed", status: "removing" });
+        await backend.delete(instanceOf(record));
+      } catch (err) {
+        this.transition(record, "error", { error: `delete failed: ${(err as Error).message}` });
+        throw err;
+      }
+      this.store.remove(name);
+      progress({ id: "shed", status: "deleted" });
+    });
+  }
+
+  /** A shared connection to a running shed's agent. */
+  async agent(name: string): Promise<AgentConnection> {
+    const record = this.record(name);
+    assertActionAllowed(name, record.state, "exec");
+    return this.agents.get(name);
+  }
+
+  /**
+   * After a server restart: match state files with what the backends still run. Running
+   * instances stay running (re-adopted), vanished ones are marked, interrupted operations
+   * become errors a person can see and clean up.
+   */
+  async adopt(): Promise<void> {
+    const { records, problems } = this.store.list();
+    for (const p of problems) this.logger.warn("state file skipped", { file: p.file, reason: p.reason });
+    const found = new Map<string, "running" | "stopped">();
+    for (const [name, backend] of this.backends) {
+      if (!(await backend.probe()).ok) continue;
+      try {
+        for (const f of await backend.list()) found.set(`${name}/${f.name}`, f.status === "running" ? "running" : "stopped");
+      } catch (err) {
+        this.logger.warn("could not list instances", { backend: name, error: String(err) });
+      }
+    }
+    for (const record of records) {
+      const status = found.get(`${record.backend}/${record.name}`);
+      if (!this.backends.has(record.backend)) continue;
+      if (record.state === "creating" || record.state === "deleting") {
+        this.transition(record, "error", { error: `the server stopped while the shed was ${record.state}` });
+      } else if (status === undefined) {
+        if (record.state !== "error" && (await this.backend(record.backend).probe()).ok) {
+          this.transition(record, "error", { error: "its container or VM is gone" });
+        }
+      } else if (status !== record.state && record.state !== "error") {
+        this.transition(record, status);
+      } else if (record.state === "error" && status === "running") {
+        this.transition(record, "running", { error: undefined });
+      }
+      if (record.state === "running") this.logger.info("re-adopted shed", { name: record.name });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agents.closeAll();
+  }
+
+  private async dial(name: string): Promise<AgentConnection> {
+    const record = this.record(name);
+    try {
+      const conn = await this.backend(record.backend).dialAgent(instanceOf(record));
+      if (record.healthy === false) this.transition(record, record.state, { healthy: true });
+      return conn;
+    } catch (err) {
+      this.transition(record, record.state, { healthy: false });
+      throw new ShedError(
+        "AGENT_UNAVAILABLE",
+        `the agent in shed "${name}" is not answering (${(err as Error).message}); try \`shed stop ${name}\` then \`shed start ${name}\``,
+        { cause: err },
+      );
+    }
+  }
+
+  private record(name: string): ShedRecord {
+    const record = this.store.get(name);
+    if (!record) throw new ShedError("SHED_NOT_FOUND", `shed "${name}" not found`);
+    return record;
+  }
+
+  private backend(name: BackendName): Backend {
+    const backend = this.backends.get(name);
+    if (!backend) {
+      throw new ShedError(
+        "UNSUPPORTED",
+        `backend "${name}" is not enabled on this server (enabled: ${[...this.backends.keys()].join(", ") || "none"})`,
+      );
+    }
+    return backend;
+  }
+
+  private section(name: BackendName) {
+    return this.config[name];
+  }
+
+  private transition(record: ShedRecord, to: ShedRecord["state"], patch: Partial<ShedRecord> = {}): ShedRecord {
+    if (!canTransition(record.state, to)) {
+      throw new ShedError("SHED_BUSY", `shed "${record.name}" cannot go from ${record.state} to ${to}`);
+    }
+    Object.assign(record, patch, { state: to, updatedAt: new Date().toISOString() });
+    for (const key of Object.keys(patch) as (keyof ShedRecord)[]) {
+      if (patch[key] === undefined) delete record[key];
+    }
+    this.store.put(record);
+    return record;
+  }
+}
+
+function instanceOf(record: ShedRecord): Instance {
+  return {
+    name: record.name,
+    spec: { name: record.name, image: record.image, cpus: record.cpus, memoryMb: record.memoryMb, env: record.env },
+    data: record.backendData,
+  };
+}
+
+function toApi(record: ShedRecord): Shed {
+  const { env: _env, backendData: _data, ...shed } = record;
+  return shed;
+}

@@ -1,0 +1,10 @@
+import * as v from "valibot";
+import { ShedSchema } from "../../api/schemas/shed.ts";
+
+/** What the state store keeps per shed: the API view plus what the backend needs back. */
+export const ShedRecordSchema = v.object({
+  ...ShedSchema.entries,
+  env: v.optional(v.record(v.string(), v.string()), {}),
+  backendData: v.optional(v.record(v.string(), v.unknown()), {}),
+});
+export type ShedRecord = v.InferOutput<typeof ShedRecordSchema>;

@@ -1,0 +1,81 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Logger } from "../../log/logger.ts";
+import { writeFileAtomic } from "./atomic-file.ts";
+import { KeyedLock } from "./lock.ts";
+import type { ShedRecord } from "./shed-record.ts";
+import { ShedStore } from "./store.ts";
+
+function record(name: string): ShedRecord {
+  const now = new Date().toISOString();
+  return { name, backend: "docker", image: "img", state: "running", cpus: 1, memoryMb: 512, createdAt: now, updatedAt: now, env: {}, backendData: { id: "x" } };
+}
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, debug() {}, info() {}, error() {}, warn: (m, f) => void warnings.push(`${m} ${JSON.stringify(f)}`) };
+}
+
+describe("state store", () => {
+  it("round-trips records and leaves no temp files", () => {
+    const dir = mkdtempSync(join(tmpdir(), "store-"));
+    const store = new ShedStore(dir, recordingLogger());
+    store.put(record("a"));
+    store.put({ ...record("b"), state: "stopped" });
+    expect(store.get("a")?.backendData).toEqual({ id: "x" });
+    expect(store.list().records.map((r) => r.name)).toEqual(["a", "b"]);
+    expect(readdirSync(join(dir, "sheds")).sort()).toEqual(["a.json", "b.json"]);
+    store.remove("a");
+    store.remove("a");
+    expect(store.get("a")).toBeUndefined();
+  });
+
+  it("reports and skips corrupt or half-written files instead of failing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "store-"));
+    const logger = recordingLogger();
+    const store = new ShedStore(dir, logger);
+    store.put(record("good"));
+    writeFileSync(join(dir, "sheds", "torn.json"), '{"name":"torn","backend":"doc');
+    writeFileSync(join(dir, "sheds", "wrong.json"), JSON.stringify({ name: "wrong", state: "flying" }));
+    const { records, problems } = store.list();
+    expect(records.map((r) => r.name)).toEqual(["good"]);
+    expect(problems.map((p) => p.file.split("/").pop()).sort()).toEqual(["torn.json", "wrong.json"]);
+    expect(problems.find((p) => p.file.endsWith("wrong.json"))?.reason).toContain("state");
+    expect(logger.warnings.length).toBe(2);
+    expect(() => store.get("torn")).toThrow(/unreadable/);
+  });
+
+  it("writes atomically: the old content survives a failed write", () => {
+    const dir = mkdtempSync(join(tmpdir(), "atomic-"));
+    const path = join(dir, "f.json");
+    writeFileAtomic(path, "old");
+    expect(() => writeFileAtomic(join(dir, "missing-dir", "f"), "x")).toThrow();
+    writeFileAtomic(path, "new");
+    expect(readFileSync(path, "utf8")).toBe("new");
+    expect(readdirSync(dir)).toEqual(["f.json"]);
+  });
+});
+
+describe("keyed lock", () => {
+  it("serializes one key and lets others run", async () => {
+    const lock = new KeyedLock();
+    const order: string[] = [];
+    const slow = lock.run("a", async () => {
+      await Bun.sleep(30);
+      order.push("a1");
+    });
+    const other = lock.run("b", async () => void order.push("b"));
+    const next = lock.run("a", async () => void order.push("a2"));
+    await Promise.all([slow, other, next]);
+    expect(order).toEqual(["b", "a1", "a2"]);
+    expect(lock.busy("a")).toBe(false);
+  });
+
+  it("releases the key when the holder throws", async () => {
+    const lock = new KeyedLock();
+    await expect(lock.run("k", async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(await lock.run("k", async () => 7)).toBe(7);
+  });
+});

@@ -1,0 +1,147 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runShed, startServer, type TestServer, writeClientConfig } from "../harness/index.ts";
+
+/**
+ * Bad input gets a clear error and loses nothing. These run against a real shed-server whose
+ * Docker socket points nowhere, so nothing here depends on dockerd.
+ */
+describe("errors (server without a reachable Docker engine)", () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ config: { docker: { socket: "/nonexistent/docker.sock", default_image: "img:1" } } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("still serves info and list, and says the backend is unavailable", async () => {
+    const info = await server.shedJson(["server", "list"]);
+    expect(info.servers[0].name).toBe("test");
+    const res = await fetch(`${server.url}/api/info`);
+    const body = (await res.json()) as { backends: { name: string; available: boolean; reason?: string }[] };
+    expect(body.backends[0]).toMatchObject({ name: "docker", available: false });
+    expect(body.backends[0]?.reason).toContain("/nonexistent/docker.sock");
+    const list = await server.shed(["list"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain("No sheds");
+  });
+
+  it("create with no engine: a clear error, exit 1, nothing left behind", async () => {
+    const r = await server.shed(["create", "nodocker"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Docker engine is not reachable");
+    expect(r.stderr).toContain("BACKEND_UNAVAILABLE");
+    expect((await server.shedJson(["list"])).sheds).toEqual([]);
+  });
+
+  it("invalid names are refused before any side effect, by the CLI and by the API", async () => {
+    const r = await server.shedJson(["create", "Bad_Name"]);
+    expect(r.error.code).toBe("INVALID_NAME");
+    const res = await fetch(`${server.url}/api/sheds`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "-x" }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe("INVALID_NAME");
+    const get = await fetch(`${server.url}/api/sheds/UPPER`);
+    expect(get.status).toBe(400);
+  });
+
+  it("malformed JSON and invalid fields are 400 INVALID_REQUEST with the field", async () => {
+    const bad = await fetch(`${server.url}/api/sheds`, { method: "POST", body: "{not json" });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: "INVALID_REQUEST" });
+    const field = await fetch(`${server.url}/api/sheds`, { method: "POST", body: JSON.stringify({ name: "ok", cpus: "many" }) });
+    expect(field.status).toBe(400);
+    const body = (await field.json()) as { code: string; message: string };
+    expect(body.code).toBe("INVALID_REQUEST");
+    expect(body.message).toContain("cpus");
+  });
+
+  it("unknown shed: 404 SHED_NOT_FOUND on every verb, exit 1", async () => {
+    for (const verb of ["info", "start", "stop", "reset", "delete"]) {
+      const r = await server.shedJson([verb, "ghost"]);
+      expect(r.error, verb).toEqual({ code: "SHED_NOT_FOUND", message: 'shed "ghost" not found' });
+    }
+    const r = await server.shed(["info", "ghost"]);
+    expect(r.code).toBe(1);
+  });
+
+  it("unknown endpoints answer {code, message} too", async () => {
+    const res = await fetch(`${server.url}/api/nope`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("usage errors exit 2, --json before or after the command", async () => {
+    const r = await server.shed(["create"]);
+    expect(r.code).toBe(2);
+    const j1 = await server.shed(["--json", "frobnicate"]);
+    const j2 = await server.shed(["frobnicate", "--json"]);
+    expect(j1.code).toBe(2);
+    expect(JSON.parse(j1.stdout).error.code).toBe("USAGE");
+    expect(JSON.parse(j2.stdout).error.code).toBe("USAGE");
+  });
+
+  it("a corrupt state file is reported and skipped; the server keeps serving", async () => {
+    writeFileSync(join(server.stateDir, "sheds", "torn.json"), '{"name":"torn","ba');
+    await server.restart();
+    expect((await server.shedJson(["list"])).sheds).toEqual([]);
+    expect(await Bun.file(server.logPath).text()).toContain("torn.json");
+  });
+
+  it("serves an OpenAPI document for every shed endpoint", async () => {
+    const doc = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as { paths: Record<string, object> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/sheds", "/api/sheds/{name}", "/api/sheds/{name}/start"]));
+  });
+});
+
+describe("auth and reachability", () => {
+  const token = "s3cret-token-0123456789";
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ config: { auth: { mode: "token", token }, docker: { socket: "/nonexistent/docker.sock" } } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("needs the token on every call but /api/info", async () => {
+    expect((await fetch(`${server.url}/api/info`)).status).toBe(200);
+    const none = await fetch(`${server.url}/api/sheds`);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ code: "UNAUTHORIZED" });
+    const wrong = await fetch(`${server.url}/api/sheds`, { headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+    const right = await fetch(`${server.url}/api/sheds`, { headers: { authorization: `Bearer ${token}` } });
+    expect(right.status).toBe(200);
+  });
+
+  it("the CLI says how to give a token; `server add --token` works and is checked", async () => {
+    const r = await server.shedJson(["list"]);
+    expect(r.error.code).toBe("UNAUTHORIZED");
+    expect(r.error.message).toContain("--token");
+    const bad = await server.shedJson(["server", "add", "127.0.0.1", "--name", "authd", "--http-port", String(server.port), "--token", "wrong-token-000000"]);
+    expect(bad.error.code).toBe("UNAUTHORIZED");
+    const good = await server.shedJson(["server", "add", "127.0.0.1", "--name", "authd", "--http-port", String(server.port), "--token", token, "--default"]);
+    expect(good).toMatchObject({ name: "authd", server: "test-server", default: true });
+    expect((await server.shedJson(["list"])).sheds).toEqual([]);
+    const servers = await server.shedJson(["server", "list"]);
+    expect(servers.default).toBe("authd");
+    expect(await Bun.file(server.logPath).text()).not.toContain(token);
+  });
+
+  it("an unreachable server names the server and the address", async () => {
+    const dir = `${server.dir}/unreachable-client`;
+    writeClientConfig(dir, 1, 2);
+    const r = await runShed(["list"], { env: { SHED_CONFIG_DIR: dir } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('server "test" at http://127.0.0.1:1');
+    expect(r.stderr).toContain("SERVER_UNREACHABLE");
+  });
+});
