@@ -9,6 +9,14 @@ export interface InstanceSpec {
   cpus: number;
   memoryMb: number;
   env: Record<string, string>;
+  /** Host paths to mount (config mounts, --local-dir, --add-dir). Host paths are absolute. */
+  mounts?: MountSpec[];
+}
+
+export interface MountSpec {
+  source: string;
+  target: string;
+  readonly: boolean;
 }
 
 /**

@@ -119,7 +119,8 @@ export class DockerBackend implements Backend {
       progress({ id: "volume", status: "creating" });
       await this.engine.createVolume(volume, labels);
       progress({ id: "container", status: "creating" });
-      const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume });
+      const binds = (spec.mounts ?? []).map((m) => `${m.source}:${m.target}${m.readonly ? ":ro" : ""}`);
+      const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds });
       const containerId = await this.engine.createContainer(containerName, body);
       return { containerId, containerName, volume, runDir, image };
     } catch (err) {

@@ -9,6 +9,7 @@ import type { ShedRecord } from "../state/shed-record.ts";
 import type { ShedStore } from "../state/store.ts";
 import { assertActionAllowed, canTransition } from "../state/transitions.ts";
 import { AgentPool } from "./agent-pool.ts";
+import type { HookContext, LifecycleHooks } from "./hooks.ts";
 import { resolveSpec } from "./spec.ts";
 
 /**
@@ -25,6 +26,7 @@ export class ShedService {
     private readonly backends: Map<BackendName, Backend>,
     private readonly defaultBackend: BackendName,
     private readonly logger: Logger,
+    private readonly hooks: LifecycleHooks = {},
   ) {
     this.agents = new AgentPool((name) => this.dial(name), logger);
   }
@@ -57,16 +59,21 @@ export class ShedService {
         updatedAt: now,
         env: spec.env,
         backendData: {},
+        mounts: [],
+        provision: {},
       };
+      await this.hooks.prepare?.(record, req, backend);
       this.store.put(record);
       try {
-        record.backendData = await backend.create(spec, progress);
+        record.backendData = await backend.create(instanceOf(record).spec, progress);
       } catch (err) {
         // The backend removed what it made; the record goes too, so the name is free again.
         this.store.remove(req.name);
         throw err;
       }
-      return toApi(this.transition(record, "running", { healthy: true }));
+      this.transition(record, "running", { healthy: true });
+      await this.runHook(record, "afterCreate", progress);
+      return toApi(record);
     });
   }
 
@@ -80,7 +87,9 @@ export class ShedService {
         this.transition(record, "error", { error: (err as Error).message });
         throw err;
       }
-      return toApi(this.transition(record, "running", { healthy: true, error: undefined }));
+      this.transition(record, "running", { healthy: true, error: undefined });
+      await this.runHook(record, "afterStart", progress);
+      return toApi(record);
     });
   }
 
@@ -88,8 +97,9 @@ export class ShedService {
     return this.lock.run(name, async () => {
       const record = this.record(name);
       assertActionAllowed(name, record.state, "stop");
-      this.agents.drop(name);
       const timeout = timeoutSeconds ?? this.section(record.backend).stop_timeout;
+      if (record.state === "running") await this.runShutdownHook(record, timeout * 1000, () => {});
+      this.agents.drop(name);
       await this.backend(record.backend).stop(instanceOf(record), timeout * 1000);
       return toApi(this.transition(record, "stopped", { healthy: undefined }));
     });
@@ -113,13 +123,15 @@ export class ShedService {
     await this.lock.run(name, async () => {
       const record = this.record(name);
       assertActionAllowed(name, record.state, "delete", force);
-      this.agents.drop(name);
       const backend = this.backend(record.backend);
+      const stopTimeoutMs = this.section(record.backend).stop_timeout * 1000;
+      if (record.state === "running") await this.runShutdownHook(record, stopTimeoutMs, progress);
+      this.agents.drop(name);
       this.transition(record, "deleting");
       try {
         if (record.state !== "stopped") {
           progress({ id: "shed", status: "stopping" });
-          await backend.stop(instanceOf(record), this.section(record.backend).stop_timeout * 1000);
+          await backend.stop(instanceOf(record), stopTimeoutMs);
         }
         progress({ id: "shed", status: "removing" });
         await backend.delete(instanceOf(record));
@@ -194,6 +206,35 @@ export class ShedService {
     }
   }
 
+  /** Runs a provisioning hook; its warnings go on the record, its failures never fail the operation. */
+  private async runHook(record: ShedRecord, hook: "afterCreate" | "afterStart", progress: Progress): Promise<void> {
+    const fn = this.hooks[hook];
+    if (!fn) return;
+    const warnings = await this.withHookContext(record, progress, (ctx) => fn.call(this.hooks, ctx));
+    this.transition(record, record.state, { warnings: warnings.length ? warnings : undefined });
+  }
+
+  private async runShutdownHook(record: ShedRecord, stopTimeoutMs: number, progress: Progress): Promise<void> {
+    const fn = this.hooks.beforeStop;
+    if (!fn) return;
+    const budgetMs = Math.min(stopTimeoutMs / 2, 30_000);
+    const warnings = await this.withHookContext(record, progress, (ctx) => fn.call(this.hooks, { ...ctx, budgetMs }));
+    for (const w of warnings) this.logger.warn("shutdown hook", { name: record.name, warning: w });
+  }
+
+  private async withHookContext(
+    record: ShedRecord,
+    progress: Progress,
+    fn: (ctx: HookContext) => Promise<string[]>,
+  ): Promise<string[]> {
+    try {
+      const agent = await this.agents.get(record.name);
+      return await fn({ record, agent, backend: this.backend(record.backend), progress });
+    } catch (err) {
+      return [`provisioning: ${(err as Error).message}`];
+    }
+  }
+
   private record(name: string): ShedRecord {
     const record = this.store.get(name);
     if (!record) throw new ShedError("SHED_NOT_FOUND", `shed "${name}" not found`);
@@ -231,12 +272,19 @@ export class ShedService {
 function instanceOf(record: ShedRecord): Instance {
   return {
     name: record.name,
-    spec: { name: record.name, image: record.image, cpus: record.cpus, memoryMb: record.memoryMb, env: record.env },
+    spec: {
+      name: record.name,
+      image: record.image,
+      cpus: record.cpus,
+      memoryMb: record.memoryMb,
+      env: record.env,
+      mounts: record.mounts,
+    },
     data: record.backendData,
   };
 }
 
 function toApi(record: ShedRecord): Shed {
-  const { env: _env, backendData: _data, ...shed } = record;
+  const { env: _env, backendData: _data, mounts: _mounts, provision: _provision, ...shed } = record;
   return shed;
 }

@@ -6,5 +6,8 @@ export const ShedRecordSchema = v.object({
   ...ShedSchema.entries,
   env: v.optional(v.record(v.string(), v.string()), {}),
   backendData: v.optional(v.record(v.string(), v.unknown()), {}),
+  mounts: v.optional(v.array(v.object({ source: v.string(), target: v.string(), readonly: v.boolean() })), []),
+  /** What provisioning needs again on start/stop (repo, hooks state, ...); owned by the provisioner. */
+  provision: v.optional(v.record(v.string(), v.unknown()), {}),
 });
 export type ShedRecord = v.InferOutput<typeof ShedRecordSchema>;

@@ -10,7 +10,7 @@ import { ShedStore } from "./store.ts";
 
 function record(name: string): ShedRecord {
   const now = new Date().toISOString();
-  return { name, backend: "docker", image: "img", state: "running", cpus: 1, memoryMb: 512, createdAt: now, updatedAt: now, env: {}, backendData: { id: "x" } };
+  return { name, backend: "docker", image: "img", state: "running", cpus: 1, memoryMb: 512, createdAt: now, updatedAt: now, env: {}, backendData: { id: "x" }, mounts: [], provision: {} };
 }
 
 function recordingLogger(): Logger & { warnings: string[] } {
