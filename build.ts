@@ -38,6 +38,9 @@ async function compile(name: string, entry: string, extra: string[] = []): Promi
     entrypoints: [entry, ...extra],
     compile: { outfile, ...(target ? { target: `bun-${target}` as "bun-linux-x64" } : {}) },
     minify: { syntax: true, whitespace: true },
+    // Precompiled bytecode halves start-up (the CLI's exec path lives on it).
+    bytecode: true,
+    format: "esm",
     sourcemap: "none",
     define: { SHED_VERSION: JSON.stringify(version) },
     naming: { asset: "[name].[ext]" },

@@ -1,3 +1,6 @@
 import { main } from "../commands/main.ts";
 
-process.exitCode = await main(process.argv.slice(2));
+// No top-level await: the binary is compiled to bytecode (CommonJS), which starts faster.
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
