@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { containerSpec } from "./container-spec.ts";
+
+describe("docker container spec", () => {
+  const spec = containerSpec({
+    spec: { name: "web", image: "img", cpus: 1.5, memoryMb: 512, env: { A: "1" }, mounts: [] },
+    image: "img",
+    labels: { "shed.name": "web" },
+    bundleDir: "/state/agent/v1",
+    loader: "ld-linux-x86-64.so.2",
+    runDir: "/state/run/web",
+    volume: "shed-web-workspace",
+    binds: ["/src:/workspace/src:ro"],
+  }) as any;
+
+  it("runs the bundled agent through its own loader under the engine's init", () => {
+    expect(spec.Entrypoint).toEqual([
+      "/.shed/lib/ld-linux-x86-64.so.2",
+      "--library-path",
+      "/.shed/lib",
+      "/.shed/bin/shed-agent",
+      "serve",
+      "--listen",
+      "unix:/.shed/run/agent.sock",
+    ]);
+    expect(spec.HostConfig.Init).toBe(true);
+  });
+
+  it("mounts the bundle read-only, the run dir and the workspace volume", () => {
+    expect(spec.HostConfig.Binds).toEqual([
+      "/state/agent/v1:/.shed:ro",
+      "/state/run/web:/.shed/run",
+      "shed-web-workspace:/workspace",
+      "/src:/workspace/src:ro",
+    ]);
+  });
+
+  it("turns --cpus and --memory into limits and sets the SHED_* variables", () => {
+    expect(spec.HostConfig.NanoCpus).toBe(1_500_000_000);
+    expect(spec.HostConfig.Memory).toBe(512 * 1024 * 1024);
+    expect(spec.Env).toEqual(expect.arrayContaining(["SHED_CONTAINER=true", "SHED_NAME=web", "SHED_WORKSPACE=/workspace", "A=1"]));
+    expect(spec.Hostname).toBe("web");
+  });
+});
