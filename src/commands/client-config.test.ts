@@ -1,14 +1,16 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { useTempDirs } from "../../test/harness/temp-dir.ts";
 import { LOCAL_SERVER, loadClientConfig, resolveServer, saveClientConfig } from "./client-config.ts";
+
+const tempDir = useTempDirs();
 
 describe("client config", () => {
   let dir: string;
   const saved = process.env.SHED_CONFIG_DIR;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "cc-"));
+    dir = tempDir("cc");
     process.env.SHED_CONFIG_DIR = dir;
   });
   afterEach(() => {

@@ -1,8 +1,7 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../../test/harness/temp-dir.ts";
 import { ENDPOINTS } from "../api/endpoints.ts";
 import { DockerBackend } from "../backends/docker/backend.ts";
 import { silentLogger } from "../log/logger.ts";
@@ -13,7 +12,7 @@ import { ShedService } from "./sheds/service.ts";
 import { ShedStore } from "./state/store.ts";
 
 function testContext(): ServerContext {
-  const stateDir = mkdtempSync(join(tmpdir(), "app-"));
+  const stateDir = tempDir("app");
   const config = v.parse(ServerConfigSchema, { state_dir: stateDir, docker: { socket: join(stateDir, "no.sock") } });
   const docker = new DockerBackend({
     socket: config.docker.socket,
@@ -31,6 +30,8 @@ function testContext(): ServerContext {
   const sheds = new ShedService(config, new ShedStore(stateDir, silentLogger), backends, "docker", silentLogger);
   return { config, version: "test", logger: silentLogger, backends, defaultBackend: "docker", sheds, stateDir, httpPort: 0, sshPort: 0 };
 }
+
+const tempDir = useTempDirs();
 
 describe("HTTP API app", () => {
   const app = createApp(testContext());

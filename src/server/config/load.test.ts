@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../../../test/harness/temp-dir.ts";
 import { ShedError } from "../../api/errors.ts";
 import { loadServerConfig, parseServerConfig } from "./load.ts";
+
+const tempDir = useTempDirs();
 
 describe("server config", () => {
   it("fills defaults: loopback bind, ports, detect backend, open auth", () => {
@@ -68,7 +70,7 @@ docker:
   });
 
   it("loads an explicit file, and refuses a missing one", () => {
-    const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+    const dir = tempDir("cfg");
     const path = join(dir, "server.yaml");
     writeFileSync(path, "name: x\n");
     expect(loadServerConfig(path)).toMatchObject({ path, config: { name: "x" } });

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { useTempDirs } from "../../../test/harness/temp-dir.ts";
 import type { Logger } from "../../log/logger.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 import { KeyedLock } from "./lock.ts";
@@ -18,9 +18,11 @@ function recordingLogger(): Logger & { warnings: string[] } {
   return { warnings, debug() {}, info() {}, error() {}, warn: (m, f) => void warnings.push(`${m} ${JSON.stringify(f)}`) };
 }
 
+const tempDir = useTempDirs();
+
 describe("state store", () => {
   it("round-trips records and leaves no temp files", () => {
-    const dir = mkdtempSync(join(tmpdir(), "store-"));
+    const dir = tempDir("store");
     const store = new ShedStore(dir, recordingLogger());
     store.put(record("a"));
     store.put({ ...record("b"), state: "stopped" });
@@ -33,7 +35,7 @@ describe("state store", () => {
   });
 
   it("reports and skips corrupt or half-written files instead of failing", () => {
-    const dir = mkdtempSync(join(tmpdir(), "store-"));
+    const dir = tempDir("store");
     const logger = recordingLogger();
     const store = new ShedStore(dir, logger);
     store.put(record("good"));
@@ -48,7 +50,7 @@ describe("state store", () => {
   });
 
   it("writes atomically: the old content survives a failed write", () => {
-    const dir = mkdtempSync(join(tmpdir(), "atomic-"));
+    const dir = tempDir("atomic");
     const path = join(dir, "f.json");
     writeFileAtomic(path, "old");
     expect(() => writeFileAtomic(join(dir, "missing-dir", "f"), "x")).toThrow();
