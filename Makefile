@@ -7,7 +7,7 @@ APT_PACKAGES := docker.io skopeo docker-registry erofs-utils e2fsprogs debootstr
 STATE_DIR ?= /var/lib/shed
 DEV_IMAGE ?= shed/dev:bookworm
 
-.PHONY: setup deps dockerd build check typecheck lint unit test integration bench quickstart image-dev clean
+.PHONY: setup deps dockerd build cross check typecheck lint unit test integration bench quickstart image-dev clean
 
 ## setup: apt packages the tests need (when missing), npm ci, a running dockerd
 setup: deps dockerd
@@ -31,6 +31,11 @@ dockerd:
 
 build:
 	$(BUN) build.ts
+
+## cross: the CLI for linux-arm64 and darwin-arm64 (Bun fetches the target runtime once)
+cross:
+	$(BUN) build.ts --only shed --target linux-arm64
+	$(BUN) build.ts --only shed --target darwin-arm64
 
 ## check: fast: typecheck, lint, unit tests
 check: typecheck lint unit
