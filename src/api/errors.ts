@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   SHED_NOT_FOUND: 404,
   IMAGE_NOT_FOUND: 404,
+  IMAGE_IN_USE: 409,
   SESSION_NOT_FOUND: 404,
   NOT_FOUND: 404,
   SHED_EXISTS: 409,
@@ -23,9 +24,17 @@ export const ERROR_CODES = {
   UNSUPPORTED: 422,
   BACKEND_UNAVAILABLE: 503,
   AGENT_UNAVAILABLE: 503,
+  /** The agent in the shed speaks a protocol version this build does not. */
+  AGENT_INCOMPATIBLE: 502,
+  /** A guest port (tunnel, direct-tcpip) has no listener. */
+  CONNECTION_REFUSED: 502,
   REGISTRY_ERROR: 502,
   REGISTRY_UNAUTHORIZED: 401,
   DIGEST_MISMATCH: 502,
+  /** An image layer is malformed or hostile (escaping paths, ...): refused, nothing kept. */
+  INVALID_LAYER: 422,
+  /** `image build`: the Dockerfile or a step of it failed (the builder's message says which). */
+  BUILD_FAILED: 422,
   STORAGE_FULL: 507,
   SERVER_UNREACHABLE: 503,
   PROTOCOL_ERROR: 502,

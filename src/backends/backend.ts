@@ -67,4 +67,6 @@ export interface Backend {
   dialAgent(instance: Instance): Promise<AgentConnection>;
   /** Instances this server made that still exist (for re-adoption after a restart). */
   list(): Promise<FoundInstance[]>;
+  /** What the instance printed (VM console, container output), newest last, at most ~tailBytes. */
+  logs?(instance: Instance, opts?: { tailBytes?: number }): Promise<string>;
 }

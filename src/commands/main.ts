@@ -51,7 +51,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${await renderUsage(path.cmd, path.parent)}\n${GLOBAL_HELP}\n`);
       return EXIT_OK;
     }
-    const { result } = await runCommand(root, { rawArgs: rest });
+    // Run the named command itself: citty drops a subcommand's return value (exec's exit code).
+    const top = rest[0] ? commands[rest[0]] : undefined;
+    const { result } = top
+      ? await runCommand(await top(), { rawArgs: rest.slice(1) })
+      : await runCommand(root, { rawArgs: rest });
     return typeof result === "number" ? result : EXIT_OK;
   } catch (err) {
     return reportError(err, ctx.globals.json);

@@ -66,8 +66,9 @@ export class Output {
     }
     const line = formatProgress(e);
     if (!this.tty) {
-      if (this.progressLines.get(e.id) !== line) process.stderr.write(`${line}\n`);
-      this.progressLines.set(e.id, line);
+      // Plain output (logs, pipes): a line when an item's status changes, not per byte count.
+      if (this.progressLines.get(e.id) !== e.status) process.stderr.write(`${line}\n`);
+      this.progressLines.set(e.id, e.status);
       return;
     }
     this.progressLines.set(e.id, line);

@@ -18,6 +18,7 @@ export const commands: Record<string, Loader> = {
   stop: () => load(import("./stop.ts")),
   delete: () => load(import("./delete.ts")),
   reset: () => load(import("./reset.ts")),
+  exec: () => load(import("./exec.ts")),
   server: () => load(import("./server/index.ts")),
   version: () => load(import("./version.ts")),
 };

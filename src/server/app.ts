@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { ShedError, toShedError } from "../api/errors.ts";
 import type { ServerContext } from "./context.ts";
 import { requireToken } from "./auth.ts";
+import { agentSocketRoutes } from "./routes/agent-socket.ts";
 import { infoRoutes } from "./routes/info.ts";
 import { openapiRoutes } from "./routes/openapi.ts";
 import { shedRoutes } from "./routes/sheds.ts";
@@ -26,5 +27,6 @@ export function createApp(ctx: ServerContext): Hono {
   app.route("/api", infoRoutes(ctx));
   app.route("/api", openapiRoutes());
   app.route("/api", shedRoutes(ctx));
+  app.route("/api", agentSocketRoutes(ctx));
   return app;
 }

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { AgentConnection } from "../agent/protocol/api.ts";
+import { connectAgent } from "../agent/protocol/client.ts";
+import { dialUnix as dialUnixSocket } from "../agent/protocol/transports/socket.ts";
 import { ShedError } from "../api/errors.ts";
 import type { BackendName } from "../api/schemas/shed.ts";
 import { detectBackend } from "../backends/detect.ts";
@@ -33,6 +35,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const serverId = readOrCreateServerId(stateDir);
 
   let bundle: Promise<{ dir: string; loader: string }> | undefined;
+  const dialUnix = agentDialer(logger);
   const enabled = (config.enabled_backends ?? knownBackends()) as BackendName[];
   const backends = createBackends(enabled, {
     docker: {
@@ -140,7 +143,15 @@ function readOrCreateServerId(stateDir: string): string {
   return id;
 }
 
-// Placeholder until the agent protocol lands: the transport module replaces this import.
-async function dialUnix(_path: string): Promise<AgentConnection> {
-  throw new ShedError("AGENT_UNAVAILABLE", "agent protocol not built yet");
+/** The Docker backend's (and QEMU's serial socket's) way to the agent: a unix socket, then hello. */
+function agentDialer(logger: Logger): (path: string) => Promise<AgentConnection> {
+  return async (path) => {
+    let transport: Awaited<ReturnType<typeof dialUnixSocket>>;
+    try {
+      transport = await dialUnixSocket(path);
+    } catch (err) {
+      throw new ShedError("AGENT_UNAVAILABLE", `no agent listens on ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    return connectAgent(transport, { client: `shed-server ${VERSION}`, logger });
+  };
 }

@@ -26,6 +26,8 @@ export interface ExecRequest {
   argv?: string[];
   /** Run this string in the image's login shell (`bash -lc`, else `sh -lc`). */
   command?: string;
+  /** argv goes through the login shell (its PATH and profile) unless this is false. */
+  login?: boolean;
   env?: Record<string, string>;
   cwd?: string;
   /** "shed" (uid 1000, the default) or "root", or a user name / numeric uid known in the guest. */

@@ -153,7 +153,8 @@ export class DockerBackend implements Backend {
       timeoutMs: this.opts.agentTimeoutMs ?? 60_000,
       alive: async () => {
         const c = await this.engine.inspectContainer(data.containerId);
-        if (c?.State.Running) return undefined;
+        // With a restart policy a dying agent shows as restarting, or running again with a count.
+        if (c?.State.Running && !c.State.Restarting && !c.RestartCount) return undefined;
         const logs = await this.engine.containerLogs(data.containerId).catch(() => "");
         return `the container exited (code ${c?.State.ExitCode ?? "?"})${logs ? `: ${logs.trim().slice(-500)}` : ""}`;
       },
@@ -206,6 +207,11 @@ export class DockerBackend implements Backend {
 
   dialAgent(instance: Instance): Promise<AgentConnection> {
     return this.opts.dialUnix(join((instance.data as DockerData).runDir, "agent.sock"));
+  }
+
+  async logs(instance: Instance, opts: { tailBytes?: number } = {}): Promise<string> {
+    const text = await this.engine.containerLogs((instance.data as DockerData).containerId, 1000);
+    return text.slice(-(opts.tailBytes ?? 256 * 1024));
   }
 
   async list(): Promise<FoundInstance[]> {

@@ -23,7 +23,8 @@ export interface EngineContainer {
 export interface EngineContainerInspect {
   Id: string;
   Name: string;
-  State: { Running: boolean; Status: string; ExitCode: number; Pid: number };
+  State: { Running: boolean; Restarting?: boolean; Status: string; ExitCode: number; Pid: number };
+  RestartCount?: number;
   Config: { Labels: Record<string, string>; Image: string };
   Image: string;
 }
@@ -70,7 +71,8 @@ export class DockerEngine {
   /** Like request, but throws on a non-2xx answer and parses JSON. */
   async call<T = unknown>(method: string, path: string, opts: Parameters<DockerEngine["request"]>[2] = {}): Promise<T> {
     const res = await this.request(method, path, opts);
-    if (!res.ok) {
+    // 304: already in the asked-for state (stop of a stopped container): not an error.
+    if (!res.ok && res.status !== 304) {
       const text = await res.text();
       let message = text;
       try {

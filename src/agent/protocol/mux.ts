@@ -1,0 +1,407 @@
+import type { ShedError } from "../../api/errors.ts";
+import type { Logger } from "../../log/logger.ts";
+import { silentLogger } from "../../log/logger.ts";
+import { connectionLost, errorFromPayload, errorToPayload, protocolError } from "./errors.ts";
+import { InboundChannel, OutboundChannel } from "./flow.ts";
+import {
+  CHANNEL_MASK,
+  type Frame,
+  FrameDecoder,
+  FrameError,
+  FrameType,
+  HEADER_SIZE,
+  MAX_PAYLOAD,
+  encodeHeader,
+  creditPayload,
+  frameTypeName,
+  isKnownType,
+  jsonPayload,
+  parseJsonPayload,
+  readCredit,
+} from "./frame.ts";
+import { DEFAULT_WINDOW, ErrorPayloadSchema } from "./messages.ts";
+import type { Transport } from "./transport.ts";
+import * as v from "valibot";
+
+export interface MuxOptions {
+  /** "client" opens streams (the host); "server" accepts them (the agent, or the exec relay). */
+  role: "client" | "server";
+  logger?: Logger;
+  /** Credit granted per inbound channel of each stream. */
+  window?: number;
+  /** Frames on stream 0 other than PING/PONG (HELLO, ERROR). */
+  onConnectionFrame: (frame: Frame) => void;
+  /** Server role: a peer opened a stream. Throwing answers the OPEN with an ERROR frame. */
+  onOpen?: (stream: MuxStream, request: Record<string, unknown>) => void;
+  /**
+   * Serial links carry one session after another on the same byte stream: after garbage,
+   * skip to the next HELLO instead of closing (the transport cannot be redialed).
+   */
+  resyncOnGarbage?: boolean;
+  /** Called when resync drops the session (serial): streams are gone, the link stays. */
+  onSessionReset?: (reason: Error) => void;
+}
+
+/**
+ * Frames <-> streams over one transport: the protocol's multiplexer, used by both ends.
+ * Control frames are answered here (unknown types and streams get ERROR frames); what a
+ * stream means is up to the layer above (client.ts, service.ts).
+ */
+export class Mux {
+  readonly streams = new Map<number, MuxStream>();
+  readonly window: number;
+  /** Credit the peer grants per channel; set from its HELLO. */
+  peerWindow = DEFAULT_WINDOW;
+  readonly closed: Promise<Error | undefined>;
+  private resolveClosed!: (reason: Error | undefined) => void;
+  private readonly decoder: FrameDecoder;
+  private lastStreamId = 0;
+  private isClosed = false;
+  private pingWaiters = new Map<string, () => void>();
+  readonly logger: Logger;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly opts: MuxOptions,
+  ) {
+    this.window = opts.window ?? DEFAULT_WINDOW;
+    this.logger = opts.logger ?? silentLogger;
+    this.decoder = new FrameDecoder(MAX_PAYLOAD);
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    transport.start({
+      data: (chunk) => this.receive(chunk),
+      end: (err) => this.shutdown(err ?? undefined, false),
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.isClosed;
+  }
+
+  send(type: number, flags: number, stream: number, payload?: Uint8Array): boolean {
+    if (this.isClosed) return true;
+    const length = payload?.length ?? 0;
+    if (length <= 4096 && payload) {
+      // Small frames go out as one buffer; big payloads are not copied.
+      const frame = new Uint8Array(HEADER_SIZE + length);
+      frame.set(encodeHeader(type, flags, stream, length), 0);
+      frame.set(payload, HEADER_SIZE);
+      return this.transport.write(frame);
+    }
+    const ok = this.transport.write(encodeHeader(type, flags, stream, length));
+    return payload ? this.transport.write(payload) : ok;
+  }
+
+  sendJson(type: number, stream: number, value: unknown): void {
+    this.send(type, 0, stream, jsonPayload(value));
+  }
+
+  sendError(stream: number, err: unknown): void {
+    this.sendJson(FrameType.ERROR, stream, errorToPayload(err));
+  }
+
+  drained(): Promise<void> {
+    return this.transport.drained();
+  }
+
+  /** Client role: a new stream with a request; its answer arrives as CONTROL or ERROR. */
+  open(request: Record<string, unknown>): MuxStream {
+    if (this.isClosed) throw connectionLost(`connection to ${this.transport.description} is closed`);
+    const id = ++this.lastStreamId;
+    const stream = new MuxStream(this, id);
+    this.streams.set(id, stream);
+    this.sendJson(FrameType.OPEN, id, request);
+    return stream;
+  }
+
+  /** Round trip on stream 0: resolves when the peer answered. */
+  ping(): Promise<void> {
+    const token = crypto.randomUUID().slice(0, 8);
+    return new Promise((resolve) => {
+      this.pingWaiters.set(token, resolve);
+      this.send(FrameType.PING, 0, 0, new TextEncoder().encode(token));
+    });
+  }
+
+  close(reason?: Error): void {
+    this.shutdown(reason, true);
+  }
+
+  private shutdown(reason: Error | undefined, local: boolean): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const err = connectionLost(`connection to ${this.transport.description} closed`, reason);
+    for (const stream of [...this.streams.values()]) stream.abort(err);
+    this.streams.clear();
+    for (const w of this.pingWaiters.values()) w();
+    this.pingWaiters.clear();
+    if (local) this.transport.close();
+    else this.transport.close();
+    this.resolveClosed(local ? reason : (reason ?? new Error("the peer closed the connection")));
+  }
+
+  /** Resets every stream (serial: a new session began, or the old one broke). */
+  resetSession(reason: Error): void {
+    for (const stream of [...this.streams.values()]) stream.abort(connectionLost("session reset", reason));
+    this.streams.clear();
+    this.lastStreamId = 0;
+  }
+
+  private receive(chunk: Uint8Array): void {
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.garbage(err as Error);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.isClosed) return;
+      try {
+        this.dispatch(frame);
+      } catch (err) {
+        // A malformed frame costs its stream, never the connection.
+        this.logger.debug("bad frame", { type: frameTypeName(frame.type), stream: frame.stream, error: String(err) });
+        const e = err instanceof FrameError ? protocolError(err.message) : err;
+        if (frame.stream !== 0) {
+          this.streams.get(frame.stream)?.abort(e as Error);
+          this.streams.delete(frame.stream);
+        }
+        this.sendError(frame.stream, e);
+      }
+    }
+  }
+
+  private garbage(err: Error): void {
+    this.logger.warn("unreadable input, dropping the session", { transport: this.transport.description, error: err.message });
+    this.sendError(0, protocolError(err.message));
+    if (this.opts.resyncOnGarbage) {
+      this.resetSession(err);
+      this.opts.onSessionReset?.(err);
+      this.decoder.resync();
+      // The rest of the buffered input may hold the next HELLO.
+      this.receive(new Uint8Array(0));
+      return;
+    }
+    this.shutdown(protocolError(err.message), true);
+  }
+
+  private dispatch(frame: Frame): void {
+    const { type, stream: id } = frame;
+    if (!isKnownType(type)) throw protocolError(`unknown frame type ${frameTypeName(type)}`);
+    if (id === 0) {
+      this.connectionFrame(frame);
+      return;
+    }
+    if (type === FrameType.OPEN) {
+      this.openFrame(frame);
+      return;
+    }
+    const stream = this.streams.get(id);
+    if (!stream) {
+      // Frames racing a stream's end are normal; frames for streams never opened are not.
+      if (id <= this.lastStreamId || type === FrameType.ERROR || type === FrameType.CLOSE) return;
+      throw protocolError(`${frameTypeName(type)} for unknown stream ${id}`);
+    }
+    stream.receive(frame);
+  }
+
+  private connectionFrame(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.PING:
+        if (frame.payload.length > 64) throw protocolError("PING payload over 64 bytes");
+        this.send(FrameType.PONG, 0, 0, frame.payload.slice());
+        return;
+      case FrameType.PONG: {
+        const token = new TextDecoder().decode(frame.payload);
+        this.pingWaiters.get(token)?.();
+        this.pingWaiters.delete(token);
+        return;
+      }
+      case FrameType.HELLO:
+      case FrameType.ERROR:
+        this.opts.onConnectionFrame(frame);
+        return;
+      default:
+        throw protocolError(`${frameTypeName(frame.type)} is not valid on stream 0`);
+    }
+  }
+
+  private openFrame(frame: Frame): void {
+    const id = frame.stream;
+    if (this.opts.role !== "server" || !this.opts.onOpen) throw protocolError("only the host opens streams");
+    if (id <= this.lastStreamId) throw protocolError(`stream id ${id} reused (ids must increase)`);
+    this.lastStreamId = id;
+    const request = parseJsonPayload(frame.payload);
+    const stream = new MuxStream(this, id);
+    this.streams.set(id, stream);
+    this.opts.onOpen(stream, request);
+  }
+
+  /** A stream finished on both sides: forget it. */
+  release(stream: MuxStream): void {
+    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+  }
+}
+
+/** One stream: up to two channels each way, CONTROL messages, and its end (CLOSE or ERROR). */
+export class MuxStream {
+  private readonly inbound: (InboundChannel | undefined)[] = [];
+  private readonly outbound: (OutboundChannel | undefined)[] = [];
+  private sentClose = false;
+  private gotClose = false;
+  private done = false;
+  /** Set when the stream ended badly (peer reset, connection lost). */
+  failure: Error | undefined;
+  onControl: (msg: Record<string, unknown>) => void = () => {};
+  onError: (err: ShedError | Error) => void = () => {};
+  onClose: () => void = () => {};
+
+  constructor(
+    private readonly mux: Mux,
+    readonly id: number,
+  ) {}
+
+  get isDone(): boolean {
+    return this.done;
+  }
+
+  /** The reading side of a channel (created on first use, so early data is kept). */
+  readable(channel: number): ReadableStream<Uint8Array> {
+    return this.in(channel).readable;
+  }
+
+  private in(channel: number): InboundChannel {
+    let ch = this.inbound[channel];
+    if (!ch) {
+      ch = new InboundChannel(this.mux.window, (n) => {
+        if (!this.done) this.mux.send(FrameType.WINDOW, channel, this.id, creditPayload(n));
+      });
+      if (this.failure) ch.fail(this.failure);
+      this.inbound[channel] = ch;
+    }
+    return ch;
+  }
+
+  private out(channel: number): OutboundChannel {
+    let ch = this.outbound[channel];
+    if (!ch) {
+      ch = new OutboundChannel(this.mux.peerWindow);
+      if (this.failure) ch.fail(this.failure);
+      this.outbound[channel] = ch;
+    }
+    return ch;
+  }
+
+  /** Sends bytes on a channel, waiting for credit and for the transport to drain. */
+  async write(channel: number, bytes: Uint8Array): Promise<void> {
+    const ch = this.out(channel);
+    if (ch.ended) throw new Error(`channel ${channel} of stream ${this.id} already ended`);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = await ch.take(Math.min(bytes.length - at, MAX_PAYLOAD));
+      if (this.done) throw this.failure ?? new Error(`stream ${this.id} is closed`);
+      if (!this.mux.send(FrameType.DATA, channel, this.id, bytes.subarray(at, at + n))) await this.mux.drained();
+      at += n;
+    }
+  }
+
+  /** A WritableStream over a channel; close() sends EOF, abort() resets the stream. */
+  writable(channel: number): WritableStream<Uint8Array> {
+    return new WritableStream<Uint8Array>(
+      {
+        write: (chunk) => this.write(channel, chunk),
+        close: () => this.end(channel),
+        abort: (reason) => this.reset(reason instanceof Error ? reason : new Error(String(reason))),
+      },
+      { highWaterMark: 1 },
+    );
+  }
+
+  end(channel: number): void {
+    const ch = this.out(channel);
+    if (ch.ended || this.done) return;
+    ch.ended = true;
+    this.mux.send(FrameType.EOF, channel, this.id);
+  }
+
+  control(msg: Record<string, unknown>): void {
+    if (!this.done && !this.sentClose) this.mux.sendJson(FrameType.CONTROL, this.id, msg);
+  }
+
+  /** This side is done with the stream; it is released once the peer is done too. */
+  close(): void {
+    if (this.sentClose || this.done) return;
+    this.sentClose = true;
+    this.mux.send(FrameType.CLOSE, 0, this.id);
+    if (this.gotClose) this.finish();
+  }
+
+  /** Ends the stream at once, telling the peer why (an ERROR frame). */
+  reset(err: Error): void {
+    if (this.done) return;
+    this.mux.sendError(this.id, err);
+    this.abort(err);
+  }
+
+  /** Ends the stream locally without telling the peer (it already knows, or is gone). */
+  abort(err: Error): void {
+    if (this.done) return;
+    this.failure = err;
+    for (const ch of this.inbound) ch?.fail(err);
+    for (const ch of this.outbound) ch?.fail(err);
+    // The reason first: onClose listeners then see a stream that already failed.
+    this.onError(err);
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    for (const ch of this.outbound) ch?.fail(this.failure ?? new Error(`stream ${this.id} is closed`));
+    // Nothing more can arrive: readers of unfinished channels see the end, not a hang.
+    for (const ch of this.inbound) ch?.end();
+    this.mux.release(this);
+    this.onClose();
+  }
+
+  receive(frame: Frame): void {
+    const channel = frame.flags & CHANNEL_MASK;
+    switch (frame.type) {
+      case FrameType.DATA: {
+        const ch = this.in(channel);
+        if (ch.isEnded && !this.failure) throw protocolError(`DATA after EOF on stream ${this.id}`);
+        if (!ch.push(frame.payload)) throw protocolError(`stream ${this.id} sent past its window`);
+        return;
+      }
+      case FrameType.EOF:
+        this.in(channel).end();
+        return;
+      case FrameType.WINDOW:
+        if (!this.out(channel).grant(readCredit(frame.payload))) throw protocolError("window overflow");
+        return;
+      case FrameType.CONTROL:
+        this.onControl(parseJsonPayload(frame.payload));
+        return;
+      case FrameType.CLOSE:
+        this.gotClose = true;
+        for (const ch of this.inbound) ch?.end();
+        this.onPeerClose();
+        if (this.sentClose) this.finish();
+        return;
+      case FrameType.ERROR: {
+        const parsed = v.safeParse(ErrorPayloadSchema, parseJsonPayload(frame.payload));
+        const err = parsed.success
+          ? errorFromPayload(parsed.output)
+          : protocolError("malformed ERROR frame");
+        this.abort(err);
+        return;
+      }
+      default:
+        throw protocolError(`${frameTypeName(frame.type)} is not valid on a stream`);
+    }
+  }
+
+  /** The peer closed its side (set by the layer above: e.g. the agent aborts an exec). */
+  onPeerClose: () => void = () => {};
+}

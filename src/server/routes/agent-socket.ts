@@ -1,0 +1,63 @@
+import { Hono } from "hono";
+import type { AgentConnection } from "../../agent/protocol/api.ts";
+import { errorToPayload } from "../../agent/protocol/errors.ts";
+import { encodeFrame, FrameType, jsonPayload } from "../../agent/protocol/frame.ts";
+import type { AgentOps } from "../../agent/protocol/ops.ts";
+import { serveAgent } from "../../agent/protocol/service.ts";
+import { ServerWebSocketTransport } from "../../agent/protocol/transports/websocket.ts";
+import { ShedError } from "../../api/errors.ts";
+import type { ServerContext } from "../context.ts";
+import { upgrade } from "../websocket.ts";
+import { shedName } from "./sheds.ts";
+
+/**
+ * GET /api/sheds/{name}/agent: a WebSocket that speaks the agent protocol (exec, files,
+ * tcp). The server relays each stream to the shed's one pooled agent connection, so a
+ * client sees exactly what the agent says, whatever transport the backend uses.
+ */
+export function agentSocketRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  app.get("/sheds/:name/agent", (c) => {
+    const name = shedName(c.req.param("name"));
+    const startIfStopped = c.req.query("start") === "true";
+    let transport: ServerWebSocketTransport | undefined;
+    return upgrade(c, {
+      open: (ws) => {
+        transport = new ServerWebSocketTransport(ws, `websocket:${name}`);
+        const t = transport;
+        connectShed(ctx, name, startIfStopped).then(
+          (conn) => serveAgent(t, relayOps(conn), { logger: ctx.logger }),
+          (err) => {
+            // Said where the client waits for HELLO, so it gets the code, not a closed socket.
+            t.write(encodeFrame({ type: FrameType.ERROR, flags: 0, stream: 0, payload: jsonPayload(errorToPayload(err)) }));
+            t.close();
+          },
+        );
+      },
+      message: (_ws, data) => transport?.received(data),
+      drain: () => transport?.drain(),
+      close: () => transport?.gone(),
+    });
+  });
+  return app;
+}
+
+async function connectShed(ctx: ServerContext, name: string, startIfStopped: boolean): Promise<AgentConnection> {
+  if (startIfStopped && (await ctx.sheds.get(name)).state === "stopped") await ctx.sheds.start(name, () => {});
+  return ctx.sheds.agent(name);
+}
+
+function relayOps(conn: AgentConnection): AgentOps {
+  const { protocol: _p, ...info } = conn.info;
+  return {
+    info: () => info,
+    health: () => conn.health(),
+    exec: (req) => conn.exec(req),
+    putArchive: (dir, tar, opts) => conn.putArchive(dir, tar, opts),
+    getArchive: (path) => conn.getArchive(path),
+    connectTcp: (port, host) => conn.connectTcp(port, host),
+    shutdown: async () => {
+      throw new ShedError("FORBIDDEN", "the agent's shutdown belongs to the server: use `shed stop`");
+    },
+  };
+}
