@@ -67,3 +67,28 @@ export async function run(argv: string[], opts: { env?: Record<string, string>; 
   const code = await p.exited;
   if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${await new Response(p.stderr).text()}`);
 }
+
+/** Like compareTimes, for a transfer of `bytes`: medians in MB/s, higher is better. */
+export async function compareRates(opts: {
+  name: string;
+  peerName: string;
+  runs: number;
+  bytes: number;
+  ours: () => Promise<unknown>;
+  peer: () => Promise<unknown>;
+  target?: string;
+}): Promise<Comparison> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    let t = performance.now();
+    await opts.ours();
+    a.push(opts.bytes / 1e6 / ((performance.now() - t) / 1000));
+    t = performance.now();
+    await opts.peer();
+    b.push(opts.bytes / 1e6 / ((performance.now() - t) / 1000));
+  }
+  const ours = median(a);
+  const peer = median(b);
+  return report({ name: opts.name, unit: "MB/s", ours, peer, peerName: opts.peerName, ratio: ours / peer, better: "higher", target: opts.target });
+}

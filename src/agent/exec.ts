@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import type { ExecProcess, ExecRequest, ExitStatus } from "./protocol/api.ts";
+import { loginEnv } from "./login-env.ts";
 import { type GuestUser, lookupUser } from "./users.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -14,21 +15,20 @@ export interface ExecDefaults {
 /** Runs one exec request in this machine: a process with pipes, or on a new PTY. */
 export function spawnExec(req: ExecRequest, defaults: ExecDefaults): ExecProcess {
   const user = lookupUser(req.user ?? defaults.user);
-  const argv = commandLine(req);
-  const env: Record<string, string> = {
+  const ids = process.getuid?.() === 0 ? { uid: user.uid, gid: user.gid } : {};
+  const base: Record<string, string> = {
     PATH: DEFAULT_PATH,
     HOME: user.home,
     USER: user.name,
     LOGNAME: user.name,
     SHELL: user.shell,
-    ...(req.tty ? { TERM: req.tty.term ?? "xterm-256color" } : {}),
-    ...req.env,
   };
+  const { argv, env } = commandLine(req, user, base, ids);
+  Object.assign(env, req.tty ? { TERM: req.tty.term ?? "xterm-256color" } : {}, req.env);
   const cwd = req.cwd ?? defaultDir(user);
   if (req.cwd !== undefined && !isDir(req.cwd)) {
     return failedStart(argv[0]!, `cannot change to ${req.cwd}: no such directory`, 1);
   }
-  const ids = process.getuid?.() === 0 ? { uid: user.uid, gid: user.gid } : {};
   try {
     return req.tty ? spawnTty(argv, env, cwd, ids, req.tty) : spawnPiped(argv, env, cwd, ids);
   } catch (err) {
@@ -40,16 +40,24 @@ export function spawnExec(req: ExecRequest, defaults: ExecDefaults): ExecProcess
 }
 
 /**
- * A command string runs in the login shell; so does an argv, passed through `exec "$@"`
- * so every argument arrives exactly while PATH and the environment are the login ones
- * (tools provisioning installed). Without any shell (distroless) argv runs directly.
+ * A command string runs in the login shell. An argv runs with the login environment
+ * (tools provisioning installed are on PATH): captured once per user and reused, else
+ * through the shell as `exec "$@"` so every argument still arrives exactly. Without any
+ * shell (distroless) argv runs directly.
  */
-function commandLine(req: ExecRequest): string[] {
+function commandLine(
+  req: ExecRequest,
+  user: GuestUser,
+  base: Record<string, string>,
+  ids: Ids,
+): { argv: string[]; env: Record<string, string> } {
   const shell = loginShell();
-  if (req.command !== undefined) return [shell ?? "/bin/sh", "-lc", req.command];
+  if (req.command !== undefined) return { argv: [shell ?? "/bin/sh", "-lc", req.command], env: { ...base } };
   const argv = req.argv!;
-  if (!shell || req.login === false) return argv;
-  return [shell, "-lc", 'exec "$@"', argv[0]!, ...argv];
+  if (!shell || req.login === false) return { argv, env: { ...base } };
+  const login = loginEnv(user, shell, base, ids);
+  if (login) return { argv, env: { ...login } };
+  return { argv: [shell, "-lc", 'exec "$@"', argv[0]!, ...argv], env: { ...base } };
 }
 
 /** bash when the image has it (as shed always did), else the POSIX shell. */

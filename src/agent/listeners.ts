@@ -3,7 +3,8 @@ import type { Logger } from "../log/logger.ts";
 import type { AgentOps } from "./protocol/ops.ts";
 import { type Activity, serveAgent } from "./protocol/service.ts";
 import type { Transport } from "./protocol/transport.ts";
-import { serialTransport, stdioTransport } from "./protocol/transports/node-stream.ts";
+import { stdioTransport } from "./protocol/transports/node-stream.ts";
+import { SerialTransport } from "./protocol/transports/serial.ts";
 import { type Listener, listenUnix } from "./protocol/transports/socket.ts";
 import { listenVsock } from "./protocol/transports/vsock.ts";
 
@@ -61,7 +62,7 @@ function serveSerial(path: string, serve: (t: Transport, resync: boolean) => { c
   let current: { close(): void } | undefined;
   const loop = async () => {
     while (!stopped) {
-      const transport = serialTransport(path);
+      const transport = new SerialTransport(path);
       current = transport;
       await serve(transport, true).closed;
       if (!stopped) {

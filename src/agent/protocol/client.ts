@@ -29,6 +29,8 @@ export interface ConnectOptions {
   /** Give up on the hello after this long (a peer that is not an agent). */
   helloTimeoutMs?: number;
   window?: number;
+  /** Serial links: skip stale bytes and frames until the agent's HELLO. */
+  serial?: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function connectAgent(transport: Transport, opts: ConnectOptions = 
     role: "client",
     logger: opts.logger,
     window: opts.window,
+    resyncOnGarbage: opts.serial,
     onConnectionFrame: (frame) => settle.resolve(frame),
   });
   mux.closed.then((reason) => settle.reject(connectionLost(`${transport.description} closed during hello`, reason)));

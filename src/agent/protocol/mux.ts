@@ -56,6 +56,7 @@ export class Mux {
   private resolveClosed!: (reason: Error | undefined) => void;
   private readonly decoder: FrameDecoder;
   private lastStreamId = 0;
+  private greeted = false;
   private isClosed = false;
   private pingWaiters = new Map<string, () => void>();
   readonly logger: Logger;
@@ -174,8 +175,8 @@ export class Mux {
 
   private garbage(err: Error): void {
     this.logger.warn("unreadable input, dropping the session", { transport: this.transport.description, error: err.message });
-    this.sendError(0, protocolError(err.message));
     if (this.opts.resyncOnGarbage) {
+      // No ERROR: on a serial line nobody reads it but the next session, which it would confuse.
       this.resetSession(err);
       this.opts.onSessionReset?.(err);
       this.decoder.resync();
@@ -183,11 +184,17 @@ export class Mux {
       this.receive(new Uint8Array(0));
       return;
     }
+    this.sendError(0, protocolError(err.message));
     this.shutdown(protocolError(err.message), true);
   }
 
   private dispatch(frame: Frame): void {
     const { type, stream: id } = frame;
+    if (this.opts.role === "client" && this.opts.resyncOnGarbage && !this.greeted) {
+      // A serial line may still hold the last session's frames: wait for our HELLO's answer.
+      if (id !== 0 || type !== FrameType.HELLO) return;
+      this.greeted = true;
+    }
     if (!isKnownType(type)) throw protocolError(`unknown frame type ${frameTypeName(type)}`);
     if (id === 0) {
       this.connectionFrame(frame);

@@ -1,10 +1,8 @@
-import { createReadStream, createWriteStream } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { type Transport, type TransportReceiver, WriteQueue } from "../transport.ts";
 
 /**
- * A Transport over a pair of node streams: stdio, or a character device such as a
- * virtio-serial port (opened once for reading and once for writing).
+ * A Transport over a pair of node streams: the agent's stdin and stdout.
  */
 export class NodeStreamTransport implements Transport {
   private readonly queue: WriteQueue;
@@ -67,11 +65,4 @@ export class NodeStreamTransport implements Transport {
 
 export function stdioTransport(): Transport {
   return new NodeStreamTransport(process.stdin, process.stdout, "stdio");
-}
-
-/** A serial port (or any character device, or a FIFO pair in tests). */
-export function serialTransport(readPath: string, writePath = readPath): Transport {
-  const input = createReadStream(readPath, { highWaterMark: 256 * 1024 });
-  const output = createWriteStream(writePath, { flags: "w" });
-  return new NodeStreamTransport(input, output, `serial:${readPath}`);
 }
