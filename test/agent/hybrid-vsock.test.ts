@@ -35,7 +35,9 @@ function fakeFirecrackerVsock(path: string, agentSock: string, guestPort: number
         });
         s.write("OK 1073741824\n");
       },
-      close: (s) => s.data.upstream?.end(),
+      close: (s) => {
+        s.data.upstream?.end();
+      },
     },
   });
   return { seen, stop: () => server.stop(true) };
