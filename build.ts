@@ -20,15 +20,6 @@ const version = process.env.SHED_VERSION ?? pkg.version;
 
 mkdirSync(outDir, { recursive: true });
 
-/** @oclif/table pulls in ink, whose optional devtools hook must not be bundled. */
-const stubDevtools: Bun.BunPlugin = {
-  name: "stub-react-devtools",
-  setup(build) {
-    build.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: "react-devtools-core", namespace: "stub" }));
-    build.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ contents: "export default {};", loader: "js" }));
-  },
-};
-
 async function compile(name: string, entry: string, extra: string[] = []): Promise<void> {
   if (only && only !== name) return;
   const started = performance.now();
@@ -43,8 +34,6 @@ async function compile(name: string, entry: string, extra: string[] = []): Promi
     format: "esm",
     sourcemap: "none",
     define: { SHED_VERSION: JSON.stringify(version) },
-    naming: { asset: "[name].[ext]" },
-    plugins: [stubDevtools],
   });
   if (!result.success) {
     for (const log of result.logs) console.error(log);
@@ -54,10 +43,8 @@ async function compile(name: string, entry: string, extra: string[] = []): Promi
   console.log(`${outfile}  ${mb} MB  ${((performance.now() - started) / 1000).toFixed(1)}s`);
 }
 
-const yogaWasm = "node_modules/yoga-wasm-web/dist/yoga.wasm";
-const tableAssets = (await Bun.file(yogaWasm).exists()) ? [yogaWasm] : [];
 
 await compile("shed-agent", "src/bin/shed-agent.ts");
 const agentBinary = `${outDir}/shed-agent${target ? `-${target}` : ""}`;
 await compile("shed-server", "src/bin/shed-server.ts", (await Bun.file(agentBinary).exists()) ? [agentBinary] : []);
-await compile("shed", "src/bin/shed.ts", tableAssets);
+await compile("shed", "src/bin/shed.ts");
