@@ -46,5 +46,12 @@ export const ENDPOINTS: Endpoint[] = [
   { method: "post", path: "/api/sheds/{name}/start", summary: "Start a stopped shed", response: ShedSchema, progress: true, errors: ["SHED_NOT_FOUND", "SHED_BUSY"] },
   { method: "post", path: "/api/sheds/{name}/stop", summary: "Stop a running shed", request: StopShedRequestSchema, response: ShedSchema, errors: ["SHED_NOT_FOUND", "SHED_NOT_RUNNING"] },
   { method: "post", path: "/api/sheds/{name}/reset", summary: "Wipe a stopped shed back to its image", response: ShedSchema, progress: true, errors: ["SHED_NOT_FOUND", "SHED_NOT_STOPPED"] },
+  {
+    method: "get",
+    path: "/api/sheds/{name}/agent",
+    summary: "The shed's agent (exec, files, tcp); query start=true starts a stopped shed first",
+    websocket: "binary frames of the agent protocol (src/agent/protocol/frame.ts); the server relays each stream to the shed's agent",
+    errors: ["SHED_NOT_FOUND", "SHED_NOT_RUNNING", "AGENT_UNAVAILABLE"],
+  },
   { method: "get", path: "/api/openapi.json", summary: "This document", public: true },
 ];
