@@ -1,6 +1,8 @@
 import type * as v from "valibot";
 import type { ErrorCode } from "./errors.ts";
+import { IMAGE_ENDPOINTS } from "./image-endpoints.ts";
 import { ServerInfoSchema } from "./schemas/info.ts";
+import { ShedLogsSchema } from "./schemas/logs.ts";
 import { CreateShedRequestSchema, ShedListSchema, ShedSchema, StopShedRequestSchema } from "./schemas/shed.ts";
 
 /**
@@ -53,5 +55,13 @@ export const ENDPOINTS: Endpoint[] = [
     websocket: "binary frames of the agent protocol (src/agent/protocol/frame.ts); the server relays each stream to the shed's agent",
     errors: ["SHED_NOT_FOUND", "SHED_NOT_RUNNING", "AGENT_UNAVAILABLE"],
   },
+  {
+    method: "get",
+    path: "/api/sheds/{name}/logs",
+    summary: "What the shed's VM console or container printed (query tail=BYTES, default 256 KiB)",
+    response: ShedLogsSchema,
+    errors: ["SHED_NOT_FOUND", "UNSUPPORTED"],
+  },
+  ...IMAGE_ENDPOINTS,
   { method: "get", path: "/api/openapi.json", summary: "This document", public: true },
 ];

@@ -19,6 +19,8 @@ export const commands: Record<string, Loader> = {
   delete: () => load(import("./delete.ts")),
   reset: () => load(import("./reset.ts")),
   exec: () => load(import("./exec.ts")),
+  logs: () => load(import("./logs.ts")),
+  image: () => load(import("./image/index.ts")),
   server: () => load(import("./server/index.ts")),
   version: () => load(import("./version.ts")),
 };

@@ -8,6 +8,7 @@ import { silentLogger } from "../log/logger.ts";
 import { createApp } from "./app.ts";
 import { ServerConfigSchema } from "./config/schema.ts";
 import type { ServerContext } from "./context.ts";
+import { createImageService } from "./images/service.ts";
 import { ShedService } from "./sheds/service.ts";
 import { ShedStore } from "./state/store.ts";
 
@@ -28,7 +29,8 @@ function testContext(): ServerContext {
   });
   const backends = new Map([["docker", docker]] as const);
   const sheds = new ShedService(config, new ShedStore(stateDir, silentLogger), backends, "docker", silentLogger);
-  return { config, version: "test", logger: silentLogger, backends, defaultBackend: "docker", sheds, stateDir, httpPort: 0, sshPort: 0 };
+  const images = createImageService(config, stateDir, silentLogger, "test", "docker", sheds);
+  return { config, version: "test", logger: silentLogger, backends, defaultBackend: "docker", sheds, images, stateDir, httpPort: 0, sshPort: 0 };
 }
 
 const tempDir = useTempDirs();

@@ -3,7 +3,9 @@ import { ShedError, toShedError } from "../api/errors.ts";
 import type { ServerContext } from "./context.ts";
 import { requireToken } from "./auth.ts";
 import { agentSocketRoutes } from "./routes/agent-socket.ts";
+import { imageRoutes } from "./routes/images.ts";
 import { infoRoutes } from "./routes/info.ts";
+import { logsRoutes } from "./routes/logs.ts";
 import { openapiRoutes } from "./routes/openapi.ts";
 import { shedRoutes } from "./routes/sheds.ts";
 
@@ -28,5 +30,7 @@ export function createApp(ctx: ServerContext): Hono {
   app.route("/api", openapiRoutes());
   app.route("/api", shedRoutes(ctx));
   app.route("/api", agentSocketRoutes(ctx));
+  app.route("/api", imageRoutes(ctx));
+  app.route("/api", logsRoutes(ctx));
   return app;
 }

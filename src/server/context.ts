@@ -2,6 +2,7 @@ import type { Backend } from "../backends/backend.ts";
 import type { BackendName } from "../api/schemas/shed.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ServerConfig } from "./config/schema.ts";
+import type { ImageService } from "./images/service.ts";
 import type { ShedService } from "./sheds/service.ts";
 
 /**
@@ -19,4 +20,5 @@ export interface ServerContext {
   backends: Map<BackendName, Backend>;
   defaultBackend: BackendName;
   sheds: ShedService;
+  images: ImageService;
 }

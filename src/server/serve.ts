@@ -13,6 +13,8 @@ import { prepareAgentBundle } from "./agent-bundle.ts";
 import { createApp } from "./app.ts";
 import type { ServerConfig } from "./config/schema.ts";
 import type { ServerContext } from "./context.ts";
+import { ensureDockerImage } from "./images/docker-images.ts";
+import { createImageService, type ImageService } from "./images/service.ts";
 import { ShedService } from "./sheds/service.ts";
 import { writeFileAtomic } from "./state/atomic-file.ts";
 import { ShedStore } from "./state/store.ts";
@@ -35,6 +37,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const serverId = readOrCreateServerId(stateDir);
 
   let bundle: Promise<{ dir: string; loader: string }> | undefined;
+  // Made after the sheds (prune asks them which images they use); backends reach it lazily.
+  let images: ImageService | undefined;
   const dialUnix = agentDialer(logger);
   const enabled = (config.enabled_backends ?? knownBackends()) as BackendName[];
   const backends = createBackends(enabled, {
@@ -47,6 +51,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       logger,
       agentBundle: () => (bundle ??= prepareAgentBundle(stateDir, config.agent_path)),
       dialUnix,
+      ensureImage: (engine, ref, progress) => ensureDockerImage(engine, images!, ref, progress),
     },
   });
   if (backends.size === 0) {
@@ -62,6 +67,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const sheds = new ShedService(config, store, backends, defaultBackend, logger);
   await sheds.adopt();
 
+  images = createImageService(config, stateDir, logger, VERSION, defaultBackend, sheds);
   const ctx: ServerContext = {
     config,
     version: VERSION,
@@ -69,6 +75,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     backends,
     defaultBackend,
     sheds,
+    images,
     stateDir,
     httpPort: config.http_port,
     sshPort: config.ssh_port,

@@ -58,6 +58,8 @@ export const ServerConfigSchema = v.object({
   /** Path of shed-agent to put in sheds; by default the one beside shed-server or embedded in it. */
   agent_path: v.optional(v.string()),
   pull_concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(16)), 3),
+  /** Registries (host[:port]) spoken to over plain HTTP; loopback ones always are. */
+  insecure_registries: v.optional(v.array(v.pipe(v.string(), v.regex(/^[^/\s]+$/, "a registry is host[:port]"))), []),
   log_level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
   docker: v.optional(DockerSectionSchema, {}),
   qemu: v.optional(QemuSectionSchema, {}),

@@ -144,6 +144,14 @@ export class ShedService {
     });
   }
 
+  /** What the shed's container or VM printed (the VM's console), newest last. */
+  async logs(name: string, tailBytes?: number): Promise<string> {
+    const record = this.record(name);
+    const backend = this.backend(record.backend);
+    if (!backend.logs) throw new ShedError("UNSUPPORTED", `the ${record.backend} backend keeps no logs`);
+    return backend.logs(instanceOf(record), { tailBytes });
+  }
+
   /** A shared connection to a running shed's agent. */
   async agent(name: string): Promise<AgentConnection> {
     const record = this.record(name);

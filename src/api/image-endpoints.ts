@@ -1,0 +1,77 @@
+import type { Endpoint } from "./endpoints.ts";
+import {
+  BuildImageResultSchema,
+  ImageHistorySchema,
+  ImageInspectSchema,
+  ImageListSchema,
+  LoadImageResultSchema,
+  PruneImagesRequestSchema,
+  PruneImagesResultSchema,
+  PullImageRequestSchema,
+  PullImageResultSchema,
+  PushImageRequestSchema,
+  PushImageResultSchema,
+  RemoveImageResultSchema,
+  TagImageRequestSchema,
+  TagImageResultSchema,
+} from "./schemas/image.ts";
+
+/** The image endpoints of the API catalog (spread into ENDPOINTS for the OpenAPI document). */
+export const IMAGE_ENDPOINTS: Endpoint[] = [
+  { method: "get", path: "/api/images", summary: "Images in the server's store (REF, DIGEST, SIZE, SOURCE, CREATED)", response: ImageListSchema },
+  {
+    method: "post",
+    path: "/api/images/pull",
+    summary: "Pull an image registry-direct (platform: os/arch[/variant], default the server's)",
+    request: PullImageRequestSchema,
+    response: PullImageResultSchema,
+    progress: true,
+    errors: ["INVALID_REQUEST", "IMAGE_NOT_FOUND", "REGISTRY_ERROR", "REGISTRY_UNAUTHORIZED", "DIGEST_MISMATCH", "STORAGE_FULL"],
+  },
+  {
+    method: "post",
+    path: "/api/images/push",
+    summary: "Push an image from the store to a registry, byte-exact",
+    request: PushImageRequestSchema,
+    response: PushImageResultSchema,
+    progress: true,
+    errors: ["INVALID_REQUEST", "IMAGE_NOT_FOUND", "REGISTRY_ERROR", "REGISTRY_UNAUTHORIZED"],
+  },
+  { method: "post", path: "/api/images/tag", summary: "Point a new ref at an image in the store", request: TagImageRequestSchema, response: TagImageResultSchema, errors: ["INVALID_REQUEST", "IMAGE_NOT_FOUND"] },
+  {
+    method: "delete",
+    path: "/api/images",
+    summary: "Remove a ref (query ref=name:tag), or every ref of a digest; force=true even when a shed uses it",
+    response: RemoveImageResultSchema,
+    errors: ["IMAGE_NOT_FOUND", "IMAGE_IN_USE"],
+  },
+  { method: "post", path: "/api/images/prune", summary: "Remove unused images and unreferenced blobs", request: PruneImagesRequestSchema, response: PruneImagesResultSchema },
+  { method: "get", path: "/api/images/inspect", summary: "Manifest, config, annotations and digest of an image (query ref)", response: ImageInspectSchema, errors: ["IMAGE_NOT_FOUND"] },
+  { method: "get", path: "/api/images/history", summary: "Layer stack of an image with sizes and created-by (query ref)", response: ImageHistorySchema, errors: ["IMAGE_NOT_FOUND"] },
+  {
+    method: "get",
+    path: "/api/images/save",
+    summary: "The images (query ref, repeatable) as an archive: format=oci (default) or docker",
+    binary: "response",
+    errors: ["IMAGE_NOT_FOUND"],
+  },
+  {
+    method: "post",
+    path: "/api/images/load",
+    summary: "Load an OCI archive or docker save archive sent as the body (query tag to name it)",
+    binary: "request",
+    response: LoadImageResultSchema,
+    progress: true,
+    errors: ["INVALID_REQUEST", "DIGEST_MISMATCH", "STORAGE_FULL"],
+  },
+  {
+    method: "post",
+    path: "/api/images/build",
+    summary:
+      "Build from a Dockerfile with the Docker engine's builder, into the store: body is the context tar; query dockerfile, tag, target, platform, no_cache, build_arg=K=V (repeatable)",
+    binary: "request",
+    response: BuildImageResultSchema,
+    progress: true,
+    errors: ["INVALID_REQUEST", "BUILD_FAILED", "BACKEND_UNAVAILABLE"],
+  },
+];

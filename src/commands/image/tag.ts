@@ -1,0 +1,15 @@
+import { defineCommand } from "citty";
+import { tagImage } from "../../api/image-client.ts";
+import { cli } from "../context.ts";
+
+export default defineCommand({
+  meta: { name: "tag", description: "Point a new ref at an image in the server's store" },
+  args: {
+    source: { type: "positional", description: "Existing image (ref, digest or alias)", required: true },
+    target: { type: "positional", description: "New ref (repo:tag)", required: true },
+  },
+  async run({ args }) {
+    const r = await tagImage(cli().client(), args.source, args.target);
+    await cli().out.result(r, `Tagged ${r.ref} -> ${r.digest}`);
+  },
+});

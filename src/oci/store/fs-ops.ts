@@ -1,0 +1,58 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { ShedError } from "../../api/errors.ts";
+
+/**
+ * File operations of the store, with the failure that matters most here (a full disk)
+ * turned into STORAGE_FULL with what to do about it.
+ */
+export function storageError(err: unknown, what: string): ShedError {
+  if (err instanceof ShedError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    return new ShedError(
+      "STORAGE_FULL",
+      `no space left on the device while ${what}; free space in the server's state dir (try \`shed image prune\`) and retry`,
+      { cause: err },
+    );
+  }
+  return new ShedError("INTERNAL", `${what}: ${(err as Error).message}`, { cause: err });
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Moves a complete, fsynced temp file into place and makes the rename durable. */
+export function installFile(tmp: string, dest: string): void {
+  renameSync(tmp, dest);
+  fsyncDir(dirname(dest));
+}
+
+/** Whole-file atomic write for small files (index.json): temp + fsync + rename + fsync dir. */
+export function writeFileAtomic(path: string, data: string | Uint8Array, what: string): void {
+  const tmp = join(dirname(path), `.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    const fd = openSync(tmp, "wx", 0o644);
+    try {
+      writeAll(fd, typeof data === "string" ? Buffer.from(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    installFile(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw storageError(err, what);
+  }
+}
+
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+}
