@@ -1,8 +1,9 @@
 import type * as v from "valibot";
 import type { ErrorCode } from "./errors.ts";
 import { IMAGE_ENDPOINTS } from "./image-endpoints.ts";
-import { ServerInfoSchema } from "./schemas/info.ts";
+import { ServerInfoSchema, SshHostKeySchema } from "./schemas/info.ts";
 import { ShedLogsSchema } from "./schemas/logs.ts";
+import { SessionListSchema } from "./schemas/session.ts";
 import { CreateShedRequestSchema, ShedListSchema, ShedSchema, StopShedRequestSchema } from "./schemas/shed.ts";
 
 /**
@@ -27,6 +28,14 @@ export interface Endpoint {
 
 export const ENDPOINTS: Endpoint[] = [
   { method: "get", path: "/api/info", summary: "Server name, version, backends and features", response: ServerInfoSchema, public: true },
+  {
+    method: "get",
+    path: "/api/ssh-host-key",
+    summary: "The SSH door's host key (`ssh-ed25519 AAAA...`), for clients to pin",
+    response: SshHostKeySchema,
+    errors: ["UNSUPPORTED"],
+    public: true,
+  },
   { method: "get", path: "/api/sheds", summary: "List sheds", response: ShedListSchema },
   {
     method: "post",
@@ -61,6 +70,19 @@ export const ENDPOINTS: Endpoint[] = [
     summary: "What the shed's VM console or container printed (query tail=BYTES, default 256 KiB)",
     response: ShedLogsSchema,
     errors: ["SHED_NOT_FOUND", "UNSUPPORTED"],
+  },
+  {
+    method: "get",
+    path: "/api/sheds/{name}/sessions",
+    summary: "The shed's tmux sessions (name, windows, attached, created, command)",
+    response: SessionListSchema,
+    errors: ["SHED_NOT_FOUND", "SHED_NOT_RUNNING", "AGENT_UNAVAILABLE"],
+  },
+  {
+    method: "delete",
+    path: "/api/sheds/{name}/sessions/{session}",
+    summary: "Kill a tmux session in the shed",
+    errors: ["SHED_NOT_FOUND", "SESSION_NOT_FOUND"],
   },
   ...IMAGE_ENDPOINTS,
   { method: "get", path: "/api/openapi.json", summary: "This document", public: true },

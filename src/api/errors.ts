@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   BUILD_FAILED: 422,
   STORAGE_FULL: 507,
   SERVER_UNREACHABLE: 503,
+  /** The CLI's SSH connection to the door failed (host key, no accepted key, network). */
+  SSH_FAILED: 502,
   PROTOCOL_ERROR: 502,
   TIMEOUT: 504,
   INTERNAL: 500,

@@ -7,6 +7,7 @@ import { imageRoutes } from "./routes/images.ts";
 import { infoRoutes } from "./routes/info.ts";
 import { logsRoutes } from "./routes/logs.ts";
 import { openapiRoutes } from "./routes/openapi.ts";
+import { sessionRoutes } from "./routes/sessions.ts";
 import { shedRoutes } from "./routes/sheds.ts";
 
 /**
@@ -32,5 +33,6 @@ export function createApp(ctx: ServerContext): Hono {
   app.route("/api", agentSocketRoutes(ctx));
   app.route("/api", imageRoutes(ctx));
   app.route("/api", logsRoutes(ctx));
+  app.route("/api", sessionRoutes(ctx));
   return app;
 }

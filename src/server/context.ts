@@ -21,4 +21,6 @@ export interface ServerContext {
   defaultBackend: BackendName;
   sheds: ShedService;
   images: ImageService;
+  /** The SSH door's host key (`ssh-ed25519 AAAA...`), when the door is enabled. */
+  sshHostKey?: string;
 }

@@ -16,6 +16,7 @@ import type { ServerContext } from "./context.ts";
 import { ensureDockerImage } from "./images/docker-images.ts";
 import { createImageService, type ImageService } from "./images/service.ts";
 import { ShedService } from "./sheds/service.ts";
+import { type SshDoor, startSshDoor } from "./ssh/door.ts";
 import { writeFileAtomic } from "./state/atomic-file.ts";
 import { ShedStore } from "./state/store.ts";
 import { websocket } from "./websocket.ts";
@@ -99,6 +100,25 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     );
   }
   ctx.httpPort = http.port ?? config.http_port;
+  let door: SshDoor | undefined;
+  if (config.ssh.enabled) {
+    try {
+      door = await startSshDoor({
+        config: config.ssh,
+        bindAddress: config.bind_address,
+        port: config.ssh_port,
+        stateDir,
+        logger,
+        agent: (name) => sheds.agent(name),
+      });
+    } catch (err) {
+      http.stop(true);
+      releasePid();
+      throw err;
+    }
+    ctx.sshPort = door.port;
+    ctx.sshHostKey = door.hostKey.publicLine;
+  }
   const url = `http://${config.bind_address}:${ctx.httpPort}`;
   logger.info("shed-server listening", { url, backend: defaultBackend, stateDir });
 
@@ -107,6 +127,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     url,
     async close() {
       http.stop(true);
+      await door?.close();
       await sheds.close();
       releasePid();
     },

@@ -183,6 +183,10 @@ async function exec(stream: MuxStream, req: ExecRequest & { op: "exec" }, ops: A
     proc.stdout.pipeTo(stream.writable(Channel.MAIN)).catch(() => {}),
     proc.stderr.pipeTo(stream.writable(Channel.STDERR)).catch(() => {}),
   ]);
+  // Once the command has exited its background children are the user's (`cmd &`, daemons):
+  // closing the stream must not hang them up.
+  stream.onPeerClose = () => {};
+  stream.onError = () => {};
   stream.control({ exit: status });
   stream.close();
 }

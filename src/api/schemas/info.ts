@@ -31,3 +31,6 @@ export const ServerInfoSchema = v.object({
   platform: v.object({ os: v.string(), arch: v.string() }),
 });
 export type ServerInfo = v.InferOutput<typeof ServerInfoSchema>;
+
+export const SshHostKeySchema = v.object({ key: v.string() });
+export type SshHostKey = v.InferOutput<typeof SshHostKeySchema>;

@@ -52,7 +52,8 @@ async function fetchHostKey(client: ApiClient): Promise<string | undefined> {
     const res = (await client.request("GET", "/ssh-host-key")) as { key?: string } | string;
     return typeof res === "string" ? res.trim() : res.key;
   } catch (err) {
-    if (err instanceof ShedError && err.code === "NOT_FOUND") return undefined;
+    // An older server without the route, or one whose SSH door is off.
+    if (err instanceof ShedError && (err.code === "NOT_FOUND" || err.code === "UNSUPPORTED")) return undefined;
     throw err;
   }
 }

@@ -81,7 +81,7 @@ export class LayerApplier implements TarHandler {
         this.makeDir(rel, h);
         return undefined;
       case "file":
-        return this.openFile(rel, h);
+        return this.openFile(rel);
       case "symlink":
         this.makeSymlink(rel, h);
         return undefined;
@@ -172,7 +172,7 @@ export class LayerApplier implements TarHandler {
     this.dirTimes.set(rel, [h.atime ?? h.mtime, h.mtime]);
   }
 
-  private openFile(rel: string, h: TarHeader): (chunk: Uint8Array) => void {
+  private openFile(rel: string): (chunk: Uint8Array) => void {
     this.tree.clear(rel);
     this.created.add(rel);
     const path = this.tree.abs(rel);

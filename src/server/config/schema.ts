@@ -32,6 +32,21 @@ const QemuSectionSchema = v.object({
   binary: v.optional(v.string()),
 });
 
+const Count = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+
+/** The SSH front door (ssh_port). */
+const SshSectionSchema = v.object({
+  enabled: v.optional(v.boolean(), true),
+  /** off: any key; warn: any key, unknown ones logged; enforce: authorized_keys only. Default: enforce unless bound to loopback (then warn). */
+  auth: v.optional(v.picklist(["off", "warn", "enforce"])),
+  authorized_keys: v.optional(v.array(v.string()), ["~/.ssh/authorized_keys"]),
+  /** Connections not yet authenticated; past it the oldest is dropped, so a real user always gets in. */
+  max_unauthenticated: v.optional(Count(1, 10_000), 64),
+  login_grace_seconds: v.optional(Count(1, 600), 30),
+  max_auth_tries: v.optional(Count(1, 100), 6),
+});
+export type SshConfig = v.InferOutput<typeof SshSectionSchema>;
+
 export const ServerConfigSchema = v.object({
   name: v.optional(v.pipe(v.string(), v.minLength(1)), "shed-server"),
   bind_address: v.optional(v.string(), "127.0.0.1"),
@@ -60,6 +75,7 @@ export const ServerConfigSchema = v.object({
   pull_concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(16)), 3),
   /** Registries (host[:port]) spoken to over plain HTTP; loopback ones always are. */
   insecure_registries: v.optional(v.array(v.pipe(v.string(), v.regex(/^[^/\s]+$/, "a registry is host[:port]"))), []),
+  ssh: v.optional(SshSectionSchema, {}),
   log_level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
   docker: v.optional(DockerSectionSchema, {}),
   qemu: v.optional(QemuSectionSchema, {}),

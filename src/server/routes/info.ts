@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { ShedError } from "../../api/errors.ts";
 import type { BackendInfo, ServerInfo } from "../../api/schemas/info.ts";
 import type { ServerContext } from "../context.ts";
 
@@ -24,6 +25,10 @@ export function infoRoutes(ctx: ServerContext): Hono {
       platform: { os: process.platform, arch: process.arch },
     };
     return c.json(info);
+  });
+  app.get("/ssh-host-key", (c) => {
+    if (!ctx.sshHostKey) throw new ShedError("UNSUPPORTED", "this server's SSH door is disabled (ssh.enabled: false)");
+    return c.json({ key: ctx.sshHostKey });
   });
   return app;
 }

@@ -1,0 +1,60 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { clientConfigDir } from "../client-config.ts";
+
+/** A running `shed tunnels start`: one file per shed under the client config dir. */
+export interface TunnelState {
+  pid: number;
+  server: string;
+  shed: string;
+  ports: { local: number; remote: number }[];
+  started: string;
+}
+
+const dir = () => join(clientConfigDir(), "tunnels");
+const file = (server: string, shed: string) => join(dir(), `${server}--${shed}.json`);
+
+export function saveTunnel(state: TunnelState): void {
+  mkdirSync(dir(), { recursive: true, mode: 0o700 });
+  const path = file(state.server, state.shed);
+  writeFileSync(`${path}.${process.pid}.tmp`, JSON.stringify(state));
+  renameSync(`${path}.${process.pid}.tmp`, path);
+}
+
+export function removeTunnel(server: string, shed: string, pid = process.pid): void {
+  const path = file(server, shed);
+  const current = readTunnel(path);
+  if (current && current.pid === pid) rmSync(path, { force: true });
+}
+
+export function findTunnel(server: string, shed: string): TunnelState | undefined {
+  return readTunnel(file(server, shed));
+}
+
+/** Every tunnel whose process still runs; files of dead ones are swept. */
+export function listTunnels(): TunnelState[] {
+  if (!existsSync(dir())) return [];
+  return readdirSync(dir())
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => readTunnel(join(dir(), f)))
+    .filter((t): t is TunnelState => t !== undefined);
+}
+
+function readTunnel(path: string): TunnelState | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(path, "utf8")) as TunnelState;
+    if (alive(state.pid)) return state;
+  } catch {}
+  rmSync(path, { force: true });
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,14 @@
+import type { AgentConnection, ExecRequest, ExitStatus } from "../../agent/protocol/api.ts";
+
+export interface CommandResult extends ExitStatus {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a short command through the agent and collects its output (no stdin). */
+export async function runInShed(agent: AgentConnection, req: ExecRequest): Promise<CommandResult> {
+  const proc = await agent.exec(req);
+  await proc.stdin.close().catch(() => {});
+  const [stdout, stderr, status] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exit]);
+  return { ...status, stdout, stderr };
+}
