@@ -6,6 +6,7 @@ import type { AgentHealth, AgentInfo, ByteDuplex, ExecProcess, ExecRequest } fro
 import type { AgentOps } from "./protocol/ops.ts";
 import type { Activity } from "./protocol/service.ts";
 import { dialTcp } from "./tcp.ts";
+import { UnixListeners } from "./unix-listeners.ts";
 
 export interface LocalOpsOptions {
   version: string;
@@ -20,6 +21,7 @@ export interface LocalOpsOptions {
 /** What shed-agent does for each request: everything runs here, in the guest. */
 export class LocalOps implements AgentOps {
   private readonly started = Date.now();
+  private readonly unix = new UnixListeners();
   draining = false;
 
   constructor(private readonly opts: LocalOpsOptions) {}
@@ -46,6 +48,14 @@ export class LocalOps implements AgentOps {
 
   connectTcp(port: number, host?: string): Promise<ByteDuplex> {
     return dialTcp(port, host);
+  }
+
+  listenUnix(path: string, opts: { user?: string } = {}): Promise<{ close(): void }> {
+    return this.unix.listen(path, opts.user ?? this.opts.user);
+  }
+
+  acceptUnix(path: string): Promise<ByteDuplex> {
+    return this.unix.accept(path);
   }
 
   /** Stops taking new streams, lets running ones finish for up to drainMs, then exits. */

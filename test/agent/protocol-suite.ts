@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tar from "tar";
@@ -140,6 +140,28 @@ export function protocolSuite(name: string, makeTarget: () => Promise<SuiteTarge
         server.stop(true);
       }
       await expect(conn.connectTcp(1, "127.0.0.1")).rejects.toMatchObject({ code: "CONNECTION_REFUSED" });
+    });
+
+    it("a unix socket listened on in the guest hands each connection to an accept, and goes with its listen", async () => {
+      const path = join(dir, `listen-${Math.random().toString(36).slice(2)}`, "agent.sock");
+      const user = process.getuid?.() === 0 ? "root" : String(process.getuid?.());
+      const listener = await conn.listenUnix(path, { user });
+      expect((statSync(path).mode & 0o777).toString(8)).toBe("600");
+      const client = Bun.connect({ unix: path, socket: { data: (_s, d) => void got.push(d.toString()) } });
+      const got: string[] = [];
+      const accepted = await conn.acceptUnix(path);
+      (await client).write("hello");
+      const reader = accepted.readable.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe("hello");
+      const w = accepted.writable.getWriter();
+      await w.write(new TextEncoder().encode("back"));
+      for (let i = 0; i < 50 && got.length === 0; i++) await Bun.sleep(20);
+      expect(got.join("")).toBe("back");
+      (await client).end();
+      listener.close();
+      for (let i = 0; i < 50 && existsSync(path); i++) await Bun.sleep(20);
+      expect(existsSync(path)).toBe(false);
+      await expect(conn.acceptUnix(path)).rejects.toMatchObject({ code: "CONNECTION_REFUSED" });
     });
 
     it("20 execs at once on one connection each get their own answer", async () => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,6 +139,31 @@ describe.skipIf(skip)("SSH door (OpenSSH clients, real Docker shed)", () => {
     } finally {
       fwd.kill();
       await ssh(["door@127.0.0.1", "pkill -f 'nc -l -p 9000'; pkill -f 'while true'; true"]);
+    }
+  });
+
+  it("ssh -A: SSH_AUTH_SOCK in the shed reaches the user's own agent, and the key stays outside", async () => {
+    const sock = join(dir, "agent.sock");
+    const agentProc = Bun.spawn(["ssh-agent", "-D", "-a", sock], { stdout: "ignore", stderr: "ignore" });
+    try {
+      for (let i = 0; i < 50 && !existsSync(sock); i++) await Bun.sleep(50);
+      const add = Bun.spawnSync(["ssh-add", key], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stderr: "pipe" });
+      expect(add.exitCode, add.stderr.toString()).toBe(0);
+      const p = Bun.spawn(["ssh", ...base(), "-A", "door@127.0.0.1", 'echo "sock=$SSH_AUTH_SOCK"; ssh-add -l'], {
+        env: { ...process.env, SSH_AUTH_SOCK: sock },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      expect(code, err).toBe(0);
+      expect(out).toMatch(/sock=\/tmp\/shed-ssh-[0-9a-f]+\/agent\.sock/);
+      const fingerprint = sh(`ssh-keygen -lf ${key}.pub`).split(" ")[1]!;
+      expect(out).toContain(fingerprint);
+      // Without -A there is no socket.
+      const plain = await ssh(["door@127.0.0.1", 'echo "sock=$SSH_AUTH_SOCK"']);
+      expect(plain.stdout).toBe("sock=\n");
+    } finally {
+      agentProc.kill();
     }
   });
 

@@ -70,6 +70,13 @@ export interface AgentConnection {
   getArchive(path: string): Promise<ReadableStream<Uint8Array>>;
   /** A byte stream to `host:port` as seen from inside the guest (default host 127.0.0.1). */
   connectTcp(port: number, host?: string): Promise<ByteDuplex>;
+  /**
+   * Listens on a unix socket at `path` in the guest (directory 0700, socket 0600, owned by
+   * `user`) until close(); connections are taken with acceptUnix. SSH agent forwarding uses it.
+   */
+  listenUnix(path: string, opts?: { user?: string }): Promise<{ close(): void }>;
+  /** The next connection to a socket listenUnix made. */
+  acceptUnix(path: string): Promise<ByteDuplex>;
   /** Asks the agent to stop accepting work, let running streams drain for `drainMs`, then exit. */
   shutdown(drainMs: number): Promise<void>;
   close(): void;

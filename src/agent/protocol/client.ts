@@ -158,6 +158,18 @@ class AgentClient implements AgentConnection {
     return { readable: stream.readable(Channel.MAIN), writable: stream.writable(Channel.MAIN) };
   }
 
+  async listenUnix(path: string, opts: { user?: string } = {}): Promise<{ close(): void }> {
+    const stream = this.mux.open({ op: "listen", path, ...(opts.user ? { user: opts.user } : {}) });
+    await this.started(stream);
+    return { close: () => stream.close() };
+  }
+
+  async acceptUnix(path: string): Promise<ByteDuplex> {
+    const stream = this.mux.open({ op: "accept", path });
+    await this.started(stream);
+    return { readable: stream.readable(Channel.MAIN), writable: stream.writable(Channel.MAIN) };
+  }
+
   async shutdown(drainMs: number): Promise<void> {
     await this.request({ op: "shutdown", drainMs });
   }

@@ -57,6 +57,12 @@ describe("the agent survives hostile input", () => {
       connectTcp: async () => {
         throw new Error("no tcp in the fuzz test");
       },
+      listenUnix: async () => {
+        throw new Error("no unix sockets in the fuzz test");
+      },
+      acceptUnix: async () => {
+        throw new Error("no unix sockets in the fuzz test");
+      },
       shutdown: async () => {},
     });
     const rand = rng(20261124);

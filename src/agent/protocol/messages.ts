@@ -73,6 +73,9 @@ export const OpenRequestSchema = v.variant("op", [
     host: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
   }),
   v.object({ op: v.literal("shutdown"), drainMs: v.pipe(v.number(), v.minValue(0), v.maxValue(600_000)) }),
+  // A unix socket in the guest for the life of this stream (SSH_AUTH_SOCK), and one of its connections.
+  v.object({ op: v.literal("listen"), path: v.pipe(noNul, v.regex(/^\/.{1,200}$/, "an absolute path")), user: v.optional(noNul) }),
+  v.object({ op: v.literal("accept"), path: v.pipe(noNul, v.minLength(1)) }),
 ]);
 export type OpenRequest = v.InferOutput<typeof OpenRequestSchema>;
 

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { ShedError } from "../../api/errors.ts";
 import type { Logger } from "../../log/logger.ts";
 import { silentLogger } from "../../log/logger.ts";
-import type { ExecRequest } from "./api.ts";
+import type { ByteDuplex, ExecRequest } from "./api.ts";
 import { protocolError } from "./errors.ts";
 import { Channel, type Frame, FrameType, parseJsonPayload } from "./frame.ts";
 import { formatIssues } from "../../api/validation.ts";
@@ -135,20 +135,36 @@ async function handle(stream: MuxStream, req: OpenRequest, ops: AgentOps, activi
       stream.close();
       return;
     }
-    case "tcp": {
-      const conn = await ops.connectTcp(req.port, req.host);
+    case "tcp":
+      return relayBytes(stream, await ops.connectTcp(req.port, req.host));
+    case "accept":
+      return relayBytes(stream, await ops.acceptUnix(req.path));
+    case "listen": {
+      const listener = await ops.listenUnix(req.path, req.user ? { user: req.user } : {});
       stream.control({ started: {} });
-      stream.onPeerClose = () => conn.writable.abort().catch(() => {});
-      await Promise.all([
-        stream.readable(Channel.MAIN).pipeTo(conn.writable).catch(() => {}),
-        conn.readable.pipeTo(stream.writable(Channel.MAIN)),
-      ]);
+      // The listener lives as long as the host keeps this stream open.
+      await new Promise<void>((resolve) => {
+        stream.onPeerClose = resolve;
+        stream.onError = () => resolve();
+      });
+      listener.close();
       stream.close();
       return;
     }
     case "exec":
       return exec(stream, req, ops);
   }
+}
+
+/** A byte stream (tcp, unix) carried on the stream's main channel, both ways. */
+async function relayBytes(stream: MuxStream, conn: ByteDuplex): Promise<void> {
+  stream.control({ started: {} });
+  stream.onPeerClose = () => conn.writable.abort().catch(() => {});
+  await Promise.all([
+    stream.readable(Channel.MAIN).pipeTo(conn.writable).catch(() => {}),
+    conn.readable.pipeTo(stream.writable(Channel.MAIN)).catch(() => {}),
+  ]);
+  stream.close();
 }
 
 function reply(stream: MuxStream, result: Record<string, unknown>): void {

@@ -56,6 +56,8 @@ function relayOps(conn: AgentConnection): AgentOps {
     putArchive: (dir, tar, opts) => conn.putArchive(dir, tar, opts),
     getArchive: (path) => conn.getArchive(path),
     connectTcp: (port, host) => conn.connectTcp(port, host),
+    listenUnix: (path, opts) => conn.listenUnix(path, opts),
+    acceptUnix: (path) => conn.acceptUnix(path),
     shutdown: async () => {
       throw new ShedError("FORBIDDEN", "the agent's shutdown belongs to the server: use `shed stop`");
     },

@@ -82,7 +82,7 @@ export async function startSshDoor(opts: SshDoorOptions): Promise<SshDoor> {
       authenticated(sock);
       log.debug("ssh: authenticated", { shed, remote: sock.remoteAddress });
       const agent = () => opts.agent(shed);
-      client.on("session", (accept) => handleSession(accept(), { shed, agent, logger: log }));
+      client.on("session", (accept) => handleSession(accept(), { shed, client, agent, logger: log }));
       client.on("tcpip", (accept, reject, info) => {
         agent()
           .then((a) => a.connectTcp(info.destPort, info.destIP || "127.0.0.1"))

@@ -1,6 +1,7 @@
-import type { Session } from "ssh2";
+import type { Connection, Session } from "ssh2";
 import type { AgentConnection, ExecRequest } from "../../agent/protocol/api.ts";
 import type { Logger } from "../../log/logger.ts";
+import { type ForwardedAgent, forwardSshAgent } from "./agent-forwarding.ts";
 import { relayProcess } from "./relay.ts";
 
 /** Environment a client may send (as OpenSSH's default AcceptEnv): locale and terminal hints. */
@@ -19,6 +20,8 @@ type Channel = Parameters<typeof relayProcess>[0];
 
 export interface SessionDeps {
   shed: string;
+  /** The SSH connection, for channels back to the client (agent forwarding). */
+  client: Connection;
   /** The shed's agent, or a ShedError saying why there is none. */
   agent(): Promise<AgentConnection>;
   logger: Logger;
@@ -32,6 +35,8 @@ export function handleSession(session: Session, deps: SessionDeps): void {
   const env: Record<string, string> = {};
   let tty: ExecRequest["tty"];
   let proc: Awaited<ReturnType<AgentConnection["exec"]>> | undefined;
+  let wantsAgent = false;
+  let forwarded: ForwardedAgent | undefined;
 
   session.on("pty", (accept, _reject, info) => {
     tty = { rows: info.rows || 24, cols: info.cols || 80, term: info.term || "xterm-256color" };
@@ -48,6 +53,10 @@ export function handleSession(session: Session, deps: SessionDeps): void {
     proc?.resize(info.rows, info.cols);
     accept?.();
   });
+  session.on("auth-agent", (accept) => {
+    wantsAgent = true;
+    accept?.();
+  });
   session.on("signal", (accept, _reject, info) => {
     proc?.signal(`SIG${info.name}`);
     accept?.();
@@ -56,15 +65,21 @@ export function handleSession(session: Session, deps: SessionDeps): void {
   const run = async (channel: Channel, req: ExecRequest, what: string) => {
     try {
       const agent = await deps.agent();
+      if (wantsAgent) {
+        forwarded = await forwardSshAgent(deps.client, agent, "shed", deps.logger);
+        env.SSH_AUTH_SOCK = forwarded.socketPath;
+      }
       proc = await agent.exec({ ...req, env: { ...env, ...req.env }, ...(tty ? { tty } : {}) });
     } catch (err) {
+      forwarded?.close();
       channel.stderr.write(`shed: ${(err as Error).message}\r\n`);
       channel.exit(1);
       channel.end();
       return;
     }
-    deps.logger.debug("ssh session", { shed: deps.shed, what, tty: Boolean(tty) });
+    deps.logger.debug("ssh session", { shed: deps.shed, what, tty: Boolean(tty), agentForwarding: Boolean(forwarded) });
     await relayProcess(channel, proc);
+    forwarded?.close();
   };
 
   session.on("shell", (accept) => {
