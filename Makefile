@@ -3,11 +3,13 @@ SHELL := /bin/bash
 BUN := node_modules/.bin/bun
 VITEST := $(BUN) --bun vitest run
 APT_PACKAGES := docker.io skopeo docker-registry erofs-utils e2fsprogs debootstrap tmux \
-  openssh-client openssh-server sshpass git ssh-audit busybox-static apache2-utils ca-certificates curl
+  openssh-client openssh-server sshpass git ssh-audit busybox-static apache2-utils ca-certificates curl \
+  qemu-system-x86 cpio kmod
 STATE_DIR ?= /var/lib/shed
 DEV_IMAGE ?= shed/dev:bookworm
 
-.PHONY: setup deps dockerd build cross check typecheck lint unit test integration bench quickstart image-dev clean
+.PHONY: setup deps dockerd build cross check typecheck lint unit test integration bench quickstart image-dev clean \
+  image-base image-devtools image-default
 
 ## setup: apt packages the tests need (when missing), npm ci, a running dockerd
 setup: deps dockerd
@@ -60,6 +62,16 @@ bench: build
 
 image-dev: dockerd
 	$(BUN) guest/docker-dev/build.ts $(DEV_IMAGE)
+
+## image-base, image-devtools, image-default: VM guest images from guest/<recipe> (root, debootstrap;
+## cached), loaded into the local server's store as shed/<recipe>:latest (`--image shed/base:latest`)
+image-base image-devtools image-default: build
+	@ref=shed/$(@:image-%=%):latest; \
+	layout=$$($(BUN) guest/build/main.ts guest/$(@:image-%=%) --agent dist/shed-agent --ref $$ref) || exit 1; \
+	archive=$$(mktemp /tmp/shed-image.XXXXXX.tar); \
+	skopeo copy --quiet oci:$$layout:$$ref oci-archive:$$archive && \
+	dist/shed image load -i $$archive; status=$$?; rm -f $$archive; \
+	[ $$status -eq 0 ] || echo "the image is in $$layout; start shed-server and run make $@ again to load it"; exit $$status
 
 ## quickstart: set up, build, run a local shed-server, create a shed and run a command in it
 quickstart: setup build image-dev

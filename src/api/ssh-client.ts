@@ -83,8 +83,9 @@ function channelProcess(conn: Client, channel: ClientChannel): ExecProcess {
   let status: ExitStatus = { code: 255 };
   channel.on("exit", (code: number | null, signal?: string) => {
     if (signal) {
-      const n = constants.signals[`SIG${signal}` as keyof typeof constants.signals] ?? 0;
-      status = { code: 128 + n, signal: `SIG${signal}` };
+      // ssh2 reports exit-signal names with the SIG prefix ("SIGKILL").
+      const name = signal.startsWith("SIG") ? signal : `SIG${signal}`;
+      status = { code: 128 + (constants.signals[name as keyof typeof constants.signals] ?? 0), signal: name };
     } else status = { code: code ?? 255 };
   });
   channel.on("close", () => {

@@ -9,6 +9,8 @@ export interface InstanceSpec {
   cpus: number;
   memoryMb: number;
   env: Record<string, string>;
+  /** The writable disk of a VM shed (`--upper-size`); the backend's default when absent. */
+  upperSizeBytes?: number;
   /** Host paths to mount (config mounts, --local-dir, --add-dir). Host paths are absolute. */
   mounts?: MountSpec[];
 }

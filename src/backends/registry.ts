@@ -1,10 +1,12 @@
 import type { BackendName } from "../api/schemas/shed.ts";
 import type { Backend } from "./backend.ts";
 import { DockerBackend, type DockerBackendOptions } from "./docker/backend.ts";
+import { QemuBackend, type QemuBackendOptions } from "./qemu/backend.ts";
 
 /** What every backend factory may use; each takes the part it needs. */
 export interface BackendDeps {
   docker: DockerBackendOptions;
+  qemu?: QemuBackendOptions;
 }
 
 /**
@@ -13,6 +15,7 @@ export interface BackendDeps {
  */
 const FACTORIES: Partial<Record<BackendName, (deps: BackendDeps) => Backend>> = {
   docker: (deps) => new DockerBackend(deps.docker),
+  qemu: (deps) => new QemuBackend(deps.qemu!),
 };
 
 export function knownBackends(): BackendName[] {

@@ -14,6 +14,7 @@ export default defineCommand({
     cpus: { type: "string", description: "CPUs (may be fractional on docker)" },
     memory: { type: "string", description: "Memory in MB" },
     env: { type: "string", alias: "e", description: "K=V set in the shed (repeatable)" },
+    "upper-size": { type: "string", description: "VM backends: size of the shed's writable disk (1G-100G, default 5G)" },
   },
   async run({ args }) {
     const { out } = cli();
@@ -28,6 +29,7 @@ export default defineCommand({
       cpus: args.cpus === undefined ? undefined : numberArg("--cpus", args.cpus),
       memoryMb: args.memory === undefined ? undefined : numberArg("--memory", args.memory),
       env: args.env === undefined ? undefined : parseEnvPairs(args.env),
+      upperSize: args["upper-size"],
     };
     const shed = await cli().client().createShed(req, out.progress);
     for (const w of shed.warnings ?? []) out.warn(w);

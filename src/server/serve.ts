@@ -6,6 +6,7 @@ import { dialUnix as dialUnixSocket } from "../agent/protocol/transports/socket.
 import { ShedError } from "../api/errors.ts";
 import type { BackendName } from "../api/schemas/shed.ts";
 import { detectBackend } from "../backends/detect.ts";
+import { qemuBackendOptions } from "../backends/qemu/options.ts";
 import { createBackends, knownBackends } from "../backends/registry.ts";
 import type { Logger } from "../log/logger.ts";
 import { VERSION } from "../version.ts";
@@ -54,6 +55,14 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       dialUnix,
       ensureImage: (engine, ref, progress) => ensureDockerImage(engine, images!, ref, progress),
     },
+    qemu: qemuBackendOptions({
+      section: config.qemu,
+      stateDir,
+      serverId,
+      logger,
+      dialUnix,
+      store: { store: () => images!.store, ensure: (ref, progress) => images!.ensure(ref, "qemu", progress) },
+    }),
   });
   if (backends.size === 0) {
     throw new ShedError("INVALID_CONFIG", `none of the enabled backends (${enabled.join(", ")}) exist in this build`);
@@ -90,6 +99,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       fetch: app.fetch,
       websocket,
       idleTimeout: 0,
+      // Image archives and build contexts stream in as request bodies (Bun's default cap is 128 MB).
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     });
   } catch (err) {
     releasePid();

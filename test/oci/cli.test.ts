@@ -93,6 +93,17 @@ describe.skipIf(skip)("shed image through shed-server (compiled binaries, real r
     expect(fromStdin.stdout).toContain("oci-archive");
   });
 
+  it("load takes archives past the HTTP server's default body cap (128 MB)", async () => {
+    const layout = join(work, "big-layout");
+    makeLayoutImage(layout, { tag: "big", layers: [randomLayerTar(work, "big", 140 << 20, 2)] });
+    const archive = join(work, "big.tar");
+    await skopeoCopy(`oci:${layout}:big`, `oci-archive:${archive}`);
+    const loaded = await server.shedJson(["image", "load", "-i", archive, "-t", "cli/big:1"]);
+    expect(loaded.images?.[0]?.ref, JSON.stringify(loaded)).toContain("cli/big:1");
+    expect((await server.shed(["image", "rm", "cli/big:1"])).code).toBe(0);
+    rmSync(archive, { force: true });
+  });
+
   it("rm keeps what a shed uses; prune --dry-run lists, prune removes", async () => {
     expect((await server.shed(["image", "rm", "again/bb:1"])).code).toBe(0);
     const gone = await server.shedJson(["image", "inspect", "again/bb:1"]);

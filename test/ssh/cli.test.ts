@@ -49,6 +49,8 @@ describe.skipIf(skip)("shed ssh, ssh-config, attach, sessions, tunnels (compiled
     const r = await shed(["ssh", "cli", "--", "echo", "via-door;", "id", "-un;", "exit", "5"]);
     expect(r.code).toBe(5);
     expect(r.stdout).toBe("via-door\nshed\n");
+    // exit-signal travels exactly: a signal death reads as 128+N, as in a shell.
+    expect((await shed(["ssh", "cli", "--", "kill", "-9", "$$"])).code).toBe(137);
     const bad = await shed(["ssh", "nope", "--", "true"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("nope");

@@ -46,6 +46,8 @@ export const CreateShedRequestSchema = v.object({
   cpus: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(256))),
   memoryMb: v.optional(v.pipe(v.number(), v.integer(), v.minValue(64))),
   env: v.optional(v.record(v.string(), v.string())),
+  /** VM backends: size of the shed's writable disk, e.g. "20G" (1G-100G, default 5G). */
+  upperSize: v.optional(v.pipe(v.string(), v.maxLength(32))),
 });
 export type CreateShedRequest = v.InferOutput<typeof CreateShedRequestSchema>;
 

@@ -219,8 +219,18 @@ export class ImageService {
       }
     }
     if (isDigest(ref)) throw new ShedError("IMAGE_NOT_FOUND", `image ${ref} is not in the server's image store`);
-    const pulled = await this.pull({ ref }, progress);
-    return this.store.resolve(pulled.ref);
+    try {
+      const pulled = await this.pull({ ref }, progress);
+      return await this.store.resolve(pulled.ref);
+    } catch (err) {
+      // Unreachable registry or no such repository: for a create, the image is simply not there.
+      if (err instanceof ShedError && (err.code === "IMAGE_NOT_FOUND" || err.code === "REGISTRY_ERROR")) {
+        throw new ShedError("IMAGE_NOT_FOUND", `image "${input}" is not in the server's image store, and pulling it failed: ${err.message}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
   }
 
   private withVersion(ref: string): string {

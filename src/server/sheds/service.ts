@@ -58,6 +58,7 @@ export class ShedService {
         createdAt: now,
         updatedAt: now,
         env: spec.env,
+        ...(spec.upperSizeBytes !== undefined ? { upperSizeBytes: spec.upperSizeBytes } : {}),
         backendData: {},
         mounts: [],
         provision: {},
@@ -287,6 +288,7 @@ function instanceOf(record: ShedRecord): Instance {
       memoryMb: record.memoryMb,
       env: record.env,
       mounts: record.mounts,
+      ...(record.upperSizeBytes !== undefined ? { upperSizeBytes: record.upperSizeBytes } : {}),
     },
     data: record.backendData,
   };

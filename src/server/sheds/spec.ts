@@ -1,6 +1,7 @@
 import { ShedError } from "../../api/errors.ts";
 import type { BackendName, CreateShedRequest } from "../../api/schemas/shed.ts";
 import type { InstanceSpec } from "../../backends/backend.ts";
+import { parseUpperSize } from "../../rootfs/upper.ts";
 import type { ServerConfig } from "../config/schema.ts";
 
 /** Request + the backend's config section -> the full spec: image alias, defaults. */
@@ -20,5 +21,6 @@ export function resolveSpec(config: ServerConfig, backend: BackendName, req: Cre
     cpus: req.cpus ?? section.default_cpus,
     memoryMb: req.memoryMb ?? section.default_memory_mb,
     env: req.env ?? {},
+    ...(req.upperSize !== undefined ? { upperSizeBytes: parseUpperSize(req.upperSize) } : {}),
   };
 }

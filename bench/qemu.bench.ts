@@ -1,0 +1,120 @@
+/**
+ * QEMU sheds beside plain QEMU, one run each, same accelerator, same kernel, initramfs and
+ * disks (the base guest image's erofs root + a fresh ext4 upper):
+ *   create-to-ready: `shed create` until the agent answers, vs `qemu-system-x86_64` started
+ *                    by hand until systemd reports multi-user.target on the console
+ *   stop:            `shed stop` (agent drain + ACPI power-off) vs ACPI power-off over QMP
+ * Target: ours at most 1.1x plain QEMU's.
+ *
+ * Accelerator: SHED_QEMU_ACCEL=auto|kvm|tcg (default auto: KVM when a test guest boots on it,
+ * else TCG). On a KVM host run `SHED_QEMU_ACCEL=kvm bun bench/run.ts qemu` (or `make bench`):
+ * there the create-to-ready figure should be under 2 s.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chooseAccel } from "../src/backends/qemu/accel.ts";
+import { defaultBinary, qemuArgs } from "../src/backends/qemu/command.ts";
+import { makeUpperDisk } from "../src/rootfs/upper.ts";
+import { ErofsBootImages, resolveLayoutRef } from "../src/backends/qemu/images.ts";
+import { qmpOnce } from "../src/backends/qemu/qmp.ts";
+import { startServer } from "../test/harness/index.ts";
+import { baseImage, vmTestsMissing } from "../test/qemu/guest-image.ts";
+import { report } from "./lib.ts";
+
+if (vmTestsMissing()) process.exit(0);
+const binary = defaultBinary();
+const setting = (process.env.SHED_QEMU_ACCEL ?? "auto") as "auto" | "kvm" | "tcg";
+const scratch = mkdtempSync(join(tmpdir(), "shed-bench-qemu-"));
+const { accel, reason } = await chooseAccel(setting, binary, join(scratch, "accel.json"));
+console.log(`accelerator: ${accel}${reason ? ` (${reason})` : ""}`);
+
+const { ref } = await baseImage();
+const server = await startServer({
+  config: {
+    enabled_backends: ["qemu"],
+    default_backend: "qemu",
+    qemu: { accel, default_cpus: 2, default_memory_mb: 1024, stop_timeout: 120 },
+  },
+});
+const env = { SHED_CONFIG_DIR: server.configDir };
+const bin = new URL("../dist/shed", import.meta.url).pathname;
+
+try {
+  // The image's erofs root is made once per image; neither side pays for it here.
+  const boot = await new ErofsBootImages(join(server.stateDir, "qemu", "images"), async (r) => resolveLayoutRef(r)!).prepare(
+    ref,
+    () => {},
+  );
+
+  // Plain QEMU: the same command line shed uses, in the foreground, console on a pipe.
+  const plainDir = join(scratch, "plain");
+  mkdirSync(plainDir, { recursive: true });
+  const layout = {
+    dir: plainDir,
+    upper: join(plainDir, "upper.ext4"),
+    lower: boot.lower,
+    kernel: boot.kernel,
+    initrd: boot.initrd,
+    console: join(plainDir, "console.log"),
+    pidFile: join(plainDir, "qemu.pid"),
+    qmpSocket: join(plainDir, "qmp.sock"),
+  };
+  const settings = { name: "plain", cpus: 2, memoryMb: 1024, accel, extraArgs: ["systemd.show_status=1"] };
+  const args = qemuArgs(settings, layout).filter((a) => a !== "-daemonize");
+  const serialAt = args.indexOf("-serial");
+  args.splice(serialAt, 2, "-serial", "stdio");
+  args.splice(args.findIndex((a) => a.startsWith("file,id=console")) - 1, 2);
+
+  let t = performance.now();
+  await makeUpperDisk(layout.upper, 20 * 1024 ** 3);
+  const plain = Bun.spawn([binary, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  await waitForLine(plain.stdout as ReadableStream<Uint8Array>, /Reached target.*[Mm]ulti-[Uu]ser/, 600_000);
+  const plainBoot = performance.now() - t;
+  t = performance.now();
+  await qmpOnce(layout.qmpSocket, "system_powerdown");
+  await plain.exited;
+  const plainStop = performance.now() - t;
+
+  t = performance.now();
+  await run([bin, "create", "bench-vm", "--image", ref], env);
+  const oursBoot = performance.now() - t;
+  t = performance.now();
+  await run([bin, "stop", "bench-vm"], env);
+  const oursStop = performance.now() - t;
+  await run([bin, "delete", "bench-vm", "--force"], env);
+
+  const target = "<= 1.1x";
+  report({ name: `create to ready (${accel})`, unit: "ms", ours: oursBoot, peer: plainBoot, peerName: "plain qemu to multi-user", ratio: oursBoot / plainBoot, better: "lower", target });
+  report({ name: `stop (${accel})`, unit: "ms", ours: oursStop, peer: plainStop, peerName: "plain qemu ACPI off", ratio: oursStop / plainStop, better: "lower", target });
+} finally {
+  await server.stop();
+  if (existsSync(scratch)) rmSync(scratch, { recursive: true, force: true });
+}
+
+async function run(argv: string[], env: Record<string, string>): Promise<void> {
+  const p = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  const code = await p.exited;
+  if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${await new Response(p.stderr).text()}`);
+}
+
+/** Reads the console until a line matches; keeps draining afterwards so QEMU never blocks. */
+async function waitForLine(stream: ReadableStream<Uint8Array>, re: RegExp, timeoutMs: number): Promise<void> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`plain QEMU ended before multi-user.target:\n${text.slice(-2000)}`);
+    text += decoder.decode(value, { stream: true });
+    if (re.test(text)) {
+      void (async () => {
+        while (!(await reader.read()).done) {}
+      })();
+      return;
+    }
+    if (text.length > 1_000_000) text = text.slice(-100_000);
+  }
+  throw new Error("plain QEMU did not reach multi-user.target in time");
+}

@@ -1,0 +1,371 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AgentConnection } from "../../agent/protocol/api.ts";
+import { ShedError } from "../../api/errors.ts";
+import type { Progress } from "../../api/schemas/shed.ts";
+import type { Logger } from "../../log/logger.ts";
+import type {
+  Backend,
+  FoundInstance,
+  Instance,
+  InstanceData,
+  InstanceSpec,
+  InstanceStatus,
+  ProbeResult,
+} from "../backend.ts";
+import { waitForAgent } from "../agent-wait.ts";
+import { type AccelChoice, chooseAccel } from "./accel.ts";
+import { SharedAgentLink } from "./agent-link.ts";
+import { defaultBinary, qemuArgs, type VmLayout } from "./command.ts";
+import { appendBootMarker, bootFailure, readConsole } from "./console-log.ts";
+import { makeUpperDisk, parseUpperSize } from "../../rootfs/upper.ts";
+import { checkUpperDisk } from "./disks.ts";
+import type { QemuImageSource } from "./images.ts";
+import { qmpOnce } from "./qmp.ts";
+import { killVm, launchVm, runningPid, waitGone } from "./vm-process.ts";
+
+export interface QemuBackendOptions {
+  /** Instances live in <stateDir>/qemu/instances/<name>/. */
+  stateDir: string;
+  serverId: string;
+  logger: Logger;
+  accel: "auto" | "kvm" | "tcg";
+  binary?: string;
+  /** Size of a new shed's writable disk (sparse): "20G" by default. */
+  upperSize?: string | number;
+  images: QemuImageSource;
+  /** The agent helper's dialer for a unix socket carrying the agent protocol. */
+  dialUnix: (path: string) => Promise<AgentConnection>;
+  /** For hosts with /dev/vhost-vsock: the agent's vsock port on guest `cid`. */
+  dialVsock?: (cid: number, port: number) => Promise<AgentConnection>;
+  /** How long a boot may take until the agent answers (TCG is slow: minutes). */
+  agentTimeoutMs?: number;
+  /** Use vhost-vsock when the host has it (default true). */
+  vsock?: boolean;
+}
+
+/** What the state file keeps for a QEMU shed: where its files are and how it booted. */
+type QemuData = VmLayout & {
+  image: string;
+  imageDigest: string;
+  accel: string;
+};
+
+/** The metadata file of an instance dir: lets `list` find VMs after a server restart. */
+interface InstanceFile {
+  name: string;
+  serverId: string;
+  data: QemuData;
+}
+
+export const AGENT_VSOCK_PORT = 1024;
+
+/**
+ * A shed is a QEMU VM: the image's erofs root (shared, read-only) under the shed's own ext4
+ * disk, booted with the image's kernel and initramfs (guest/README.md). QEMU runs detached
+ * with its pid file, QMP socket, agent socket and console log in the instance dir, so the
+ * server can die and come back without the VM noticing.
+ */
+export class QemuBackend implements Backend {
+  readonly name = "qemu" as const;
+  readonly features = {
+    localDir: false,
+    snapshots: false,
+    suspend: false,
+    vsock: false,
+    shutdownHook: true,
+    vm: true,
+  };
+  private readonly binary: string;
+  private accelChoice: Promise<AccelChoice> | undefined;
+  private readonly links = new Map<string, SharedAgentLink>();
+
+  constructor(private readonly opts: QemuBackendOptions) {
+    this.binary = opts.binary ?? defaultBinary();
+    this.features.vsock = this.useVsock();
+  }
+
+  private get root(): string {
+    return join(this.opts.stateDir, "qemu", "instances");
+  }
+
+  private useVsock(): boolean {
+    return (this.opts.vsock ?? true) && !!this.opts.dialVsock && existsSync("/dev/vhost-vsock");
+  }
+
+  async probe(): Promise<ProbeResult> {
+    const which = Bun.which(this.binary);
+    if (!which) {
+      return { ok: false, reason: `${this.binary} not found: apt-get install qemu-system-x86 (or set qemu.binary)` };
+    }
+    if (!Bun.which("mkfs.ext4")) return { ok: false, reason: "mkfs.ext4 not found: apt-get install e2fsprogs" };
+    if (this.opts.accel === "auto") {
+      // Emulated VMs are too slow to be anyone's default: only with a working KVM, unless the
+      // config asks for TCG explicitly.
+      const choice = await this.accel();
+      if (choice.accel !== "kvm") {
+        return {
+          ok: false,
+          reason: `KVM is not usable (${choice.reason}); to run VMs emulated (slow) set qemu.accel: tcg in server.yaml`,
+        };
+      }
+    }
+    return { ok: true };
+  }
+
+  /** The accelerator, decided once per server (auto probes KVM by booting a tiny guest). */
+  accel(): Promise<AccelChoice> {
+    this.accelChoice ??= (async () => {
+      mkdirSync(join(this.opts.stateDir, "qemu"), { recursive: true });
+      const choice = await chooseAccel(this.opts.accel, this.binary, join(this.opts.stateDir, "qemu", "accel.json"));
+      this.opts.logger.info("qemu accelerator", { accel: choice.accel, ...(choice.reason ? { reason: choice.reason } : {}) });
+      return choice;
+    })();
+    return this.accelChoice;
+  }
+
+  private layout(name: string, cid?: number): VmLayout {
+    const dir = join(this.root, name);
+    return {
+      dir,
+      upper: join(dir, "upper.ext4"),
+      lower: "",
+      kernel: "",
+      initrd: "",
+      console: join(dir, "console.log"),
+      pidFile: join(dir, "qemu.pid"),
+      qmpSocket: socketPath(dir, "qmp.sock"),
+      ...(cid ? { vsockCid: cid } : { agentSocket: socketPath(dir, "agent.sock") }),
+    };
+  }
+
+  async create(spec: InstanceSpec, progress: Progress): Promise<InstanceData> {
+    progress({ id: "image", status: `preparing ${spec.image}` });
+    const boot = await this.opts.images.prepare(spec.image, progress);
+    const base = this.layout(spec.name, this.useVsock() ? this.allocateCid() : undefined);
+    if (runningPid(base.pidFile, base.dir)) {
+      throw new ShedError(
+        "SHED_EXISTS",
+        `a VM for "${spec.name}" is already running from ${base.dir} but is not in shed's state; stop it (kill $(cat ${base.pidFile})) or pick another name`,
+      );
+    }
+    rmSync(base.dir, { recursive: true, force: true });
+    mkdirSync(base.dir, { recursive: true, mode: 0o700 });
+    const data: QemuData = {
+      ...base,
+      lower: boot.lower,
+      kernel: boot.kernel,
+      initrd: boot.initrd,
+      image: spec.image,
+      imageDigest: boot.digest,
+      accel: "",
+    };
+    try {
+      progress({ id: "disk", status: "making the writable disk" });
+      await makeUpperDisk(data.upper, spec.upperSizeBytes ?? parseUpperSize(this.opts.upperSize));
+      await this.boot(spec, data, progress);
+      return data;
+    } catch (err) {
+      this.dropLink(spec.name);
+      killVm(data.pidFile, data.dir);
+      // Keep nothing but what explains the failure: the error carries the console's last words.
+      rmSync(data.dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Launches QEMU on `data` and waits until the agent answers. */
+  private async boot(spec: InstanceSpec, data: QemuData, progress: Progress): Promise<void> {
+    const { accel } = await this.accel();
+    data.accel = accel;
+    this.writeInstanceFile(spec.name, data);
+    appendBootMarker(data.console, `accel ${accel}, image ${data.imageDigest.slice(0, 19)}`);
+    progress({ id: "vm", status: `booting (${accel})` });
+    const args = qemuArgs({ name: spec.name, cpus: spec.cpus, memoryMb: spec.memoryMb, accel }, data);
+    await launchVm(this.binary, args, data.pidFile);
+    progress({ id: "agent", status: "waiting for agent" });
+    await waitForAgent({
+      dial: () => this.dialData(spec.name, data),
+      timeoutMs: this.opts.agentTimeoutMs ?? (accel === "kvm" ? 60_000 : 300_000),
+      alive: async () => {
+        if (runningPid(data.pidFile, data.dir)) return undefined;
+        this.dropLink(spec.name);
+        return `the VM stopped while booting: ${bootFailure(data.console)} (console log: ${data.console})`;
+      },
+    });
+    progress({ id: "agent", status: "ready" });
+  }
+
+  async start(instance: Instance, progress: Progress): Promise<InstanceData> {
+    const data = { ...(instance.data as QemuData) };
+    if (runningPid(data.pidFile, data.dir)) {
+      await this.waitReadyOnly(instance.name, data);
+      return data;
+    }
+    checkUpperDisk(data.upper, instance.name);
+    if (![data.lower, data.kernel, data.initrd].every((f) => existsSync(f))) {
+      // The image cache was cleaned: make the boot files again from the image.
+      const boot = await this.opts.images.prepare(data.image ?? instance.spec.image, progress);
+      Object.assign(data, { lower: boot.lower, kernel: boot.kernel, initrd: boot.initrd, imageDigest: boot.digest });
+    }
+    await this.boot(instance.spec, data, progress).catch((err) => {
+      killVm(data.pidFile, data.dir);
+      throw err;
+    });
+    return data;
+  }
+
+  private async waitReadyOnly(name: string, data: QemuData): Promise<void> {
+    await waitForAgent({
+      dial: () => this.dialData(name, data),
+      timeoutMs: this.opts.agentTimeoutMs ?? 300_000,
+      alive: async () => (runningPid(data.pidFile, data.dir) ? undefined : "the VM stopped"),
+    });
+  }
+
+  async stop(instance: Instance, timeoutMs: number): Promise<void> {
+    const data = instance.data as QemuData;
+    if (!data.pidFile || !runningPid(data.pidFile, data.dir)) {
+      this.dropLink(instance.name);
+      return;
+    }
+    const deadline = Date.now() + timeoutMs;
+    // 1. The agent finishes what runs (bounded), 2. ACPI power button: systemd shuts down
+    // cleanly, 3. at the deadline QEMU is ended (quit, then SIGKILL).
+    try {
+      const agent = await this.dialData(instance.name, data);
+      await withDeadline(agent.shutdown(Math.min(2000, timeoutMs / 4)), Math.min(5000, timeoutMs / 3));
+    } catch (err) {
+      this.opts.logger.debug("agent shutdown skipped", { name: instance.name, error: String(err) });
+    }
+    this.dropLink(instance.name);
+    try {
+      await qmpOnce(data.qmpSocket, "system_powerdown");
+    } catch (err) {
+      this.opts.logger.warn("ACPI power-off failed", { name: instance.name, error: String(err) });
+    }
+    if (await waitGone(data.pidFile, data.dir, Math.max(0, deadline - Date.now()))) return;
+    this.opts.logger.warn("VM did not power off in time; ending it", { name: instance.name, timeoutMs });
+    await qmpOnce(data.qmpSocket, "quit").catch(() => {});
+    if (await waitGone(data.pidFile, data.dir, 2000)) return;
+    killVm(data.pidFile, data.dir, "SIGKILL");
+    await waitGone(data.pidFile, data.dir, 5000);
+  }
+
+  async reset(instance: Instance, progress: Progress): Promise<InstanceData> {
+    const data = instance.data as QemuData;
+    if (runningPid(data.pidFile, data.dir)) {
+      throw new ShedError("SHED_NOT_STOPPED", `shed "${instance.name}" is running; stop it before a reset`);
+    }
+    progress({ id: "disk", status: "making a fresh writable disk" });
+    mkdirSync(data.dir, { recursive: true, mode: 0o700 });
+    rmSync(data.upper, { force: true });
+    await makeUpperDisk(data.upper, instance.spec.upperSizeBytes ?? parseUpperSize(this.opts.upperSize));
+    return data;
+  }
+
+  async delete(instance: Instance): Promise<void> {
+    const data = instance.data as Partial<QemuData>;
+    const dir = data.dir ?? join(this.root, instance.name);
+    const pidFile = data.pidFile ?? join(dir, "qemu.pid");
+    this.dropLink(instance.name);
+    killVm(pidFile, dir, "SIGKILL");
+    await waitGone(pidFile, dir, 5000);
+    rmSync(dir, { recursive: true, force: true });
+    const sockets = data.qmpSocket ? join(data.qmpSocket, "..") : undefined;
+    if (sockets && sockets !== dir) rmSync(sockets, { recursive: true, force: true });
+  }
+
+  async status(instance: Instance): Promise<InstanceStatus> {
+    const data = instance.data as Partial<QemuData>;
+    if (!data.dir || !existsSync(data.dir)) return "missing";
+    return runningPid(data.pidFile!, data.dir) ? "running" : "stopped";
+  }
+
+  dialAgent(instance: Instance): Promise<AgentConnection> {
+    return this.dialData(instance.name, instance.data as QemuData);
+  }
+
+  private dialData(name: string, data: QemuData): Promise<AgentConnection> {
+    if (data.vsockCid) {
+      if (!this.opts.dialVsock) throw new ShedError("UNSUPPORTED", "this server cannot dial vsock");
+      return this.opts.dialVsock(data.vsockCid, AGENT_VSOCK_PORT);
+    }
+    let link = this.links.get(name);
+    if (!link) {
+      link = new SharedAgentLink(() => this.opts.dialUnix(data.agentSocket!));
+      this.links.set(name, link);
+    }
+    return link.acquire();
+  }
+
+  private dropLink(name: string): void {
+    this.links.get(name)?.close();
+    this.links.delete(name);
+  }
+
+  async list(): Promise<FoundInstance[]> {
+    if (!existsSync(this.root)) return [];
+    const found: FoundInstance[] = [];
+    for (const name of readdirSync(this.root)) {
+      const file = join(this.root, name, "instance.json");
+      if (!existsSync(file)) continue;
+      try {
+        const meta = JSON.parse(readFileSync(file, "utf8")) as InstanceFile;
+        if (meta.serverId !== this.opts.serverId) continue;
+        const running = !!runningPid(meta.data.pidFile, meta.data.dir);
+        found.push({ name: meta.name, status: running ? "running" : "stopped", data: meta.data });
+      } catch (err) {
+        this.opts.logger.warn("unreadable qemu instance file", { file, error: String(err) });
+      }
+    }
+    return found;
+  }
+
+  /** The console log of the shed's VM (kernel, init, systemd), newest last. */
+  async logs(instance: Instance, opts: { tailBytes?: number } = {}): Promise<string> {
+    const data = instance.data as Partial<QemuData>;
+    const path = data.console ?? join(this.root, instance.name, "console.log");
+    return readConsole(path, opts.tailBytes ?? 256 * 1024);
+  }
+
+  private writeInstanceFile(name: string, data: QemuData): void {
+    const meta: InstanceFile = { name, serverId: this.opts.serverId, data };
+    const file = join(data.dir, "instance.json");
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(meta, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /** A vsock CID no other instance of this server uses (3 and up; 0-2 are reserved). */
+  private allocateCid(): number {
+    const used = new Set<number>();
+    if (existsSync(this.root)) {
+      for (const name of readdirSync(this.root)) {
+        try {
+          const meta = JSON.parse(readFileSync(join(this.root, name, "instance.json"), "utf8")) as InstanceFile;
+          if (meta.data.vsockCid) used.add(meta.data.vsockCid);
+        } catch {}
+      }
+    }
+    let cid = 100;
+    while (used.has(cid)) cid++;
+    return cid;
+  }
+}
+
+/**
+ * Unix socket paths are limited to 107 bytes; a deep state dir would exceed that, so such
+ * sockets go to a short per-instance dir under /tmp instead (named by a hash of the dir).
+ */
+function socketPath(dir: string, file: string): string {
+  const direct = join(dir, file);
+  if (direct.length <= 100) return direct;
+  const hash = new Bun.CryptoHasher("sha256").update(dir).digest("hex").slice(0, 16);
+  const short = join("/tmp", `shed-qemu-${hash}`);
+  mkdirSync(short, { recursive: true, mode: 0o700 });
+  return join(short, file);
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error("deadline")), ms))]);
+}

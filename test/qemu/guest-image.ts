@@ -1,0 +1,48 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { buildImage, DEFAULT_CACHE } from "../../guest/build/build.ts";
+import { DIST } from "../harness/index.ts";
+
+/**
+ * The base guest image for VM tests, built once per run (and cached across runs by recipe
+ * hash under SHED_IMAGE_CACHE or /var/cache/shed-build: only the first run pays debootstrap).
+ * Returns an image ref servers resolve without a store: oci:<layout>:<ref>.
+ */
+let built: Promise<{ ref: string; layout: string; name: string }> | undefined;
+
+/** `name` is the image's ref inside the layout (a layout may hold other builds' refs too). */
+export function baseImage(): Promise<{ ref: string; layout: string; name: string }> {
+  built ??= (async () => {
+    const image = await buildImage({
+      recipe: join(import.meta.dirname, "../../guest/base"),
+      agentPath: agentPath(),
+      cacheDir: process.env.SHED_IMAGE_CACHE ?? DEFAULT_CACHE,
+      ref: "shed/base:test",
+      say: (line) => console.error(`[guest image] ${line}`),
+    });
+    return { ref: `oci:${image.dir}:${image.ref}`, layout: image.dir, name: image.ref };
+  })();
+  return built;
+}
+
+/** The agent baked into the test image: SHED_AGENT_PATH, else dist/shed-agent. */
+export function agentPath(): string {
+  return process.env.SHED_AGENT_PATH ?? join(DIST, "shed-agent");
+}
+
+/** Why VM tests cannot run here, or undefined. Printed once by the caller's skip. */
+export function vmTestsMissing(): string | undefined {
+  const lacking: string[] = [];
+  if (process.getuid?.() !== 0) lacking.push("root (debootstrap builds the guest image)");
+  for (const cmd of ["qemu-system-x86_64", "debootstrap", "mkfs.erofs", "mkfs.ext4", "skopeo"]) {
+    if (!Bun.which(cmd)) lacking.push(`\`${cmd}\``);
+  }
+  for (const bin of ["shed", "shed-server", "shed-agent"]) {
+    if (!existsSync(join(DIST, bin))) lacking.push(`dist/${bin} (bun build.ts)`);
+  }
+  if (process.arch !== "x64") lacking.push("an x86_64 host (the recipes carry an amd64 kernel)");
+  if (!lacking.length) return undefined;
+  const reason = `skipped: VM tests need ${lacking.join(", ")}`;
+  console.warn(reason);
+  return reason;
+}

@@ -1,0 +1,201 @@
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type TestServer } from "../harness/index.ts";
+import { baseImage, vmTestsMissing } from "./guest-image.ts";
+
+/**
+ * Real VMs under QEMU (TCG here: minutes, not seconds), booted from the base guest image
+ * through the erofs + ext4 overlay chain, driven through the compiled CLI and server. Boots
+ * are few on purpose (2 cores): vm1 boots three times (create, start, start after reset),
+ * vm2 once; the rest reuses running VMs.
+ */
+const skip = vmTestsMissing();
+const BOOT_MS = 600_000;
+
+describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
+  let server: TestServer;
+  let image: string;
+
+  const shed = async (args: string[], timeoutMs = BOOT_MS) => {
+    const r = await server.shed(args, { timeoutMs });
+    return r;
+  };
+  const ok = async (args: string[], timeoutMs = BOOT_MS) => {
+    const r = await shed(args, timeoutMs);
+    if (r.code !== 0) throw new Error(`shed ${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  const exec = (name: string, cmd: string) => ok(["exec", name, "--", "sh", "-c", cmd], 120_000);
+
+  beforeAll(async () => {
+    image = (await baseImage()).ref;
+    server = await startServer({
+      config: {
+        enabled_backends: ["qemu"],
+        default_backend: "qemu",
+        qemu: { accel: "tcg", default_cpus: 2, default_memory_mb: 1024, stop_timeout: 90, image_aliases: { base: image } },
+      },
+    });
+  }, BOOT_MS);
+
+  afterAll(async () => {
+    if (!server) return;
+    for (const name of ["vm1", "vm2"]) await server.shed(["delete", name, "--force"]).catch(() => {});
+    await server.stop();
+  }, 120_000);
+
+  it("creates a shed from the base image and reports it running on qemu", async () => {
+    await ok(["create", "vm1", "--image", "base"]);
+    const info = await server.shedJson(["info", "vm1"]);
+    expect(info).toMatchObject({ name: "vm1", backend: "qemu", state: "running" });
+  }, BOOT_MS);
+
+  it("boots with the shed arguments on the kernel command line", async () => {
+    const cmdline = (await exec("vm1", "cat /proc/cmdline")).trim().split(" ");
+    expect(cmdline).toContain("shed.name=vm1");
+    expect(cmdline).toContain("shed.upper=/dev/vda");
+    expect(cmdline).toContain("shed.lower=/dev/vdb");
+    expect(cmdline).toContain("shed.agent=serial");
+    expect((await exec("vm1", "hostname")).trim()).toBe("vm1");
+  });
+
+  it("runs on an overlay of the erofs image root and the shed's ext4 disk", async () => {
+    const root = (await exec("vm1", "findmnt -no FSTYPE,OPTIONS /")).trim();
+    expect(root).toMatch(/^overlay\s/);
+    expect(root).toContain("lowerdir=/mnt/shed/lower");
+    expect(root).toContain("upperdir=/mnt/shed/upper/root");
+    expect((await exec("vm1", "findmnt -no FSTYPE,SOURCE /mnt/shed/lower")).trim()).toMatch(/^erofs\s+\/dev\/vdb/);
+    expect((await exec("vm1", "findmnt -no FSTYPE,SOURCE /mnt/shed/upper")).trim()).toMatch(/^ext4\s+\/dev\/vda/);
+    // systemd is PID 1 and the agent runs as its unit.
+    expect((await exec("vm1", "cat /proc/1/comm")).trim()).toBe("systemd");
+    expect((await exec("vm1", "systemctl is-active shed-agent shed-firstboot")).trim()).toBe("active\nactive");
+  });
+
+  it("keeps the console log, shown by `shed logs`", async () => {
+    const logs = await ok(["logs", "vm1"], 60_000);
+    expect(logs).toContain("shed-init: root is overlay(erofs /dev/vdb + ext4 /dev/vda), shed vm1");
+  });
+
+  it("is reached through the SSH door like any shed: OpenSSH exec, sftp, a tmux session", async () => {
+    const key = join(server.dir, "id_ed25519");
+    Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]);
+    // Loopback server, so ssh.auth is warn: any key that signs gets in.
+    const opts = ["-p", String(server.sshPort), "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+    const ssh = Bun.spawnSync(["ssh", ...opts, "vm1@127.0.0.1", "echo door-$(hostname); exit 3"], { stdout: "pipe", stderr: "pipe" });
+    expect(ssh.exitCode, ssh.stderr.toString()).toBe(3);
+    expect(ssh.stdout.toString()).toBe("door-vm1\n");
+    const local = join(server.dir, "sftp.txt");
+    writeFileSync(local, "through sftp\n");
+    const batch = join(server.dir, "batch");
+    writeFileSync(batch, `put ${local} /tmp/sftp.txt\n`);
+    const sftp = Bun.spawnSync(["sftp", ...opts.map((o) => (o === "-p" ? "-P" : o)), "-b", batch, "vm1@127.0.0.1"], { stderr: "pipe" });
+    expect(sftp.exitCode, sftp.stderr.toString()).toBe(0);
+    expect((await exec("vm1", "cat /tmp/sftp.txt")).trim()).toBe("through sftp");
+    await exec("vm1", "tmux new-session -d -s agent 'sleep 600'");
+    const sessions = await server.shedJson(["sessions", "vm1"]);
+    expect(sessions.sessions.map((x: { name: string }) => x.name)).toContain("agent");
+  });
+
+  it("runs 20 execs at once over the one virtio-serial port", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => exec("vm1", `echo exec-${i}-$(cat /proc/sys/kernel/hostname)`)),
+    );
+    results.forEach((out, i) => {
+      expect(out.trim()).toBe(`exec-${i}-vm1`);
+    });
+  }, 300_000);
+
+  it("keeps files across stop/start and loses them on reset", async () => {
+    await exec("vm1", "echo kept > /home/shed/keep.txt && sync");
+    const machineId = (await exec("vm1", "cat /etc/machine-id")).trim();
+    expect(machineId).toMatch(/^[0-9a-f]{32}$/);
+    const stopped = await server.shedJson(["stop", "vm1"], { timeoutMs: 180_000 });
+    expect(stopped.state).toBe("stopped");
+    expect(qemuProcesses(server, "vm1")).toEqual([]);
+    expect((await server.shedJson(["reset", "vm1"])).state).toBe("stopped");
+    // reset happened on the stopped shed; boot again: the file is gone, the identity is new.
+    await ok(["start", "vm1"]);
+    expect((await exec("vm1", "test -e /home/shed/keep.txt && echo present || echo gone")).trim()).toBe("gone");
+    expect((await exec("vm1", "cat /etc/machine-id")).trim()).not.toBe(machineId);
+  }, 2 * BOOT_MS);
+
+  it("two sheds have their own machine-id and SSH host keys (the second booted from the server's image store)", async () => {
+    // The same guest image, through `shed image load`: its root is the OCI module's erofs.
+    const { layout, name } = await baseImage();
+    const archive = join(server.dir, "base.tar");
+    const copy = Bun.spawnSync(["skopeo", "copy", "--quiet", `oci:${layout}:${name}`, `oci-archive:${archive}`], { stderr: "pipe" });
+    if (copy.exitCode !== 0) throw new Error(copy.stderr.toString());
+    await ok(["image", "load", "-i", archive, "-t", "shed/base:store"]);
+    await ok(["create", "vm2", "--image", "shed/base:store", "--upper-size", "2G"]);
+    expect(existsSync(join(server.stateDir, "rootfs"))).toBe(true);
+    expect((await exec("vm2", "cat /sys/block/vda/size")).trim()).toBe(String((2 * 1024 ** 3) / 512));
+    const tooBig = await server.shedJson(["create", "vm4", "--image", "shed/base:store", "--upper-size", "500G"]);
+    expect(tooBig.error.code).toBe("INVALID_REQUEST");
+    expect(tooBig.error.message).toContain("between 1G and 100G");
+    const id = async (name: string) => ({
+      machineId: (await exec(name, "cat /etc/machine-id")).trim(),
+      hostKey: (await exec(name, "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub")).trim(),
+    });
+    const [a, b] = [await id("vm1"), await id("vm2")];
+    expect(a.machineId).not.toBe(b.machineId);
+    expect(a.hostKey.split(" ")[1]).not.toBe(b.hostKey.split(" ")[1]);
+    // Keys are named after the shed (ssh-keygen -A ran with the shed's hostname).
+    expect(b.hostKey).toContain("vm2");
+  }, BOOT_MS);
+
+  it("survives a SIGKILL of shed-server: the VM keeps running, is listed and answers", async () => {
+    await exec("vm1", "echo before-kill > /tmp/marker");
+    const pids = qemuProcesses(server, "vm1");
+    expect(pids).toHaveLength(1);
+    await server.kill("SIGKILL");
+    await server.restart();
+    expect(qemuProcesses(server, "vm1")).toEqual(pids);
+    const list = await server.shedJson(["list"]);
+    expect(list.sheds.find((s: { name: string }) => s.name === "vm1")).toMatchObject({ state: "running" });
+    expect((await exec("vm1", "cat /tmp/marker")).trim()).toBe("before-kill");
+  }, BOOT_MS);
+
+  it("says clearly when the writable disk is corrupt", async () => {
+    await server.shedJson(["stop", "vm2"], { timeoutMs: 180_000 });
+    const upper = join(server.stateDir, "qemu", "instances", "vm2", "upper.ext4");
+    const fd = openSync(upper, "r+");
+    writeSync(fd, Buffer.alloc(4096), 0, 4096, 0);
+    closeSync(fd);
+    const r = await server.shedJson(["start", "vm2"]);
+    expect(r.error.code).toBe("SHED_UNHEALTHY");
+    expect(r.error.message).toMatch(/writable disk of shed "vm2" is corrupt.*shed reset vm2/);
+    expect(qemuProcesses(server, "vm2")).toEqual([]);
+  }, BOOT_MS);
+
+  it("says clearly when the image is missing or cannot boot", async () => {
+    const missing = await server.shedJson(["create", "vm3", "--image", "oci:/nonexistent/layout:x"]);
+    expect(missing.error.code).toBe("IMAGE_NOT_FOUND");
+    expect(missing.error.message).toContain("/nonexistent/layout");
+    const unknown = await server.shedJson(["create", "vm3", "--image", "no-such-image:1"]);
+    expect(unknown.error.code).toBe("IMAGE_NOT_FOUND");
+    expect((await server.shedJson(["list"])).sheds.map((s: { name: string }) => s.name)).not.toContain("vm3");
+  });
+
+  it("deletes VMs with everything they own", async () => {
+    for (const name of ["vm1", "vm2"]) {
+      await ok(["delete", name, "--force"], 180_000);
+      expect(qemuProcesses(server, name)).toEqual([]);
+      expect(existsSync(join(server.stateDir, "qemu", "instances", name))).toBe(false);
+    }
+  }, 400_000);
+});
+
+/** Pids of QEMU processes running this server's instance `name` (by their command line). */
+function qemuProcesses(server: TestServer, name: string): number[] {
+  const dir = join(server.stateDir, "qemu", "instances", name);
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmd.startsWith("qemu-system") && cmd.includes(`${dir}/`)) pids.push(Number(entry));
+    } catch {}
+  }
+  return pids;
+}
