@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { aptMirror } from "../docker-dev/rootfs.ts";
 import { q, removeBuildDir, sh, withChroot } from "./chroot.ts";
@@ -70,7 +70,15 @@ export async function ensureOsStage(recipe: Recipe, opts: StageOptions): Promise
         if (recipe.npm.length) {
           opts.say(`${recipe.name}: npm install -g ${recipe.npm.join(" ")}`);
           const registry = opts.npmRegistry ? `--registry ${q(opts.npmRegistry)}` : "";
-          run(`npm install -g --no-audit --no-fund --loglevel=error ${registry} ${recipe.npm.join(" ")}`);
+          // The build trusts what the host trusts (a proxy's CA, say), for this step only: the
+          // bundle goes to /tmp, which is emptied below, so the image keeps Debian's own.
+          const hostCa = process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt";
+          let caEnv = "";
+          if (existsSync(hostCa)) {
+            copyFileSync(hostCa, join(root, "tmp/shed-host-ca.crt"));
+            caEnv = "NODE_EXTRA_CA_CERTS=/tmp/shed-host-ca.crt ";
+          }
+          run(`${caEnv}npm install -g --no-audit --no-fund --loglevel=error ${registry} ${recipe.npm.join(" ")}`);
         }
         if (recipe.setup) {
           opts.say(`${recipe.name}: ${recipe.setup}`);

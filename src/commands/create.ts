@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import * as v from "valibot";
 import { ShedError } from "../api/errors.ts";
@@ -15,6 +16,10 @@ export default defineCommand({
     memory: { type: "string", description: "Memory in MB" },
     env: { type: "string", alias: "e", description: "K=V set in the shed (repeatable)" },
     "upper-size": { type: "string", description: "VM backends: size of the shed's writable disk (1G-100G, default 5G)" },
+    "local-dir": { type: "string", description: "A directory (on the server's host) that is the shed's /workspace" },
+    "add-dir": { type: "string", description: "More directories: SRC[:DST][:ro] (repeatable)" },
+    // citty reads --no-provision as provision=false.
+    provision: { type: "boolean", default: true, description: "Run the .shed/provision.yaml hooks (--no-provision skips them)" },
   },
   async run({ args }) {
     const { out } = cli();
@@ -30,6 +35,10 @@ export default defineCommand({
       memoryMb: args.memory === undefined ? undefined : numberArg("--memory", args.memory),
       env: args.env === undefined ? undefined : parseEnvPairs(args.env),
       upperSize: args["upper-size"],
+      // Paths are the server's; relative ones are taken from here (the usual case: same machine).
+      localDir: args["local-dir"] === undefined ? undefined : resolve(args["local-dir"]),
+      addDirs: args["add-dir"] === undefined ? undefined : [args["add-dir"]].flat().map(absoluteSource),
+      noProvision: args.provision === false || undefined,
     };
     const shed = await cli().client().createShed(req, out.progress);
     for (const w of shed.warnings ?? []) out.warn(w);
@@ -45,4 +54,10 @@ export function numberArg(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n)) throw new ShedError("USAGE", `${flag} takes a number, got "${value}"`);
   return n;
+}
+
+/** SRC[:DST][:ro] with SRC made absolute. */
+function absoluteSource(spec: string): string {
+  const [src = "", ...rest] = spec.split(":");
+  return [resolve(src), ...rest].join(":");
 }

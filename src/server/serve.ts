@@ -16,6 +16,7 @@ import type { ServerConfig } from "./config/schema.ts";
 import type { ServerContext } from "./context.ts";
 import { ensureDockerImage } from "./images/docker-images.ts";
 import { createImageService, type ImageService } from "./images/service.ts";
+import { Provisioner } from "./provision/provisioner.ts";
 import { ShedService } from "./sheds/service.ts";
 import { type SshDoor, startSshDoor } from "./ssh/door.ts";
 import { writeFileAtomic } from "./state/atomic-file.ts";
@@ -74,7 +75,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
 
   const store = new ShedStore(stateDir, logger);
-  const sheds = new ShedService(config, store, backends, defaultBackend, logger);
+  const sheds = new ShedService(config, store, backends, defaultBackend, logger, new Provisioner(logger));
   await sheds.adopt();
 
   images = createImageService(config, stateDir, logger, VERSION, defaultBackend, sheds);

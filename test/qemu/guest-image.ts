@@ -34,7 +34,7 @@ export function agentPath(): string {
 export function vmTestsMissing(): string | undefined {
   const lacking: string[] = [];
   if (process.getuid?.() !== 0) lacking.push("root (debootstrap builds the guest image)");
-  for (const cmd of ["qemu-system-x86_64", "debootstrap", "mkfs.erofs", "mkfs.ext4", "skopeo"]) {
+  for (const cmd of ["qemu-system-x86_64", "debootstrap", "mkfs.erofs", "mkfs.ext4", "skopeo", "ssh", "sftp", "tmux"]) {
     if (!Bun.which(cmd)) lacking.push(`\`${cmd}\``);
   }
   for (const bin of ["shed", "shed-server", "shed-agent"]) {

@@ -1,7 +1,7 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../harness/index.ts";
+import { DIST, startServer, type TestServer } from "../harness/index.ts";
 import { baseImage, vmTestsMissing } from "./guest-image.ts";
 
 /**
@@ -77,7 +77,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     expect(logs).toContain("shed-init: root is overlay(erofs /dev/vdb + ext4 /dev/vda), shed vm1");
   });
 
-  it("is reached through the SSH door like any shed: OpenSSH exec, sftp, a tmux session", async () => {
+  it("is reached through the SSH door like any shed: OpenSSH exec, sftp, shed attach into tmux", async () => {
     const key = join(server.dir, "id_ed25519");
     Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]);
     // Loopback server, so ssh.auth is warn: any key that signs gets in.
@@ -92,9 +92,25 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     const sftp = Bun.spawnSync(["sftp", ...opts.map((o) => (o === "-p" ? "-P" : o)), "-b", batch, "vm1@127.0.0.1"], { stderr: "pipe" });
     expect(sftp.exitCode, sftp.stderr.toString()).toBe(0);
     expect((await exec("vm1", "cat /tmp/sftp.txt")).trim()).toBe("through sftp");
-    await exec("vm1", "tmux new-session -d -s agent 'sleep 600'");
-    const sessions = await server.shedJson(["sessions", "vm1"]);
-    expect(sessions.sessions.map((x: { name: string }) => x.name)).toContain("agent");
+    // `shed attach` (the CLI's own SSH client) makes a tmux session in the VM that outlives it.
+    const outer = `shed-vm-attach-${process.pid}`;
+    const attach = `env HOME=${server.dir} SSH_AUTH_SOCK= SHED_CONFIG_DIR=${server.configDir} ${join(DIST, "shed")} attach vm1 -S agent`;
+    mkdirSync(join(server.dir, ".ssh"), { recursive: true });
+    copyFileSync(key, join(server.dir, ".ssh", "id_ed25519"));
+    Bun.spawnSync(["tmux", "new-session", "-d", "-s", outer, "-x", "100", "-y", "30", attach]);
+    try {
+      let sessions: { name: string; attached: boolean }[] = [];
+      for (let i = 0; i < 150 && !sessions.some((x) => x.name === "agent" && x.attached); i++) {
+        await Bun.sleep(200);
+        sessions = (await server.shedJson(["sessions", "vm1"])).sessions ?? [];
+      }
+      expect(sessions).toContainEqual(expect.objectContaining({ name: "agent", attached: true }));
+    } finally {
+      Bun.spawnSync(["tmux", "kill-session", "-t", outer]);
+    }
+    await Bun.sleep(500);
+    const after = await server.shedJson(["sessions", "vm1"]);
+    expect(after.sessions).toContainEqual(expect.objectContaining({ name: "agent", attached: false }));
   });
 
   it("runs 20 execs at once over the one virtio-serial port", async () => {

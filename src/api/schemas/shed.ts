@@ -48,6 +48,12 @@ export const CreateShedRequestSchema = v.object({
   env: v.optional(v.record(v.string(), v.string())),
   /** VM backends: size of the shed's writable disk, e.g. "20G" (1G-100G, default 5G). */
   upperSize: v.optional(v.pipe(v.string(), v.maxLength(32))),
+  /** A directory on the server's host that is the shed's /workspace (docker: bind mount). */
+  localDir: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
+  /** More host directories: SRC[:DST][:ro]. */
+  addDirs: v.optional(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(4096)))),
+  /** Skip .shed/provision.yaml hooks. */
+  noProvision: v.optional(v.boolean()),
 });
 export type CreateShedRequest = v.InferOutput<typeof CreateShedRequestSchema>;
 

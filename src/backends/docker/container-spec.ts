@@ -54,7 +54,8 @@ export function containerSpec(input: ContainerSpecInput): Record<string, unknown
       Binds: [
         `${input.bundleDir}:${GUEST_BUNDLE_DIR}:ro`,
         `${input.runDir}:${GUEST_RUN_DIR}`,
-        `${input.volume}:${WORKSPACE}`,
+        // A host directory mounted at /workspace (--local-dir) takes the volume's place.
+        ...((input.binds ?? []).some((b) => b.split(":")[1] === WORKSPACE) ? [] : [`${input.volume}:${WORKSPACE}`]),
         ...(input.binds ?? []),
       ],
       NanoCpus: Math.round(spec.cpus * 1e9),
