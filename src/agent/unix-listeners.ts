@@ -2,6 +2,7 @@ import { chmodSync, chownSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { ShedError } from "../api/errors.ts";
+import { webReadable } from "../api/stream-pump.ts";
 import type { ByteDuplex } from "./protocol/api.ts";
 import { lookupUser } from "./users.ts";
 
@@ -62,18 +63,7 @@ export class UnixListeners {
 
 /** A Node socket as web streams, with backpressure. */
 export function socketDuplex(sock: Socket): ByteDuplex {
-  const readable = new ReadableStream<Uint8Array>({
-    start(ctrl) {
-      sock.on("data", (d: Buffer) => {
-        ctrl.enqueue(new Uint8Array(d));
-        if ((ctrl.desiredSize ?? 1) <= 0) sock.pause();
-      });
-      sock.once("end", () => ctrl.close());
-      sock.once("error", (e) => ctrl.error(e));
-    },
-    pull: () => void sock.resume(),
-    cancel: () => void sock.destroy(),
-  });
+  const readable = webReadable(sock);
   const writable = new WritableStream<Uint8Array>({
     write: (chunk) => new Promise<void>((resolve, reject) => sock.write(chunk, (err) => (err ? reject(err) : resolve()))),
     close: () => new Promise<void>((resolve) => sock.end(resolve)),

@@ -6,8 +6,9 @@ import { type AuthenticationType, Client, type ClientChannel, utils } from "ssh2
 import type { ExecProcess, ExitStatus } from "../agent/protocol/api.ts";
 import type { ApiClient } from "./client.ts";
 import { ShedError } from "./errors.ts";
-import { SshHostKeySchema } from "./schemas/info.ts";
-import * as v from "valibot";
+import { trustedHostKey } from "./host-key.ts";
+import { webReadable } from "./stream-pump.ts";
+import { SSH_ALGORITHMS } from "./ssh-algorithms.ts";
 
 /**
  * The CLI's side of the SSH door (no system `ssh` needed): connects as `<shed>@server`,
@@ -20,17 +21,9 @@ export interface SshExecOptions {
   tty?: { rows: number; cols: number; term?: string };
 }
 
-const ALGORITHMS = {
-  kex: ["curve25519-sha256", "curve25519-sha256@libssh.org", "diffie-hellman-group16-sha512"],
-  cipher: ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes256-ctr", "aes128-ctr"],
-  hmac: ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"],
-  serverHostKey: ["ssh-ed25519"],
-} as const;
-
 export async function sshExec(client: ApiClient, shed: string, opts: SshExecOptions): Promise<ExecProcess> {
   const endpoint = client.endpoint;
-  const pinned = endpoint.hostKey ?? v.parse(SshHostKeySchema, await client.request("GET", "/ssh-host-key")).key;
-  const expected = Buffer.from(pinned.trim().split(/\s+/)[1] ?? "", "base64");
+  const expected = Buffer.from((await trustedHostKey(client)).split(/\s+/)[1] ?? "", "base64");
   const conn = new Client();
   await new Promise<void>((resolve, reject) => {
     conn.once("ready", () => resolve());
@@ -46,7 +39,7 @@ export async function sshExec(client: ApiClient, shed: string, opts: SshExecOpti
       host: endpoint.host,
       port: endpoint.sshPort,
       username: shed,
-      algorithms: { ...ALGORITHMS, kex: [...ALGORITHMS.kex], cipher: [...ALGORITHMS.cipher], hmac: [...ALGORITHMS.hmac], serverHostKey: [...ALGORITHMS.serverHostKey] },
+      algorithms: SSH_ALGORITHMS,
       hostVerifier: (key: Buffer) => key.length === expected.length && timingSafeEqual(key, expected),
       authHandler: authMethods(shed),
       readyTimeout: 30_000,
@@ -93,21 +86,14 @@ function channelProcess(conn: Client, channel: ClientChannel): ExecProcess {
     conn.end();
   });
   conn.on("close", () => resolveExit(status));
-  const readable = (src: NodeJS.ReadableStream) =>
-    new ReadableStream<Uint8Array>({
-      start(ctrl) {
-        src.on("data", (d: Buffer) => ctrl.enqueue(new Uint8Array(d)));
-        src.on("end", () => ctrl.close());
-        src.on("error", () => ctrl.close());
-      },
-    });
   return {
     stdin: new WritableStream<Uint8Array>({
       write: (chunk) => new Promise<void>((resolve) => (channel.write(chunk) ? resolve() : channel.once("drain", () => resolve()))),
       close: () => void channel.end(),
     }),
-    stdout: readable(channel),
-    stderr: readable(channel.stderr),
+    // A broken channel ends the output; the exit status (255) says what happened.
+    stdout: webReadable(channel, { endOnError: true }),
+    stderr: webReadable(channel.stderr, { endOnError: true }),
     resize: (rows, cols) => channel.setWindow(rows, cols, 0, 0),
     signal: (name) => channel.signal(name.replace(/^SIG/, "")),
     exit,

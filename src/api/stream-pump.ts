@@ -18,6 +18,34 @@ export async function pumpToNode(src: ReadableStream<Uint8Array>, dst: Writable)
   }
 }
 
+/**
+ * A Node readable as a web stream that reads it only as fast as it is consumed. A Node error
+ * errors the stream, or ends it where the caller reports failure its own way (`endOnError`).
+ */
+export function webReadable(src: Readable, opts: { endOnError?: boolean } = {}): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(ctrl) {
+      // "end" and "error" may both come; the stream takes the first.
+      let done = false;
+      const finish = (err?: Error) => {
+        if (done) return;
+        done = true;
+        if (err && !opts.endOnError) ctrl.error(err);
+        else ctrl.close();
+      };
+      src.on("data", (d: Buffer) => {
+        if (done) return;
+        ctrl.enqueue(new Uint8Array(d));
+        if ((ctrl.desiredSize ?? 1) <= 0) src.pause();
+      });
+      src.once("end", () => finish());
+      src.once("error", (e) => finish(e));
+    },
+    pull: () => void src.resume(),
+    cancel: () => void src.destroy(),
+  });
+}
+
 export function pumpFromNode(src: Readable, dst: WritableStream<Uint8Array>): void {
   const writer = dst.getWriter();
   src.on("data", (chunk: Buffer) => {

@@ -1,7 +1,6 @@
 import { defineCommand } from "citty";
-import { ApiClient } from "../api/client.ts";
 import type { Shed } from "../api/schemas/shed.ts";
-import { allServers, loadClientConfig } from "./client-config.ts";
+import { acrossServers } from "./across-servers.ts";
 import { cli } from "./context.ts";
 import { ago } from "./time-format.ts";
 import { renderTable } from "./table.ts";
@@ -11,23 +10,9 @@ export default defineCommand({
   args: { all: { type: "boolean", alias: "a", description: "Sheds of every configured server" } },
   async run({ args }) {
     const { out } = cli();
-    let sheds: Shed[];
-    if (args.all) {
-      const results = await Promise.all(
-        allServers(loadClientConfig()).map(async (endpoint) => {
-          try {
-            return (await new ApiClient(endpoint).listSheds()).map((s) => ({ ...s, server: endpoint.name }));
-          } catch (err) {
-            out.warn(`${endpoint.name}: ${(err as Error).message}`);
-            return [];
-          }
-        }),
-      );
-      sheds = results.flat();
-    } else {
-      const client = cli().client();
-      sheds = (await client.listSheds()).map((s) => ({ ...s, server: client.endpoint.name }));
-    }
+    const sheds: Shed[] = await acrossServers(args.all, async (client) =>
+      (await client.listSheds()).map((s) => ({ ...s, server: client.endpoint.name })),
+    );
     await out.result({ sheds }, async () => {
       if (sheds.length === 0) return "No sheds. Create one with: shed create <name>";
       const rows = sheds.map((s) => ({

@@ -1,8 +1,7 @@
 import { defineCommand } from "citty";
-import { ApiClient } from "../api/client.ts";
 import type { TmuxSession } from "../api/schemas/session.ts";
 import { killSession, listSessions } from "../api/session-client.ts";
-import { allServers, loadClientConfig } from "./client-config.ts";
+import { acrossServers } from "./across-servers.ts";
 import { cli } from "./context.ts";
 import { usageError } from "./main.ts";
 import { renderTable } from "./table.ts";
@@ -29,20 +28,15 @@ export default defineCommand({
       await out.result({ shed, session, killed: true }, `Killed session ${session} in ${shed}`);
       return;
     }
-    const clients = args.all ? allServers(loadClientConfig()).map((e) => new ApiClient(e)) : [cli().client()];
-    const rows: Row[] = [];
-    for (const client of clients) {
-      try {
-        const sheds = args.name ? [args.name] : (await client.listSheds()).filter((s) => s.state === "running").map((s) => s.name);
-        for (const shed of sheds) {
-          const list = await listSessions(client, shed);
-          rows.push(...list.sessions.map((s) => ({ ...s, shed, server: client.endpoint.name })));
-        }
-      } catch (err) {
-        if (!args.all) throw err;
-        out.warn(`${client.endpoint.name}: ${(err as Error).message}`);
+    const rows: Row[] = await acrossServers(args.all, async (client) => {
+      const sheds = args.name ? [args.name] : (await client.listSheds()).filter((s) => s.state === "running").map((s) => s.name);
+      const found: Row[] = [];
+      for (const shed of sheds) {
+        const list = await listSessions(client, shed);
+        found.push(...list.sessions.map((s) => ({ ...s, shed, server: client.endpoint.name })));
       }
-    }
+      return found;
+    });
     await out.result({ sessions: rows }, () => {
       if (rows.length === 0) return "No sessions. Start one with: shed attach <name>";
       const table = rows.map((r) => ({ ...r, attached: r.attached ? "yes" : "no", created: ago(r.created) }));

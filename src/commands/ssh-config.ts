@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineCommand } from "citty";
-import * as v from "valibot";
-import { ApiClient } from "../api/client.ts";
-import { SshHostKeySchema } from "../api/schemas/info.ts";
-import { allServers, clientConfigDir, loadClientConfig } from "./client-config.ts";
+import { trustedHostKey } from "../api/host-key.ts";
+import { acrossServers } from "./across-servers.ts";
+import { clientConfigDir } from "./client-config.ts";
 import { cli } from "./context.ts";
 
 /**
@@ -19,22 +18,15 @@ export default defineCommand({
     all: { type: "boolean", alias: "a", description: "Sheds of every configured server" },
   },
   async run({ args }) {
-    const clients = args.all ? allServers(loadClientConfig()).map((e) => new ApiClient(e)) : [cli().client()];
     const knownHosts = join(clientConfigDir(), "known_hosts");
-    const hostLines: string[] = [];
-    const entries: { alias: string; shed: string; server: string; host: string; port: number }[] = [];
-    for (const client of clients) {
+    const servers = await acrossServers(args.all, async (client) => {
       const e = client.endpoint;
-      try {
-        const key = e.hostKey ?? v.parse(SshHostKeySchema, await client.request("GET", "/ssh-host-key")).key;
-        hostLines.push(`[${e.host}]:${e.sshPort} ${key.trim()}`);
-        const sheds = args.name ? [args.name] : (await client.listSheds()).map((s) => s.name);
-        for (const shed of sheds) entries.push({ alias: "", shed, server: e.name, host: e.host, port: e.sshPort });
-      } catch (err) {
-        if (!args.all) throw err;
-        cli().out.warn(`${e.name}: ${(err as Error).message}`);
-      }
-    }
+      const hostLine = `[${e.host}]:${e.sshPort} ${await trustedHostKey(client)}`;
+      const sheds = args.name ? [args.name] : (await client.listSheds()).map((s) => s.name);
+      return [{ hostLine, entries: sheds.map((shed) => ({ alias: "", shed, server: e.name, host: e.host, port: e.sshPort })) }];
+    });
+    const hostLines = servers.map((s) => s.hostLine);
+    const entries = servers.flatMap((s) => s.entries);
     // shed-NAME, or shed-SERVER-NAME where two servers have a shed of that name.
     for (const entry of entries) {
       const clash = entries.filter((x) => x.shed === entry.shed).length > 1;

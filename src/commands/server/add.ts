@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { fetchHostKey } from "../../api/host-key.ts";
 import { ApiClient } from "../../api/client.ts";
 import { ShedError } from "../../api/errors.ts";
 import { clientConfigPath, loadClientConfig, saveClientConfig } from "../client-config.ts";
@@ -45,15 +46,3 @@ export default defineCommand({
     );
   },
 });
-
-/** The server's SSH host key, pinned so later SSH connections can be verified. */
-async function fetchHostKey(client: ApiClient): Promise<string | undefined> {
-  try {
-    const res = (await client.request("GET", "/ssh-host-key")) as { key?: string } | string;
-    return typeof res === "string" ? res.trim() : res.key;
-  } catch (err) {
-    // An older server without the route, or one whose SSH door is off.
-    if (err instanceof ShedError && (err.code === "NOT_FOUND" || err.code === "UNSUPPORTED")) return undefined;
-    throw err;
-  }
-}

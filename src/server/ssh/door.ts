@@ -5,7 +5,7 @@ import { ShedError } from "../../api/errors.ts";
 import { relayDuplex } from "../../api/stream-pump.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { SshConfig } from "../config/schema.ts";
-import { SSH_ALGORITHMS, USER_KEY_TYPES } from "./algorithms.ts";
+import { SSH_ALGORITHMS, USER_KEY_TYPES } from "../../api/ssh-algorithms.ts";
 import { AuthorizedKeys } from "./authorized-keys.ts";
 import { type HostKey, loadOrCreateHostKey } from "./host-key.ts";
 import { handleSession } from "./session.ts";

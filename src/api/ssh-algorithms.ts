@@ -1,8 +1,8 @@
 import type { Algorithms } from "ssh2";
 
 /**
- * What the door offers: modern algorithms only (no SHA-1, no CBC, no NIST-curve key exchange,
- * no encrypt-and-MAC), so ssh-audit finds nothing weak.
+ * What the SSH door offers and the CLI's SSH client asks for: modern algorithms only (no
+ * SHA-1, no CBC, no NIST-curve key exchange, no encrypt-and-MAC), so ssh-audit finds nothing weak.
  * ssh2 adds strict KEX (kex-strict-s-v00@openssh.com) by itself. chacha20-poly1305 is absent
  * because ssh2 offers it only with its native addon, which a compiled binary does not carry.
  */
