@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import type { ExecProcess, ExecRequest, ExitStatus } from "./protocol/api.ts";
 import { loginEnv } from "./login-env.ts";
-import { type GuestUser, lookupUser } from "./users.ts";
+import { type GuestUser, lookupUser, supplementaryGroups } from "./users.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const SIGNALS = constants.signals as Record<string, number>;
@@ -23,14 +23,16 @@ export function spawnExec(req: ExecRequest, defaults: ExecDefaults): ExecProcess
     LOGNAME: user.name,
     SHELL: user.shell,
   };
-  const { argv, env } = commandLine(req, user, base, ids);
+  const line = commandLine(req, user, base, ids);
+  const { env } = line;
+  const { argv, spawnIds } = withGroups(line.argv, user, ids);
   Object.assign(env, req.tty ? { TERM: req.tty.term ?? "xterm-256color" } : {}, req.env);
   const cwd = req.cwd ?? defaultDir(user);
   if (req.cwd !== undefined && !isDir(req.cwd)) {
     return failedStart(argv[0]!, `cannot change to ${req.cwd}: no such directory`, 1);
   }
   try {
-    return req.tty ? spawnTty(argv, env, cwd, ids, req.tty) : spawnPiped(argv, env, cwd, ids);
+    return req.tty ? spawnTty(argv, env, cwd, spawnIds, req.tty) : spawnPiped(argv, env, cwd, spawnIds);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     return e.code === "ENOENT"
@@ -58,6 +60,22 @@ function commandLine(
   const login = loginEnv(user, shell, base, ids);
   if (login) return { argv, env: { ...login } };
   return { argv: [shell, "-lc", 'exec "$@"', argv[0]!, ...argv], env: { ...base } };
+}
+
+/**
+ * Bun.spawn sets uid and gid but not supplementary groups, so a user in the `docker` or
+ * `sudo` group would lose them: when there are any, setpriv (util-linux) switches user with
+ * the groups; images without it keep the uid/gid switch alone.
+ */
+function withGroups(argv: string[], user: GuestUser, ids: Ids): { argv: string[]; spawnIds: Ids } {
+  if (ids.uid === undefined || ids.uid === 0) return { argv, spawnIds: ids };
+  const groups = supplementaryGroups(user);
+  const setpriv = groups.length ? ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) : undefined;
+  if (!setpriv) return { argv, spawnIds: ids };
+  return {
+    argv: [setpriv, `--reuid=${ids.uid}`, `--regid=${ids.gid}`, `--groups=${groups.join(",")}`, "--", ...argv],
+    spawnIds: {},
+  };
 }
 
 /** bash when the image has it (as shed always did), else the POSIX shell. */

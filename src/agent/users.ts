@@ -25,6 +25,24 @@ export function lookupUser(spec: string, passwdPath = "/etc/passwd"): GuestUser 
   throw new ShedError("INVALID_REQUEST", `no user "${spec}" in the shed's ${passwdPath}: use a name it lists or a uid`);
 }
 
+/** The user's other groups from the guest's /etc/group (as initgroups would set them). */
+export function supplementaryGroups(user: GuestUser, groupPath = "/etc/group"): number[] {
+  let text: string;
+  try {
+    text = readFileSync(groupPath, "utf8");
+  } catch {
+    return [];
+  }
+  const gids = new Set<number>();
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length < 4 || line.startsWith("#")) continue;
+    const gid = Number(f[2]);
+    if (Number.isInteger(gid) && gid !== user.gid && f[3]!.split(",").includes(user.name)) gids.add(gid);
+  }
+  return [...gids];
+}
+
 function readPasswd(path: string): GuestUser[] {
   let text: string;
   try {

@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   /** `image build`: the Dockerfile or a step of it failed (the builder's message says which). */
   BUILD_FAILED: 422,
   STORAGE_FULL: 507,
+  /** A host directory could not be mounted in the shed (VM backends: 9p). */
+  MOUNT_FAILED: 502,
   SERVER_UNREACHABLE: 503,
   /** The CLI's SSH connection to the door failed (host key, no accepted key, network). */
   SSH_FAILED: 502,

@@ -13,6 +13,8 @@ export interface InstanceSpec {
   upperSizeBytes?: number;
   /** Host paths to mount (config mounts, --local-dir, --add-dir). Host paths are absolute. */
   mounts?: MountSpec[];
+  /** How long the boot may take until the agent answers (create's --timeout); the backend's own default otherwise. */
+  readyTimeoutMs?: number;
 }
 
 export interface MountSpec {

@@ -25,6 +25,7 @@ export const commands: Record<string, Loader> = {
   attach: () => load(import("./attach.ts")),
   sessions: () => load(import("./sessions.ts")),
   "ssh-config": () => load(import("./ssh-config.ts")),
+  sync: () => load(import("./sync/index.ts")),
   tunnels: () => load(import("./tunnels/index.ts")),
   image: () => load(import("./image/index.ts")),
   server: () => load(import("./server/index.ts")),

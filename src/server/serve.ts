@@ -75,7 +75,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
 
   const store = new ShedStore(stateDir, logger);
-  const sheds = new ShedService(config, store, backends, defaultBackend, logger, new Provisioner(logger));
+  const sheds = new ShedService(config, store, backends, defaultBackend, logger, new Provisioner(logger, config));
   await sheds.adopt();
 
   images = createImageService(config, stateDir, logger, VERSION, defaultBackend, sheds);

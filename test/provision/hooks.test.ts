@@ -62,6 +62,10 @@ describe.skipIf(skip)("provisioning hooks (compiled binaries, real Docker shed, 
     expect(readFileSync(join(dir, "startups.txt"), "utf8")).toBe("tool-ok\n");
     expect(await exec("prov", "cat /var/log/shed/install.log")).toContain("installing-output");
     expect(await exec("prov", "cat /etc/profile.d/shed-installed-tools.sh")).toContain("/home/shed/tools");
+    // --local-dir is the host directory itself: edits show on both sides.
+    writeFileSync(join(dir, "from-host.txt"), "host edit\n");
+    expect(await exec("prov", "cat /workspace/from-host.txt; echo shed edit > /workspace/from-shed.txt")).toBe("host edit\n");
+    expect(readFileSync(join(dir, "from-shed.txt"), "utf8")).toBe("shed edit\n");
 
     expect((await server.shed(["stop", "prov"])).code).toBe(0);
     expect(readFileSync(join(dir, "shutdown.txt"), "utf8")).toBe("bye\n");
@@ -85,6 +89,18 @@ describe.skipIf(skip)("provisioning hooks (compiled binaries, real Docker shed, 
     expect(started.warnings ?? []).toEqual([]);
     expect(readFileSync(join(dir, "tries.txt"), "utf8")).toBe("try\ntry\n");
     await server.shed(["delete", "flaky", "--force"]);
+  });
+
+  it("--timeout bounds the create: a hanging install hook is stopped with a warning, the shed stays", async () => {
+    const dir = repo("slow", "hooks:\n  install: scripts/install.sh\n", { "install.sh": "#!/bin/sh\necho started > started.txt\nsleep 600\n" });
+    const created = await server.shedJson(["create", "slow", "--local-dir", dir, "--timeout", "8s"]);
+    expect(created.state).toBe("running");
+    expect(created.warnings.join("\n")).toContain("install hook (scripts/install.sh) took longer than the create's --timeout and was stopped");
+    expect(readFileSync(join(dir, "started.txt"), "utf8")).toBe("started\n");
+    const bad = await server.shed(["create", "slow2", "--timeout", "soon"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--timeout takes a duration like 30s, 5m or 2h, got "soon"');
+    await server.shed(["delete", "slow", "--force"]);
   });
 
   it("an invalid provision.yaml is a warning naming the key; --no-provision runs nothing; bad dirs are refused", async () => {

@@ -46,3 +46,35 @@ export function vmTestsMissing(): string | undefined {
   console.warn(reason);
   return reason;
 }
+
+/**
+ * The base guest image in the Docker engine (seed 004's tests run on it there too): copied
+ * from its OCI layout by skopeo, once per run.
+ */
+let inDocker: Promise<string> | undefined;
+export function baseImageInDocker(): Promise<string> {
+  inDocker ??= (async () => {
+    const { layout, name, ref } = await baseImage();
+    const tag = `shed-test/base:${new Bun.CryptoHasher("sha256").update(ref).digest("hex").slice(0, 12)}`;
+    const have = Bun.spawnSync(["docker", "image", "inspect", tag], { stdout: "ignore", stderr: "ignore" });
+    if (have.exitCode !== 0) {
+      const copy = Bun.spawn(["skopeo", "copy", "--quiet", `oci:${layout}:${name}`, `docker-daemon:${tag}`], { stderr: "pipe" });
+      if ((await copy.exited) !== 0) throw new Error(`skopeo copy to the Docker engine failed: ${await new Response(copy.stderr).text()}`);
+    }
+    return tag;
+  })();
+  return inDocker;
+}
+
+/** Why the base image cannot be built here (root, debootstrap, ...), or undefined; printed once. */
+export function guestImageMissing(): string | undefined {
+  const lacking: string[] = [];
+  if (process.getuid?.() !== 0) lacking.push("root (debootstrap builds the guest image)");
+  for (const cmd of ["debootstrap", "mkfs.erofs", "skopeo", "git"]) if (!Bun.which(cmd)) lacking.push(`\`${cmd}\``);
+  if (!existsSync(join(DIST, "shed-agent"))) lacking.push("dist/shed-agent (bun build.ts)");
+  if (process.arch !== "x64") lacking.push("an x86_64 host (the recipes carry an amd64 kernel)");
+  if (!lacking.length) return undefined;
+  const reason = `skipped: the base guest image needs ${lacking.join(", ")}`;
+  console.warn(reason);
+  return reason;
+}

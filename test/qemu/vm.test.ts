@@ -1,4 +1,18 @@
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIST, startServer, type TestServer } from "../harness/index.ts";
@@ -28,13 +42,27 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
   };
   const exec = (name: string, cmd: string) => ok(["exec", name, "--", "sh", "-c", cmd], 120_000);
 
+  // Host side of the 9p mounts and the copied-in credential file.
+  let hostDirs: { workspace: string; secrets: string; file: string };
+
   beforeAll(async () => {
     image = (await baseImage()).ref;
+    const root = join(tmpdir(), `shed-vm-mounts-${process.pid}`);
+    hostDirs = { workspace: join(root, "ws"), secrets: join(root, "secrets"), file: join(root, "netrc") };
+    mkdirSync(hostDirs.workspace, { recursive: true, mode: 0o777 });
+    chmodSync(hostDirs.workspace, 0o777);
+    mkdirSync(hostDirs.secrets);
+    writeFileSync(join(hostDirs.secrets, "token"), "t0ken\n");
+    writeFileSync(hostDirs.file, "machine example.test\n");
     server = await startServer({
       config: {
         enabled_backends: ["qemu"],
         default_backend: "qemu",
         qemu: { accel: "tcg", default_cpus: 2, default_memory_mb: 1024, stop_timeout: 90, image_aliases: { base: image } },
+        mounts: {
+          secrets: { source: hostDirs.secrets, target: "/opt/secrets", readonly: true },
+          netrc: { source: hostDirs.file, target: "/home/shed/.netrc" },
+        },
       },
     });
   }, BOOT_MS);
@@ -43,10 +71,11 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     if (!server) return;
     for (const name of ["vm1", "vm2"]) await server.shed(["delete", name, "--force"]).catch(() => {});
     await server.stop();
+    rmSync(join(hostDirs.workspace, ".."), { recursive: true, force: true });
   }, 120_000);
 
   it("creates a shed from the base image and reports it running on qemu", async () => {
-    await ok(["create", "vm1", "--image", "base"]);
+    await ok(["create", "vm1", "--image", "base", "--local-dir", hostDirs.workspace]);
     const info = await server.shedJson(["info", "vm1"]);
     expect(info).toMatchObject({ name: "vm1", backend: "qemu", state: "running" });
   }, BOOT_MS);
@@ -70,6 +99,17 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     // systemd is PID 1 and the agent runs as its unit.
     expect((await exec("vm1", "cat /proc/1/comm")).trim()).toBe("systemd");
     expect((await exec("vm1", "systemctl is-active shed-agent shed-firstboot")).trim()).toBe("active\nactive");
+  });
+
+  it("mounts host directories over 9p (--local-dir both ways, config mounts read-only) and copies single files in", async () => {
+    writeFileSync(join(hostDirs.workspace, "from-host.txt"), "host edit\n");
+    expect(await exec("vm1", "cat /workspace/from-host.txt; echo vm edit > /workspace/from-vm.txt; findmnt -no FSTYPE /workspace")).toBe(
+      "host edit\n9p\n",
+    );
+    expect(readFileSync(join(hostDirs.workspace, "from-vm.txt"), "utf8")).toBe("vm edit\n");
+    expect(statSync(join(hostDirs.workspace, "from-vm.txt")).uid).toBe(1000);
+    expect(await exec("vm1", "cat /opt/secrets/token; touch /opt/secrets/x 2>/dev/null || echo read-only")).toBe("t0ken\nread-only\n");
+    expect(await exec("vm1", "cat /home/shed/.netrc; stat -c %U /home/shed/.netrc")).toBe("machine example.test\nshed\n");
   });
 
   it("keeps the console log, shown by `shed logs`", async () => {
@@ -139,6 +179,8 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     await ok(["start", "vm1"]);
     expect((await exec("vm1", "test -e /home/shed/keep.txt && echo present || echo gone")).trim()).toBe("gone");
     expect((await exec("vm1", "cat /etc/machine-id")).trim()).not.toBe(machineId);
+    // Mounts come back on every boot, and the copied file with the fresh disk.
+    expect(await exec("vm1", "cat /workspace/from-host.txt /home/shed/.netrc")).toBe("host edit\nmachine example.test\n");
   }, 2 * BOOT_MS);
 
   it("two sheds have their own machine-id and SSH host keys (the second booted from the server's image store)", async () => {

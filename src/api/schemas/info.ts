@@ -2,7 +2,10 @@ import * as v from "valibot";
 import { BackendNameSchema } from "./shed.ts";
 
 export const BackendFeaturesSchema = v.object({
+  /** Host directories can be mounted (--local-dir, --add-dir, directory mounts from the config). */
   localDir: v.boolean(),
+  /** Single host files can be mounted; where not, config mounts of files are copied in on create and start. */
+  fileMounts: v.boolean(),
   snapshots: v.boolean(),
   suspend: v.boolean(),
   vsock: v.boolean(),

@@ -52,8 +52,12 @@ export const CreateShedRequestSchema = v.object({
   localDir: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
   /** More host directories: SRC[:DST][:ro]. */
   addDirs: v.optional(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(4096)))),
+  /** Clone this repository into /workspace: owner/repo (GitHub) or a git URL. Not with localDir. */
+  repo: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
   /** Skip .shed/provision.yaml hooks. */
   noProvision: v.optional(v.boolean()),
+  /** How long the whole create may take (default 600): past it the boot fails, a running provisioning step is cut. */
+  timeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(86_400))),
 });
 export type CreateShedRequest = v.InferOutput<typeof CreateShedRequestSchema>;
 

@@ -53,6 +53,7 @@ export class DockerBackend implements Backend {
   readonly name = "docker" as const;
   readonly features = {
     localDir: true,
+    fileMounts: true,
     snapshots: false,
     suspend: false,
     vsock: false,
@@ -100,7 +101,7 @@ export class DockerBackend implements Backend {
     try {
       progress({ id: "container", status: "starting" });
       await this.engine.startContainer(made.containerId);
-      await this.waitReady(made, progress);
+      await this.waitReady(made, progress, spec.readyTimeoutMs);
       return made;
     } catch (err) {
       await this.delete({ name: spec.name, spec, data: made }).catch(() => {});
@@ -146,11 +147,11 @@ export class DockerBackend implements Backend {
     );
   }
 
-  private async waitReady(data: DockerData, progress: Progress): Promise<void> {
+  private async waitReady(data: DockerData, progress: Progress, timeoutMs?: number): Promise<void> {
     progress({ id: "agent", status: "waiting for agent" });
     await waitForAgent({
       dial: () => this.opts.dialUnix(join(data.runDir, "agent.sock")),
-      timeoutMs: this.opts.agentTimeoutMs ?? 60_000,
+      timeoutMs: timeoutMs ?? this.opts.agentTimeoutMs ?? 60_000,
       alive: async () => {
         const c = await this.engine.inspectContainer(data.containerId);
         // With a restart policy a dying agent shows as restarting, or running again with a count.

@@ -11,12 +11,14 @@ import type {
   InstanceData,
   InstanceSpec,
   InstanceStatus,
+  MountSpec,
   ProbeResult,
 } from "../backend.ts";
+import { runInShed } from "../../agent/protocol/run-in-shed.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import { type AccelChoice, chooseAccel } from "./accel.ts";
 import { SharedAgentLink } from "./agent-link.ts";
-import { defaultBinary, qemuArgs, type VmLayout } from "./command.ts";
+import { defaultBinary, qemuArgs, type Share, type VmLayout } from "./command.ts";
 import { appendBootMarker, bootFailure, readConsole } from "./console-log.ts";
 import { makeUpperDisk, parseUpperSize } from "../../rootfs/upper.ts";
 import { checkUpperDisk } from "./disks.ts";
@@ -69,7 +71,9 @@ export const AGENT_VSOCK_PORT = 1024;
 export class QemuBackend implements Backend {
   readonly name = "qemu" as const;
   readonly features = {
-    localDir: false,
+    // Directories over virtio-9p; single files are copied in by the provisioner.
+    localDir: true,
+    fileMounts: false,
     snapshots: false,
     suspend: false,
     vsock: false,
@@ -181,18 +185,23 @@ export class QemuBackend implements Backend {
     this.writeInstanceFile(spec.name, data);
     appendBootMarker(data.console, `accel ${accel}, image ${data.imageDigest.slice(0, 19)}`);
     progress({ id: "vm", status: `booting (${accel})` });
-    const args = qemuArgs({ name: spec.name, cpus: spec.cpus, memoryMb: spec.memoryMb, accel }, data);
+    const shares = sharesOf(spec);
+    const args = qemuArgs({ name: spec.name, cpus: spec.cpus, memoryMb: spec.memoryMb, accel, shares }, data);
     await launchVm(this.binary, args, data.pidFile);
     progress({ id: "agent", status: "waiting for agent" });
     await waitForAgent({
       dial: () => this.dialData(spec.name, data),
-      timeoutMs: this.opts.agentTimeoutMs ?? (accel === "kvm" ? 60_000 : 300_000),
+      timeoutMs: spec.readyTimeoutMs ?? this.opts.agentTimeoutMs ?? (accel === "kvm" ? 60_000 : 300_000),
       alive: async () => {
         if (runningPid(data.pidFile, data.dir)) return undefined;
         this.dropLink(spec.name);
         return `the VM stopped while booting: ${bootFailure(data.console)} (console log: ${data.console})`;
       },
     });
+    if (shares.length) {
+      progress({ id: "mounts", status: `mounting ${shares.length} host director${shares.length === 1 ? "y" : "ies"}` });
+      await mountShares(await this.dialData(spec.name, data), shares, spec.mounts ?? []);
+    }
     progress({ id: "agent", status: "ready" });
   }
 
@@ -350,6 +359,29 @@ export class QemuBackend implements Backend {
     let cid = 100;
     while (used.has(cid)) cid++;
     return cid;
+  }
+}
+
+function sharesOf(spec: InstanceSpec): Share[] {
+  return (spec.mounts ?? []).map((m, i) => ({ tag: `shed9p${i}`, path: m.source, readonly: m.readonly }));
+}
+
+/**
+ * 9p mounts do not survive a reboot, so every boot mounts them again (as root, through the
+ * agent). A mount that fails fails the boot: the shed would otherwise miss its /workspace.
+ */
+async function mountShares(agent: AgentConnection, shares: Share[], mounts: MountSpec[]): Promise<void> {
+  for (const [i, share] of shares.entries()) {
+    const target = mounts[i]!.target;
+    const options = `trans=virtio,version=9p2000.L,msize=524288${share.readonly ? ",ro" : ""}`;
+    const r = await runInShed(agent, {
+      argv: ["sh", "-c", 'modprobe -q 9pnet_virtio 2>/dev/null; mkdir -p "$2" && mount -t 9p -o "$3" "$1" "$2"', "sh", share.tag, target, options],
+      user: "root",
+      login: false,
+    });
+    if (r.code !== 0) {
+      throw new ShedError("MOUNT_FAILED", `mounting ${share.path} at ${target} in the VM failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+    }
   }
 }
 

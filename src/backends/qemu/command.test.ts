@@ -77,6 +77,20 @@ describe("qemu command line", () => {
     expect(args).toContain("-no-reboot");
   });
 
+  it("exports host directories over virtio-9p, read-only where asked, commas escaped", () => {
+    const shares = [
+      { tag: "shed9p0", path: "/home/me/proj", readonly: false },
+      { tag: "shed9p1", path: "/srv/a,b", readonly: true },
+    ];
+    const withShares = qemuArgs({ ...settings, shares }, layout);
+    expect(valuesOf(withShares, "-fsdev")).toEqual([
+      "local,id=fs0,path=/home/me/proj,security_model=none",
+      "local,id=fs1,path=/srv/a,,b,security_model=none,readonly=on",
+    ]);
+    expect(valuesOf(withShares, "-device")).toContain("virtio-9p-pci,fsdev=fs1,mount_tag=shed9p1");
+    expect(valuesOf(args, "-fsdev")).toEqual([]);
+  });
+
   it("picks the system emulator of the host's architecture", () => {
     expect(defaultBinary("x64")).toBe("qemu-system-x86_64");
     expect(defaultBinary("arm64")).toBe("qemu-system-aarch64");

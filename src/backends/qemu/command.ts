@@ -29,6 +29,15 @@ export interface VmSettings {
   arch?: "x86_64" | "aarch64";
   /** Extra kernel arguments (after shed's own). */
   extraArgs?: string[];
+  /** Host directories exported over virtio-9p (mounted in the guest by the backend after boot). */
+  shares?: Share[];
+}
+
+export interface Share {
+  /** The 9p mount tag (at most 31 bytes). */
+  tag: string;
+  path: string;
+  readonly: boolean;
 }
 
 /** The kernel command line: console, the boot chain's disks, the name and the agent transport. */
@@ -103,6 +112,17 @@ export function qemuArgs(s: VmSettings, layout: VmLayout): string[] {
     layout.pidFile,
     "-daemonize",
   ];
+  for (const [i, share] of (s.shares ?? []).entries()) {
+    // security_model=none: files get the guest's owners when QEMU may chown (as root), else
+    // QEMU's; QEMU options escape a comma by doubling it.
+    const path = share.path.replaceAll(",", ",,");
+    args.push(
+      "-fsdev",
+      `local,id=fs${i},path=${path},security_model=none${share.readonly ? ",readonly=on" : ""}`,
+      "-device",
+      `virtio-9p-pci,fsdev=fs${i},mount_tag=${share.tag}`,
+    );
+  }
   if (layout.vsockCid) {
     args.push("-device", `vhost-vsock-pci,guest-cid=${layout.vsockCid},addr=0x8`);
   } else if (layout.agentSocket) {

@@ -8,6 +8,9 @@ export interface TarWriteEntry {
   /** File bytes, in memory or as a stream of exactly `size` bytes. */
   data?: Uint8Array | (() => ReadableStream<Uint8Array>);
   size?: number;
+  /** Permission bits (default 0644 for files, 0755 for dirs) and mtime in seconds (default 0). */
+  mode?: number;
+  mtime?: number;
 }
 
 const BLOCK = 512;
@@ -17,7 +20,7 @@ export function tarStream(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWr
   async function* generate(): AsyncGenerator<Uint8Array> {
     for await (const e of entries) {
       const size = e.type === "dir" ? 0 : e.data instanceof Uint8Array ? e.data.byteLength : (e.size ?? 0);
-      yield* headerBlocks(e.name, e.type, size);
+      yield* headerBlocks(e, size);
       if (e.type === "file" && e.data) {
         let written = 0;
         if (e.data instanceof Uint8Array) {
@@ -50,7 +53,8 @@ export function tarStream(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWr
   }, { highWaterMark: 4 });
 }
 
-function* headerBlocks(name: string, type: "file" | "dir", size: number): Generator<Uint8Array> {
+function* headerBlocks(e: TarWriteEntry, size: number): Generator<Uint8Array> {
+  const { name, type } = e;
   const fullName = type === "dir" && !name.endsWith("/") ? `${name}/` : name;
   const nameBytes = enc.encode(fullName);
   const pax: Record<string, string> = {};
@@ -58,7 +62,7 @@ function* headerBlocks(name: string, type: "file" | "dir", size: number): Genera
   if (size > 0o77777777777) pax.size = String(size);
   if (Object.keys(pax).length > 0) {
     const body = paxBody(pax);
-    yield header("PaxHeader", "x", body.byteLength, 0o644);
+    yield header("PaxHeader", "x", body.byteLength, 0o644, 0);
     yield body;
     const pad = (BLOCK - (body.byteLength % BLOCK)) % BLOCK;
     if (pad) yield new Uint8Array(pad);
@@ -67,11 +71,12 @@ function* headerBlocks(name: string, type: "file" | "dir", size: number): Genera
     nameBytes.byteLength > 100 ? fullName.slice(0, 99) : fullName,
     type === "dir" ? "5" : "0",
     size > 0o77777777777 ? 0 : size,
-    type === "dir" ? 0o755 : 0o644,
+    e.mode ?? (type === "dir" ? 0o755 : 0o644),
+    Math.floor(e.mtime ?? 0),
   );
 }
 
-function header(name: string, typeflag: string, size: number, mode: number): Uint8Array {
+function header(name: string, typeflag: string, size: number, mode: number, mtime: number): Uint8Array {
   const h = new Uint8Array(BLOCK);
   const put = (off: number, len: number, s: string) => h.set(enc.encode(s).subarray(0, len), off);
   const octal = (off: number, len: number, n: number) => put(off, len, `${n.toString(8).padStart(len - 1, "0")}\0`);
@@ -80,7 +85,7 @@ function header(name: string, typeflag: string, size: number, mode: number): Uin
   octal(108, 8, 0);
   octal(116, 8, 0);
   octal(124, 12, size);
-  octal(136, 12, 0);
+  octal(136, 12, mtime);
   put(148, 8, "        ");
   put(156, 1, typeflag);
   put(257, 6, "ustar\0");

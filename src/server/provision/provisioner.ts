@@ -1,119 +1,206 @@
-import { existsSync, statSync } from "node:fs";
-import { isAbsolute } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
-import { ShedError } from "../../api/errors.ts";
+import { copyIntoShed, planCopy } from "../../agent/protocol/copy-in.ts";
+import { runInShed } from "../../agent/protocol/run-in-shed.ts";
 import type { CreateShedRequest } from "../../api/schemas/shed.ts";
 import type { Backend, MountSpec } from "../../backends/backend.ts";
 import type { Logger } from "../../log/logger.ts";
+import type { ServerConfig } from "../config/schema.ts";
 import type { HookContext, LifecycleHooks } from "../sheds/hooks.ts";
-import { runInShed } from "../sheds/run-in-shed.ts";
 import type { ShedRecord } from "../state/shed-record.ts";
+import { readEnvFile } from "./env-file.ts";
+import { planHostMounts, WORKSPACE } from "./host-mounts.ts";
 import { type HookName, PROVISION_FILE, type ProvisionFile, parseProvisionFile } from "./provision-file.ts";
+import { repoName, repoUrl } from "./repo-url.ts";
+import { runStreamed } from "./streamed-command.ts";
 
-export const WORKSPACE = "/workspace";
 const STATE_DIR = "/var/lib/shed-provision";
 const LOG_DIR = "/var/log/shed";
 const PATH_FILE = "/etc/profile.d/shed-installed-tools.sh";
-/** Bytes of hook output kept for its log file. */
-const LOG_CAP = 4 * 1024 * 1024;
+
+/** What the provisioner keeps in the shed's record between create, start and stop. */
+interface ProvisionState {
+  disabled?: boolean;
+  repo?: string;
+  /** Config mounts the backend cannot mount: copied in on create and every start. */
+  copies?: MountSpec[];
+}
 
 /**
- * Seed 004's provisioning: host directories as mounts (--local-dir, --add-dir), then the
- * workspace's .shed/provision.yaml hooks: install once (a state file in the shed marks it
- * done, so a failed install runs again on the next start), PATH capture, startup on every
- * start, shutdown before stop and delete within its budget. Hooks run as the shed user in
- * a login shell in /workspace; their output streams as progress and lands in
- * /var/log/shed/<hook>.log. Every failure here is a warning, never a failed create.
+ * Seed 004's provisioning, in its order: host mounts (the backend's, planned here), then in
+ * the running shed credentials copied in, the repo cloned, the install hook once (a state
+ * file in the shed marks it done, so a failed install runs again on the next start), PATH
+ * capture, the startup hook on every start, the shutdown hook before stop and delete within
+ * its budget. Steps run as the shed user in a login shell with the SHED_* variables, the
+ * server's env_file and the provision env; their output streams as progress and lands in
+ * /var/log/shed/<step>.log. Every failure after the boot is a warning, never a failed create.
  */
 export class Provisioner implements LifecycleHooks {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly config: ServerConfig,
+  ) {}
 
-  async prepare(record: ShedRecord, req: CreateShedRequest, backend: Backend): Promise<void> {
-    const mounts: MountSpec[] = [];
-    if (req.localDir) mounts.push({ source: hostDir(req.localDir, "--local-dir"), target: WORKSPACE, readonly: false });
-    for (const spec of req.addDirs ?? []) mounts.push(parseAddDir(spec));
-    if (mounts.length > 0 && !backend.features.localDir) {
-      throw new ShedError("UNSUPPORTED", `the ${record.backend} backend cannot mount host directories (--local-dir, --add-dir) yet; use the docker backend`);
-    }
-    record.mounts = mounts;
-    record.provision = { disabled: req.noProvision === true };
+  async prepare(record: ShedRecord, req: CreateShedRequest, backend: Backend): Promise<string[]> {
+    const plan = planHostMounts(this.config, req, record.backend, backend.features);
+    const state: ProvisionState = {
+      ...(req.noProvision ? { disabled: true } : {}),
+      ...(req.repo ? { repo: repoUrl(req.repo) } : {}),
+      ...(plan.copies.length ? { copies: plan.copies } : {}),
+    };
+    record.mounts = plan.mounts;
+    record.provision = state as Record<string, unknown>;
+    return plan.warnings;
   }
 
   afterCreate(ctx: HookContext): Promise<string[]> {
-    return this.lifecycle(ctx, ["install", "startup"]);
+    return this.run(ctx, async (warn, env) => {
+      const state = stateOf(ctx.record);
+      if (state.repo) warn(await this.clone(ctx, state.repo, env));
+      await this.hooks(ctx, ["install", "startup"], env, warn);
+    });
   }
 
   afterStart(ctx: HookContext): Promise<string[]> {
-    return this.lifecycle(ctx, ["install", "startup"]);
+    return this.run(ctx, (warn, env) => this.hooks(ctx, ["install", "startup"], env, warn));
   }
 
   beforeStop(ctx: HookContext & { budgetMs: number }): Promise<string[]> {
-    return this.lifecycle(ctx, ["shutdown"], ctx.budgetMs);
+    return this.run(ctx, (warn, env) => this.hooks(ctx, ["shutdown"], env, warn, ctx.budgetMs), { copies: false });
   }
 
-  private async lifecycle(ctx: HookContext, hooks: HookName[], budgetMs?: number): Promise<string[]> {
-    if (ctx.record.provision.disabled) return [];
-    const file = await readProvisionFile(ctx.agent);
-    if (typeof file === "string") return [file];
-    if (!file) return [];
+  /** Credentials first (seed 004: hooks may use them), then `steps`; warnings collected. */
+  private async run(
+    ctx: HookContext,
+    steps: (warn: (w: string | undefined) => void, env: Record<string, string>) => Promise<void>,
+    opts: { copies?: boolean } = {},
+  ): Promise<string[]> {
     const warnings: string[] = [];
-    for (const hook of hooks) {
-      const script = file.hooks[hook];
-      if (!script) continue;
-      if (hook === "install" && (await installDone(ctx.agent))) continue;
-      const warning = await this.runHook(ctx, file, hook, script, budgetMs);
-      if (warning) warnings.push(warning);
-      else if (hook === "install") {
-        await runInShed(ctx.agent, { argv: ["sh", "-c", `mkdir -p ${STATE_DIR} && date > ${STATE_DIR}/install.done`], user: "root" });
-        const pathWarning = await capturePath(ctx.agent);
-        if (pathWarning) warnings.push(pathWarning);
-      }
+    const warn = (w: string | undefined) => {
+      if (w) warnings.push(w);
+    };
+    if (opts.copies !== false) {
+      for (const copy of stateOf(ctx.record).copies ?? []) warn(await copyMount(ctx.agent, copy));
     }
+    const fileEnv = this.config.env_file ? readEnvFile(this.config.env_file) : { env: {}, warnings: [] };
+    fileEnv.warnings.forEach(warn);
+    const env = { SHED_CONTAINER: "true", SHED_NAME: ctx.record.name, SHED_WORKSPACE: WORKSPACE, ...fileEnv.env, ...ctx.record.env };
+    await steps(warn, env);
     for (const w of warnings) this.logger.warn("provisioning", { shed: ctx.record.name, warning: w });
     return warnings;
   }
 
-  /** Runs one hook; undefined when it succeeded, else the warning. */
-  private async runHook(ctx: HookContext, file: ProvisionFile, hook: HookName, script: string, budgetMs?: number): Promise<string | undefined> {
-    const { agent, record, progress } = ctx;
-    progress({ id: hook, status: `running ${script}` });
-    const env = { SHED_CONTAINER: "true", SHED_NAME: record.name, SHED_WORKSPACE: WORKSPACE, ...record.env, ...file.env };
-    // Not executable in a fresh checkout? Make it so, or hand it to bash.
-    const command = `s=${shellQuote(script)}; [ -x "$s" ] || chmod +x "$s" 2>/dev/null; if [ -x "$s" ]; then exec "$s"; else exec bash "$s"; fi`;
-    const proc = await agent.exec({ command, env, cwd: WORKSPACE });
-    await proc.stdin.close().catch(() => {});
-    let timedOut = false;
-    const timer =
-      budgetMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            proc.signal("SIGKILL");
-          }, budgetMs);
-    let log = "";
-    const collect = async (stream: ReadableStream<Uint8Array>) => {
-      const decoder = new TextDecoder();
-      let pending = "";
-      for await (const chunk of stream) {
-        const text = decoder.decode(chunk, { stream: true });
-        if (log.length < LOG_CAP) log += text;
-        pending += text;
-        const lines = pending.split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) progress({ id: hook, status: line });
-      }
-      if (pending) progress({ id: hook, status: pending });
-    };
-    await Promise.all([collect(proc.stdout), collect(proc.stderr)]);
-    const status = await proc.exit;
-    clearTimeout(timer);
-    await runInShed(agent, { argv: ["sh", "-c", `mkdir -p ${LOG_DIR} && cat > ${LOG_DIR}/${hook}.log`], user: "root" }, log).catch(() => undefined);
-    const where = `see ${LOG_DIR}/${hook}.log in the shed`;
-    if (timedOut) return `${hook} hook (${script}) took longer than its ${Math.round(budgetMs! / 1000)} s budget and was stopped; ${where}`;
-    if (status.code !== 0) return `${hook} hook (${script}) failed with exit ${status.code}; ${where}`;
-    progress({ id: hook, status: "done" });
+  /** git clone into /workspace as the shed user; never prompts (no terminal to answer). */
+  private async clone(ctx: HookContext, url: string, env: Record<string, string>): Promise<string | undefined> {
+    const { agent } = ctx;
+    ctx.progress({ id: "clone", status: `cloning ${url}` });
+    const prep = await runInShed(agent, {
+      argv: ["sh", "-c", `mkdir -p ${WORKSPACE} && if [ -z "$(ls -A ${WORKSPACE})" ]; then chown 1000:1000 ${WORKSPACE}; else echo not-empty; fi`],
+      user: "root",
+      login: false,
+    });
+    if (prep.stdout.includes("not-empty")) return `--repo ${url}: ${WORKSPACE} is not empty; not cloned`;
+    const r = await runStreamed(
+      agent,
+      {
+        // A file:// repo mounted from the host belongs to another uid, which git refuses
+        // unless safe.directory says so in the global config (-c does not count for that):
+        // a global config for this clone only, which includes the user's own.
+        argv: [
+          "sh",
+          "-c",
+          'g=$(mktemp) && printf "[include]\\n\\tpath = %s/.gitconfig\\n[safe]\\n\\tdirectory = *\\n" "$HOME" > "$g" && ' +
+            'GIT_CONFIG_GLOBAL=$g git clone --progress -- "$1" "$2"; rc=$?; rm -f "$g"; exit $rc',
+          "sh",
+          url,
+          WORKSPACE,
+        ],
+        env: { ...env, GIT_TERMINAL_PROMPT: "0", GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new" },
+        cwd: "/",
+      },
+      { id: "clone", progress: ctx.progress, ...budget(ctx) },
+    );
+    await writeLog(agent, "clone", r.output);
+    if (r.timedOut) return `--repo ${url}: the clone ran out of time (--timeout) and was stopped; see ${LOG_DIR}/clone.log in the shed`;
+    if (r.code !== 0) {
+      const last = r.output.trim().split(/\r?\n|\r/).pop() ?? "";
+      return `--repo ${url}: git clone failed with exit ${r.code}: ${last} (see ${LOG_DIR}/clone.log in the shed)`;
+    }
+    ctx.progress({ id: "clone", status: `cloned ${repoName(url)} into ${WORKSPACE}` });
     return undefined;
   }
+
+  private async hooks(
+    ctx: HookContext,
+    hooks: HookName[],
+    env: Record<string, string>,
+    warn: (w: string | undefined) => void,
+    budgetMs?: number,
+  ): Promise<void> {
+    if (stateOf(ctx.record).disabled) return;
+    const file = await readProvisionFile(ctx.agent);
+    if (typeof file === "string") return warn(file);
+    if (!file) return;
+    for (const hook of hooks) {
+      const script = file.hooks[hook];
+      if (!script) continue;
+      if (hook === "install" && (await installDone(ctx.agent))) continue;
+      const limit =
+        budgetMs !== undefined
+          ? { budgetMs, what: `its ${Math.round(budgetMs / 1000)} s budget` }
+          : { ...budget(ctx), what: "the create's --timeout" };
+      const failed = await runHook(ctx, hook, script, { ...env, ...file.env }, limit);
+      warn(failed);
+      if (!failed && hook === "install") {
+        await runInShed(ctx.agent, { argv: ["sh", "-c", `mkdir -p ${STATE_DIR} && date > ${STATE_DIR}/install.done`], user: "root" });
+        warn(await capturePath(ctx.agent));
+      }
+    }
+  }
+}
+
+/** Runs one hook; undefined when it succeeded, else the warning. */
+async function runHook(
+  ctx: HookContext,
+  hook: HookName,
+  script: string,
+  env: Record<string, string>,
+  limit: { budgetMs?: number; what: string },
+): Promise<string | undefined> {
+  ctx.progress({ id: hook, status: `running ${script}` });
+  // Not executable in a fresh checkout? Make it so, or hand it to bash.
+  const command = `s=${shellQuote(script)}; [ -x "$s" ] || chmod +x "$s" 2>/dev/null; if [ -x "$s" ]; then exec "$s"; else exec bash "$s"; fi`;
+  const r = await runStreamed(ctx.agent, { command, env, cwd: WORKSPACE }, { id: hook, progress: ctx.progress, budgetMs: limit.budgetMs });
+  await writeLog(ctx.agent, hook, r.output);
+  const where = `see ${LOG_DIR}/${hook}.log in the shed`;
+  if (r.timedOut) return `${hook} hook (${script}) took longer than ${limit.what} and was stopped; ${where}`;
+  if (r.code !== 0) return `${hook} hook (${script}) failed with exit ${r.code}; ${where}`;
+  ctx.progress({ id: hook, status: "done" });
+  return undefined;
+}
+
+/** A config mount the backend cannot mount, copied in as the user who will use it. */
+async function copyMount(agent: AgentConnection, m: MountSpec): Promise<string | undefined> {
+  try {
+    const owner = m.target === "/home/shed" || m.target.startsWith("/home/shed/") ? "shed" : "root";
+    await copyIntoShed(agent, planCopy({ source: m.source, target: m.target }), owner);
+    return undefined;
+  } catch (err) {
+    return `credentials: copying ${m.source} to ${m.target} failed: ${(err as Error).message}`;
+  }
+}
+
+function stateOf(record: ShedRecord): ProvisionState {
+  return record.provision as ProvisionState;
+}
+
+function budget(ctx: HookContext): { budgetMs?: number } {
+  return ctx.deadline === undefined ? {} : { budgetMs: Math.max(0, ctx.deadline - Date.now()) };
+}
+
+async function writeLog(agent: AgentConnection, step: string, text: string): Promise<void> {
+  await runInShed(agent, { argv: ["sh", "-c", `mkdir -p ${LOG_DIR} && cat > ${LOG_DIR}/${step}.log`], user: "root", login: false }, text).catch(
+    () => undefined,
+  );
 }
 
 async function readProvisionFile(agent: AgentConnection): Promise<ProvisionFile | string | undefined> {
@@ -138,26 +225,6 @@ async function capturePath(agent: AgentConnection): Promise<string | undefined> 
   const body = `# Written by shed after the install hook: the PATH its installers set up.\nexport PATH=${shellQuote(r.stdout)}\n`;
   const w = await runInShed(agent, { argv: ["sh", "-c", `mkdir -p /etc/profile.d && cat > ${PATH_FILE}`], user: "root" }, body);
   return w.code === 0 ? undefined : `could not write ${PATH_FILE}: ${w.stderr.trim()}`;
-}
-
-function hostDir(path: string, flag: string): string {
-  if (!isAbsolute(path)) throw new ShedError("INVALID_REQUEST", `${flag} ${path}: give an absolute path on the server's host`);
-  if (!existsSync(path) || !statSync(path).isDirectory()) {
-    throw new ShedError("INVALID_REQUEST", `${flag} ${path} is not a directory on the server's host`);
-  }
-  return path;
-}
-
-/** SRC[:DST][:ro]; DST defaults to /workspace/<basename of SRC>. */
-export function parseAddDir(spec: string): MountSpec {
-  const parts = spec.split(":");
-  const readonly = parts.at(-1) === "ro";
-  if (readonly) parts.pop();
-  const [src = "", dst, ...rest] = parts;
-  if (rest.length > 0 || !src) throw new ShedError("INVALID_REQUEST", `--add-dir takes SRC[:DST][:ro], not "${spec}"`);
-  const target = dst ?? `${WORKSPACE}/${src.replace(/\/+$/, "").split("/").pop()}`;
-  if (!isAbsolute(target)) throw new ShedError("INVALID_REQUEST", `--add-dir ${spec}: the target ${target} must be an absolute path in the shed`);
-  return { source: hostDir(src, "--add-dir"), target, readonly };
 }
 
 function shellQuote(s: string): string {

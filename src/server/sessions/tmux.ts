@@ -1,7 +1,7 @@
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { TmuxSession } from "../../api/schemas/session.ts";
-import { runInShed } from "../sheds/run-in-shed.ts";
+import { runInShed } from "../../agent/protocol/run-in-shed.ts";
 
 /**
  * tmux sessions of the shed user, read and killed through the agent. tmux's own server

@@ -9,8 +9,11 @@ import type { ShedRecord } from "../state/shed-record.ts";
  * warnings, never fatal (seed 004's error policy), so they return warnings instead of throwing.
  */
 export interface LifecycleHooks {
-  /** Before the backend creates the instance: may add mounts/env to the record. Throws on bad input. */
-  prepare?(record: ShedRecord, req: CreateShedRequest, backend: Backend): Promise<void>;
+  /**
+   * Before the backend creates the instance: may add mounts to the record. Throws on bad
+   * input; returns warnings (what was set up only in part) for the create's result.
+   */
+  prepare?(record: ShedRecord, req: CreateShedRequest, backend: Backend): Promise<string[]>;
   afterCreate?(ctx: HookContext): Promise<string[]>;
   afterStart?(ctx: HookContext): Promise<string[]>;
   /** Runs within `budgetMs` (half the stop timeout, at most 30 s) before stop and delete. */
@@ -22,4 +25,6 @@ export interface HookContext {
   agent: AgentConnection;
   backend: Backend;
   progress: Progress;
+  /** When the operation must be done (create's --timeout); steps still running then are cut. */
+  deadline?: number;
 }

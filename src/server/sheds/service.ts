@@ -12,6 +12,9 @@ import { AgentPool } from "./agent-pool.ts";
 import type { HookContext, LifecycleHooks } from "./hooks.ts";
 import { resolveSpec } from "./spec.ts";
 
+/** How long a create may take unless the request says (the CLI's --timeout, 10m as in the seed). */
+const DEFAULT_CREATE_TIMEOUT_S = 600;
+
 /**
  * The lifecycle of sheds: state file + backend kept in step, one operation per shed at a
  * time. Routes and the SSH door go through this; nothing else touches the store.
@@ -43,6 +46,7 @@ export class ShedService {
     const backendName = req.backend ?? this.defaultBackend;
     const backend = this.backend(backendName);
     const spec = resolveSpec(this.config, backendName, req);
+    const deadline = Date.now() + (req.timeoutSeconds ?? DEFAULT_CREATE_TIMEOUT_S) * 1000;
     return this.lock.run(req.name, async () => {
       if (this.store.get(req.name)) {
         throw new ShedError("SHED_EXISTS", `shed "${req.name}" already exists`);
@@ -63,17 +67,19 @@ export class ShedService {
         mounts: [],
         provision: {},
       };
-      await this.hooks.prepare?.(record, req, backend);
+      const prepared = (await this.hooks.prepare?.(record, req, backend)) ?? [];
       this.store.put(record);
       try {
-        record.backendData = await backend.create(instanceOf(record).spec, progress);
+        const instanceSpec = instanceOf(record).spec;
+        if (req.timeoutSeconds !== undefined) instanceSpec.readyTimeoutMs = Math.max(1000, deadline - Date.now());
+        record.backendData = await backend.create(instanceSpec, progress);
       } catch (err) {
         // The backend removed what it made; the record goes too, so the name is free again.
         this.store.remove(req.name);
         throw err;
       }
       this.transition(record, "running", { healthy: true });
-      await this.runHook(record, "afterCreate", progress);
+      await this.runHook(record, "afterCreate", progress, prepared, deadline);
       return toApi(record);
     });
   }
@@ -99,10 +105,10 @@ export class ShedService {
       const record = this.record(name);
       assertActionAllowed(name, record.state, "stop");
       const timeout = timeoutSeconds ?? this.section(record.backend).stop_timeout;
-      if (record.state === "running") await this.runShutdownHook(record, timeout * 1000, () => {});
+      const warnings = record.state === "running" ? await this.runShutdownHook(record, timeout * 1000, () => {}) : [];
       this.agents.drop(name);
       await this.backend(record.backend).stop(instanceOf(record), timeout * 1000);
-      return toApi(this.transition(record, "stopped", { healthy: undefined }));
+      return toApi(this.transition(record, "stopped", { healthy: undefined, warnings: warnings.length ? warnings : undefined }));
     });
   }
 
@@ -216,19 +222,25 @@ export class ShedService {
   }
 
   /** Runs a provisioning hook; its warnings go on the record, its failures never fail the operation. */
-  private async runHook(record: ShedRecord, hook: "afterCreate" | "afterStart", progress: Progress): Promise<void> {
+  private async runHook(
+    record: ShedRecord,
+    hook: "afterCreate" | "afterStart",
+    progress: Progress,
+    earlier: string[] = [],
+    deadline?: number,
+  ): Promise<void> {
     const fn = this.hooks[hook];
-    if (!fn) return;
-    const warnings = await this.withHookContext(record, progress, (ctx) => fn.call(this.hooks, ctx));
+    const later = fn ? await this.withHookContext(record, progress, (ctx) => fn.call(this.hooks, { ...ctx, deadline })) : [];
+    const warnings = [...earlier, ...later];
     this.transition(record, record.state, { warnings: warnings.length ? warnings : undefined });
   }
 
-  private async runShutdownHook(record: ShedRecord, stopTimeoutMs: number, progress: Progress): Promise<void> {
+  /** The shutdown hook's warnings (the provisioner has logged them). */
+  private async runShutdownHook(record: ShedRecord, stopTimeoutMs: number, progress: Progress): Promise<string[]> {
     const fn = this.hooks.beforeStop;
-    if (!fn) return;
+    if (!fn) return [];
     const budgetMs = Math.min(stopTimeoutMs / 2, 30_000);
-    const warnings = await this.withHookContext(record, progress, (ctx) => fn.call(this.hooks, { ...ctx, budgetMs }));
-    for (const w of warnings) this.logger.warn("shutdown hook", { name: record.name, warning: w });
+    return this.withHookContext(record, progress, (ctx) => fn.call(this.hooks, { ...ctx, budgetMs }));
   }
 
   private async withHookContext(

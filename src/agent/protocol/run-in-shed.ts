@@ -1,4 +1,4 @@
-import type { AgentConnection, ExecRequest, ExitStatus } from "../../agent/protocol/api.ts";
+import type { AgentConnection, ExecRequest, ExitStatus } from "./api.ts";
 
 export interface CommandResult extends ExitStatus {
   stdout: string;
