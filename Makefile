@@ -64,14 +64,9 @@ image-dev: dockerd
 	$(BUN) guest/docker-dev/build.ts $(DEV_IMAGE)
 
 ## image-base, image-devtools, image-default: VM guest images from guest/<recipe> (root, debootstrap;
-## cached), loaded into the local server's store as shed/<recipe>:latest (`--image shed/base:latest`)
+## cached), built by `shed image build --recipe` into the local server's store as shed/<recipe>:latest
 image-base image-devtools image-default: build
-	@ref=shed/$(@:image-%=%):latest; \
-	layout=$$($(BUN) guest/build/main.ts guest/$(@:image-%=%) --agent dist/shed-agent --ref $$ref) || exit 1; \
-	archive=$$(mktemp /tmp/shed-image.XXXXXX.tar); \
-	skopeo copy --quiet oci:$$layout:$$ref oci-archive:$$archive && \
-	dist/shed image load -i $$archive; status=$$?; rm -f $$archive; \
-	[ $$status -eq 0 ] || echo "the image is in $$layout; start shed-server and run make $@ again to load it"; exit $$status
+	dist/shed image build --recipe guest/$(@:image-%=%) -t shed/$(@:image-%=%):latest --agent dist/shed-agent
 
 ## quickstart: set up, build, run a local shed-server, create a shed and run a command in it
 quickstart: setup build image-dev

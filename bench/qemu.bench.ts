@@ -16,7 +16,9 @@ import { join } from "node:path";
 import { chooseAccel } from "../src/backends/qemu/accel.ts";
 import { defaultBinary, qemuArgs } from "../src/backends/qemu/command.ts";
 import { makeUpperDisk } from "../src/rootfs/upper.ts";
-import { ErofsBootImages, resolveLayoutRef } from "../src/backends/qemu/images.ts";
+import { StoreBootImages } from "../src/backends/qemu/store-images.ts";
+import { ShedError } from "../src/api/errors.ts";
+import { openContentStore } from "../src/oci/store/index.ts";
 import { qmpOnce } from "../src/backends/qemu/qmp.ts";
 import { startServer } from "../test/harness/index.ts";
 import { baseImage, vmTestsMissing } from "../test/qemu/guest-image.ts";
@@ -41,11 +43,16 @@ const env = { SHED_CONFIG_DIR: server.configDir };
 const bin = new URL("../dist/shed", import.meta.url).pathname;
 
 try {
-  // The image's erofs root is made once per image; neither side pays for it here.
-  const boot = await new ErofsBootImages(join(server.stateDir, "qemu", "images"), async (r) => resolveLayoutRef(r)!).prepare(
-    ref,
-    () => {},
-  );
+  // The image's erofs root is made once per image (in the server's store, as shed would);
+  // neither side pays for it here.
+  const store = openContentStore(join(server.stateDir, "images"));
+  const boot = await new StoreBootImages({
+    stateDir: server.stateDir,
+    store: () => store,
+    ensure: async () => {
+      throw new ShedError("IMAGE_NOT_FOUND", "the bench boots the oci: layout only");
+    },
+  }).prepare(ref, () => {});
 
   // Plain QEMU: the same command line shed uses, in the foreground, console on a pipe.
   const plainDir = join(scratch, "plain");

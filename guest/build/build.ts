@@ -35,7 +35,7 @@ export interface BuiltImage extends WrittenImage {
 }
 
 /** Bumped when the shed layer's builder changes its output (initramfs layout, paths). */
-const SHED_LAYER_VERSION = "1";
+const SHED_LAYER_VERSION = "2";
 
 export const DEFAULT_CACHE = "/var/cache/shed-build";
 
@@ -105,6 +105,8 @@ function hashGuestFiles(guestDir: string): string {
     "init/modules.txt",
     "systemd/agent-start",
     "systemd/firstboot",
+    "systemd/hostkeys",
+    "systemd/shed-hostkeys.service",
     "systemd/shed-agent.service",
     "systemd/shed-firstboot.service",
     "systemd/80-shed.network",

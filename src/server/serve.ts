@@ -43,6 +43,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   // Made after the sheds (prune asks them which images they use); backends reach it lazily.
   let images: ImageService | undefined;
   const dialUnix = agentDialer(logger);
+  // A virtio-serial port behind QEMU's socket: one byte stream the guest may still hold stale bytes on.
+  const dialSerialSocket = agentDialer(logger, { serial: true });
   const enabled = (config.enabled_backends ?? knownBackends()) as BackendName[];
   const backends = createBackends(enabled, {
     docker: {
@@ -61,7 +63,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       stateDir,
       serverId,
       logger,
-      dialUnix,
+      dialUnix: dialSerialSocket,
       store: { store: () => images!.store, ensure: (ref, progress) => images!.ensure(ref, "qemu", progress) },
     }),
   });
@@ -184,7 +186,7 @@ function readOrCreateServerId(stateDir: string): string {
 }
 
 /** The Docker backend's (and QEMU's serial socket's) way to the agent: a unix socket, then hello. */
-function agentDialer(logger: Logger): (path: string) => Promise<AgentConnection> {
+function agentDialer(logger: Logger, opts: { serial?: boolean } = {}): (path: string) => Promise<AgentConnection> {
   return async (path) => {
     let transport: Awaited<ReturnType<typeof dialUnixSocket>>;
     try {
@@ -192,6 +194,6 @@ function agentDialer(logger: Logger): (path: string) => Promise<AgentConnection>
     } catch (err) {
       throw new ShedError("AGENT_UNAVAILABLE", `no agent listens on ${path}: ${(err as Error).message}`, { cause: err });
     }
-    return connectAgent(transport, { client: `shed-server ${VERSION}`, logger });
+    return connectAgent(transport, { client: `shed-server ${VERSION}`, logger, serial: opts.serial });
   };
 }

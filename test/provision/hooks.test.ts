@@ -92,10 +92,15 @@ describe.skipIf(skip)("provisioning hooks (compiled binaries, real Docker shed, 
   });
 
   it("--timeout bounds the create: a hanging install hook is stopped with a warning, the shed stays", async () => {
-    const dir = repo("slow", "hooks:\n  install: scripts/install.sh\n", { "install.sh": "#!/bin/sh\necho started > started.txt\nsleep 600\n" });
-    const created = await server.shedJson(["create", "slow", "--local-dir", dir, "--timeout", "8s"]);
-    expect(created.state).toBe("running");
-    expect(created.warnings.join("\n")).toContain("install hook (scripts/install.sh) took longer than the create's --timeout and was stopped");
+    const dir = repo("slow", "hooks:\n  install: scripts/install.sh\n", {
+      "install.sh": "#!/bin/sh\necho started > started.txt\necho hook-says-hello\nsleep 600\n",
+    });
+    // Human output: the hook's lines stream as progress, the warning follows, the shed is made.
+    const created = await server.shed(["create", "slow", "--local-dir", dir, "--timeout", "8s"]);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain("Created shed slow");
+    expect(created.stderr).toContain("hook-says-hello");
+    expect(created.stderr).toContain("warning: install hook (scripts/install.sh) took longer than the create's --timeout and was stopped");
     expect(readFileSync(join(dir, "started.txt"), "utf8")).toBe("started\n");
     const bad = await server.shed(["create", "slow2", "--timeout", "soon"]);
     expect(bad.code).toBe(2);

@@ -64,6 +64,9 @@ describe.skipIf(skip)("guest image: recipe guest/base", () => {
       "etc/systemd/system/shed-agent.service",
       "etc/systemd/system/multi-user.target.wants/shed-agent.service",
       "etc/systemd/system/sysinit.target.wants/shed-firstboot.service",
+      "usr/lib/shed/hostkeys",
+      "etc/systemd/system/multi-user.target.wants/shed-hostkeys.service",
+      "etc/ssh/sshd_config.d/shed-host-keys.conf",
     ]) {
       expect(shed).toContain(path);
     }

@@ -184,12 +184,12 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
   }, 2 * BOOT_MS);
 
   it("two sheds have their own machine-id and SSH host keys (the second booted from the server's image store)", async () => {
-    // The same guest image, through `shed image load`: its root is the OCI module's erofs.
-    const { layout, name } = await baseImage();
-    const archive = join(server.dir, "base.tar");
-    const copy = Bun.spawnSync(["skopeo", "copy", "--quiet", `oci:${layout}:${name}`, `oci-archive:${archive}`], { stderr: "pipe" });
-    if (copy.exitCode !== 0) throw new Error(copy.stderr.toString());
-    await ok(["image", "load", "-i", archive, "-t", "shed/base:store"]);
+    // The same recipe through `shed image build --recipe` (cached, so no second debootstrap)
+    // into the server's store, where the root is the OCI module's erofs.
+    const built = await server.shedJson(["image", "build", "--recipe", join(import.meta.dirname, "../../guest/base"), "-t", "shed/base:store"], {
+      timeoutMs: BOOT_MS,
+    });
+    expect(built.images[0].ref).toBe("docker.io/shed/base:store");
     await ok(["create", "vm2", "--image", "shed/base:store", "--upper-size", "2G"]);
     expect(existsSync(join(server.stateDir, "rootfs"))).toBe(true);
     expect((await exec("vm2", "cat /sys/block/vda/size")).trim()).toBe(String((2 * 1024 ** 3) / 512));
@@ -198,7 +198,8 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     expect(tooBig.error.message).toContain("between 1G and 100G");
     const id = async (name: string) => ({
       machineId: (await exec(name, "cat /etc/machine-id")).trim(),
-      hostKey: (await exec(name, "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub")).trim(),
+      // The agent is up before shed-hostkeys may be done: wait for the unit.
+      hostKey: (await exec(name, "sudo systemctl start shed-hostkeys && ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub")).trim(),
     });
     const [a, b] = [await id("vm1"), await id("vm2")];
     expect(a.machineId).not.toBe(b.machineId);

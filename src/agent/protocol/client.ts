@@ -48,7 +48,12 @@ export async function connectAgent(transport: Transport, opts: ConnectOptions = 
     onConnectionFrame: (frame) => settle.resolve(frame),
   });
   mux.closed.then((reason) => settle.reject(connectionLost(`${transport.description} closed during hello`, reason)));
-  mux.sendJson(FrameType.HELLO, 0, { min: PROTOCOL_MIN, max: PROTOCOL_MAX, client: opts.client, window: mux.window });
+  const sayHello = () =>
+    mux.sendJson(FrameType.HELLO, 0, { min: PROTOCOL_MIN, max: PROTOCOL_MAX, client: opts.client, window: mux.window });
+  sayHello();
+  // On a serial line the agent may open its end after our hello went by (the guest is still
+  // booting), so say it again until answered; the agent answers each, we take the first.
+  const again = opts.serial ? setInterval(sayHello, 250) : undefined;
   const timeoutMs = opts.helloTimeoutMs ?? 10_000;
   const timer = setTimeout(
     () => settle.reject(protocolError(`no hello from ${transport.description} within ${timeoutMs} ms`)),
@@ -83,6 +88,7 @@ export async function connectAgent(transport: Transport, opts: ConnectOptions = 
     throw err;
   } finally {
     clearTimeout(timer);
+    clearInterval(again);
   }
 }
 

@@ -3,9 +3,13 @@ import { buildImage } from "../../api/image-client.ts";
 import { cli } from "../context.ts";
 import { usageError } from "../main.ts";
 import { buildContext } from "./build-context.ts";
+import { buildRecipe } from "./build-recipe.ts";
 
 export default defineCommand({
-  meta: { name: "build", description: "Build an image from a Dockerfile with the server's builder, into the server's store" },
+  meta: {
+    name: "build",
+    description: "Build an image into the server's store: from a Dockerfile (the server's builder) or a guest recipe (--recipe, built here)",
+  },
   args: {
     context: { type: "positional", description: "Build context directory", required: false, default: "." },
     file: { type: "string", alias: "f", description: "Dockerfile (default: CONTEXT/Dockerfile)" },
@@ -14,9 +18,17 @@ export default defineCommand({
     target: { type: "string", description: "Stage to build in a multi-stage Dockerfile" },
     platform: { type: "string", description: "os/arch to build for" },
     "no-cache": { type: "boolean", description: "Build every step again" },
+    recipe: { type: "string", description: "A guest image recipe (guest/base, guest/devtools, guest/default), built on this machine" },
+    agent: { type: "string", description: "--recipe: the shed-agent to bake in (default: the one beside shed)" },
   },
   async run({ args }) {
     const { out } = cli();
+    if (args.recipe) {
+      const r = await buildRecipe(args.recipe, { tag: args.tag, agent: args.agent, progress: out.progress });
+      const image = r.images[0];
+      await out.result(r, `Built ${image?.ref ?? "an image"} from ${args.recipe}\nDigest: ${image?.digest}\nLayout: ${r.layout}`);
+      return;
+    }
     const buildArgs = [args["build-arg"] ?? []].flat();
     for (const a of buildArgs) if (!a.includes("=")) throw usageError(`--build-arg takes KEY=VALUE, not "${a}"`);
     const ctx = buildContext(args.context, args.file);
