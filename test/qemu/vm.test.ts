@@ -12,6 +12,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -117,7 +118,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     expect(logs).toContain("shed-init: root is overlay(erofs /dev/vdb + ext4 /dev/vda), shed vm1");
   });
 
-  it("is reached through the SSH door like any shed: OpenSSH exec, sftp, shed attach into tmux", async () => {
+  it("is reached through the SSH door like any shed: OpenSSH exec, sftp, ssh -L, shed attach into tmux", async () => {
     const key = join(server.dir, "id_ed25519");
     Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]);
     // Loopback server, so ssh.auth is warn: any key that signs gets in.
@@ -132,6 +133,31 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     const sftp = Bun.spawnSync(["sftp", ...opts.map((o) => (o === "-p" ? "-P" : o)), "-b", batch, "vm1@127.0.0.1"], { stderr: "pipe" });
     expect(sftp.exitCode, sftp.stderr.toString()).toBe(0);
     expect((await exec("vm1", "cat /tmp/sftp.txt")).trim()).toBe("through sftp");
+    // ssh -L through the door to a port in the VM: the guest's own sshd answers with its banner.
+    await exec("vm1", "sudo systemctl start ssh");
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const fwd = Bun.spawn(["ssh", ...opts, "-N", "-o", "ExitOnForwardFailure=yes", "-L", `${port}:127.0.0.1:22`, "vm1@127.0.0.1"], { stderr: "pipe" });
+    try {
+      let banner = "";
+      for (let i = 0; i < 50 && !banner.startsWith("SSH-2.0-"); i++) {
+        await Bun.sleep(200);
+        banner = await new Promise<string>((resolve) => {
+          const s = connect(port, "127.0.0.1");
+          s.once("data", (d) => {
+            resolve(d.toString());
+            s.destroy();
+          });
+          s.on("error", () => resolve(""));
+          setTimeout(() => {
+            s.destroy();
+            resolve("");
+          }, 3000);
+        });
+      }
+      expect(banner).toMatch(/^SSH-2\.0-OpenSSH/);
+    } finally {
+      fwd.kill();
+    }
     // `shed attach` (the CLI's own SSH client) makes a tmux session in the VM that outlives it.
     const outer = `shed-vm-attach-${process.pid}`;
     const attach = `env HOME=${server.dir} SSH_AUTH_SOCK= SHED_CONFIG_DIR=${server.configDir} ${join(DIST, "shed")} attach vm1 -S agent`;
