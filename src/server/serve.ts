@@ -19,7 +19,7 @@ import { createImageService, type ImageService } from "./images/service.ts";
 import { Provisioner } from "./provision/provisioner.ts";
 import { ShedService } from "./sheds/service.ts";
 import { type SshDoor, startSshDoor } from "./ssh/door.ts";
-import { writeFileAtomic } from "./state/atomic-file.ts";
+import { writeFileAtomic } from "../fs/atomic-file.ts";
 import { ShedStore } from "./state/store.ts";
 import { websocket } from "./websocket.ts";
 

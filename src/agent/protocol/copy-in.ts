@@ -81,6 +81,14 @@ export function planCopy(spec: CopySpec): CopyPlan {
   return { spec, dir: spec.target, entries };
 }
 
+/** The shed user's home (uid 1000 in every shed image). */
+export const SHED_HOME = "/home/shed";
+
+/** Who copies into the shed belong to: the shed user under its home, root anywhere else. */
+export function ownerFor(target: string): "shed" | "root" {
+  return target === SHED_HOME || target.startsWith(`${SHED_HOME}/`) ? "shed" : "root";
+}
+
 /** Sends the plan; files are read as they go, so one that changed size meanwhile fails the copy. */
 export async function copyIntoShed(agent: AgentConnection, plan: CopyPlan, user: string): Promise<void> {
   const entries = plan.entries.map(

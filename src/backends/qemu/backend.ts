@@ -11,7 +11,6 @@ import type {
   InstanceData,
   InstanceSpec,
   InstanceStatus,
-  MountSpec,
   ProbeResult,
 } from "../backend.ts";
 import { runInShed } from "../../agent/protocol/run-in-shed.ts";
@@ -200,7 +199,7 @@ export class QemuBackend implements Backend {
     });
     if (shares.length) {
       progress({ id: "mounts", status: `mounting ${shares.length} host director${shares.length === 1 ? "y" : "ies"}` });
-      await mountShares(await this.dialData(spec.name, data), shares, spec.mounts ?? []);
+      await mountShares(await this.dialData(spec.name, data), shares);
     }
     progress({ id: "agent", status: "ready" });
   }
@@ -363,24 +362,23 @@ export class QemuBackend implements Backend {
 }
 
 function sharesOf(spec: InstanceSpec): Share[] {
-  return (spec.mounts ?? []).map((m, i) => ({ tag: `shed9p${i}`, path: m.source, readonly: m.readonly }));
+  return (spec.mounts ?? []).map((m, i) => ({ tag: `shed9p${i}`, path: m.source, target: m.target, readonly: m.readonly }));
 }
 
 /**
  * 9p mounts do not survive a reboot, so every boot mounts them again (as root, through the
  * agent). A mount that fails fails the boot: the shed would otherwise miss its /workspace.
  */
-async function mountShares(agent: AgentConnection, shares: Share[], mounts: MountSpec[]): Promise<void> {
-  for (const [i, share] of shares.entries()) {
-    const target = mounts[i]!.target;
-    const options = `trans=virtio,version=9p2000.L,msize=524288${share.readonly ? ",ro" : ""}`;
+async function mountShares(agent: AgentConnection, shares: Share[]): Promise<void> {
+  for (const { tag, path, target, readonly } of shares) {
+    const options = `trans=virtio,version=9p2000.L,msize=524288${readonly ? ",ro" : ""}`;
     const r = await runInShed(agent, {
-      argv: ["sh", "-c", 'modprobe -q 9pnet_virtio 2>/dev/null; mkdir -p "$2" && mount -t 9p -o "$3" "$1" "$2"', "sh", share.tag, target, options],
+      argv: ["sh", "-c", 'modprobe -q 9pnet_virtio 2>/dev/null; mkdir -p "$2" && mount -t 9p -o "$3" "$1" "$2"', "sh", tag, target, options],
       user: "root",
       login: false,
     });
     if (r.code !== 0) {
-      throw new ShedError("MOUNT_FAILED", `mounting ${share.path} at ${target} in the VM failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+      throw new ShedError("MOUNT_FAILED", `mounting ${path} at ${target} in the VM failed: ${r.stderr.trim() || `exit ${r.code}`}`);
     }
   }
 }

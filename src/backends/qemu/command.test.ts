@@ -79,8 +79,8 @@ describe("qemu command line", () => {
 
   it("exports host directories over virtio-9p, read-only where asked, commas escaped", () => {
     const shares = [
-      { tag: "shed9p0", path: "/home/me/proj", readonly: false },
-      { tag: "shed9p1", path: "/srv/a,b", readonly: true },
+      { tag: "shed9p0", path: "/home/me/proj", target: "/workspace", readonly: false },
+      { tag: "shed9p1", path: "/srv/a,b", target: "/srv/ab", readonly: true },
     ];
     const withShares = qemuArgs({ ...settings, shares }, layout);
     expect(valuesOf(withShares, "-fsdev")).toEqual([

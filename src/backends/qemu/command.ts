@@ -36,7 +36,9 @@ export interface VmSettings {
 export interface Share {
   /** The 9p mount tag (at most 31 bytes). */
   tag: string;
+  /** Host directory, and where the guest mounts it. */
   path: string;
+  target: string;
   readonly: boolean;
 }
 

@@ -1,14 +1,13 @@
-import { homedir } from "node:os";
-import { join, posix } from "node:path";
+import { posix } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { openShedAgent } from "../../api/agent-client.ts";
 import type { ServerEndpoint } from "../../api/client.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
-import { type CopyPlan, copyIntoShed, planCopy } from "../../agent/protocol/copy-in.ts";
+import { expandHome } from "../../fs/home-path.ts";
+import { type CopyPlan, copyIntoShed, ownerFor, planCopy, SHED_HOME } from "../../agent/protocol/copy-in.ts";
 import { runInShed } from "../../agent/protocol/run-in-shed.ts";
 import type { SyncFeature } from "./sync-file.ts";
 
-const SHED_HOME = "/home/shed";
 const LOG = "/var/log/shed/sync.log";
 
 export interface FeaturePlan {
@@ -27,7 +26,7 @@ export function planSync(features: [string, SyncFeature][]): FeaturePlan[] {
       try {
         plan.copies.push(
           planCopy({
-            source: expandLocal(p.source),
+            source: expandHome(p.source),
             target: expandShed(p.target),
             include: globs(p.include),
             exclude: globs(p.exclude),
@@ -64,8 +63,7 @@ export async function runSync(agent: AgentConnection, plans: FeaturePlan[], say:
     warnings.push(...plan.warnings);
     try {
       for (const copy of plan.copies) {
-        const owner = copy.spec.target === SHED_HOME || copy.spec.target.startsWith(`${SHED_HOME}/`) ? "shed" : "root";
-        await copyIntoShed(agent, copy, owner);
+        await copyIntoShed(agent, copy, ownerFor(copy.spec.target));
         const n = copy.entries.filter((e) => e.type === "file").length;
         say(`${plan.name}: ${copy.spec.source} -> ${copy.spec.target} (${n} file${n === 1 ? "" : "s"})`);
         log += `${plan.name}: ${copy.spec.source} -> ${copy.spec.target} (${n} files)\n`;
@@ -95,11 +93,6 @@ export async function syncShed(endpoint: ServerEndpoint, name: string, plans: Fe
 
 function globs(g: string | string[] | undefined): string[] | undefined {
   return g === undefined ? undefined : [g].flat();
-}
-
-function expandLocal(path: string): string {
-  if (path === "~") return homedir();
-  return path.startsWith("~/") ? join(homedir(), path.slice(2)) : path;
 }
 
 function expandShed(path: string): string {

@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { ShedError } from "../../api/errors.ts";
+import { fsyncDir, writeFileAtomic as writeFileAtomicDurably } from "../../fs/atomic-file.ts";
 
 /**
  * File operations of the store, with the failure that matters most here (a full disk)
@@ -19,35 +20,17 @@ export function storageError(err: unknown, what: string): ShedError {
   return new ShedError("INTERNAL", `${what}: ${(err as Error).message}`, { cause: err });
 }
 
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Moves a complete, fsynced temp file into place and makes the rename durable. */
 export function installFile(tmp: string, dest: string): void {
   renameSync(tmp, dest);
   fsyncDir(dirname(dest));
 }
 
-/** Whole-file atomic write for small files (index.json): temp + fsync + rename + fsync dir. */
+/** Whole-file atomic write for small files (index.json), a full disk reported as STORAGE_FULL. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, what: string): void {
-  const tmp = join(dirname(path), `.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   try {
-    const fd = openSync(tmp, "wx", 0o644);
-    try {
-      writeAll(fd, typeof data === "string" ? Buffer.from(data) : data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    installFile(tmp, path);
+    writeFileAtomicDurably(path, data);
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw storageError(err, what);
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { expandHome } from "./host-path.ts";
+import { expandHome } from "../../fs/home-path.ts";
 
 /**
  * The server's `env_file`: KEY=VALUE lines (blank lines, `#` comments and a leading `export`

@@ -5,7 +5,7 @@ import type { CreateShedRequest } from "../../api/schemas/shed.ts";
 import type { BackendFeatures } from "../../api/schemas/info.ts";
 import type { MountSpec } from "../../backends/backend.ts";
 import type { ServerConfig } from "../config/schema.ts";
-import { expandHome } from "./host-path.ts";
+import { expandHome } from "../../fs/home-path.ts";
 
 export const WORKSPACE = "/workspace";
 

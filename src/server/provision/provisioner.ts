@@ -1,5 +1,5 @@
 import type { AgentConnection } from "../../agent/protocol/api.ts";
-import { copyIntoShed, planCopy } from "../../agent/protocol/copy-in.ts";
+import { copyIntoShed, ownerFor, planCopy } from "../../agent/protocol/copy-in.ts";
 import { runInShed } from "../../agent/protocol/run-in-shed.ts";
 import type { CreateShedRequest } from "../../api/schemas/shed.ts";
 import type { Backend, MountSpec } from "../../backends/backend.ts";
@@ -181,8 +181,7 @@ async function runHook(
 /** A config mount the backend cannot mount, copied in as the user who will use it. */
 async function copyMount(agent: AgentConnection, m: MountSpec): Promise<string | undefined> {
   try {
-    const owner = m.target === "/home/shed" || m.target.startsWith("/home/shed/") ? "shed" : "root";
-    await copyIntoShed(agent, planCopy({ source: m.source, target: m.target }), owner);
+    await copyIntoShed(agent, planCopy({ source: m.source, target: m.target }), ownerFor(m.target));
     return undefined;
   } catch (err) {
     return `credentials: copying ${m.source} to ${m.target} failed: ${(err as Error).message}`;

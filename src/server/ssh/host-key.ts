@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { utils } from "ssh2";
 import { ShedError } from "../../api/errors.ts";
-import { writeFileAtomic } from "../state/atomic-file.ts";
+import { writeFileAtomic } from "../../fs/atomic-file.ts";
 
 export interface HostKey {
   /** OpenSSH private key (PEM), for ssh2's server. */

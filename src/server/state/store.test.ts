@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../../test/harness/temp-dir.ts";
 import type { Logger } from "../../log/logger.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import { writeFileAtomic } from "../../fs/atomic-file.ts";
 import { KeyedLock } from "./lock.ts";
 import type { ShedRecord } from "./shed-record.ts";
 import { ShedStore } from "./store.ts";

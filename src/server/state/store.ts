@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { ShedError } from "../../api/errors.ts";
 import { formatIssues } from "../../api/validation.ts";
 import type { Logger } from "../../log/logger.ts";
-import { fsyncDir, writeFileAtomic } from "./atomic-file.ts";
+import { fsyncDir, writeFileAtomic } from "../../fs/atomic-file.ts";
 import { type ShedRecord, ShedRecordSchema } from "./shed-record.ts";
 
 /** A state file that could not be read: reported by the server, never fatal. */

@@ -2,6 +2,9 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { dirname, join } from "node:path";
 
 /**
+ * Durable small-file writes, shared by the server's state and the OCI store: either layer's
+ * files are what a crash leaves behind for the next start to read.
+ *
  * Writes a file so that a crash at any point leaves either the old content or the new,
  * never a mix: temp file in the same directory, fsync, rename over, fsync the directory.
  */
@@ -29,6 +32,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   fsyncDir(dir);
 }
 
+/** Makes a rename or unlink in `dir` durable. */
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, "r");
   try {
