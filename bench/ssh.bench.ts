@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanupDocker, ensureTestImage, startServer } from "../test/harness/index.ts";
+import { opensshArgs } from "../test/harness/openssh.ts";
 import { compareRates, compareTimes, run } from "./lib.ts";
 
 const work = mkdtempSync(join(tmpdir(), "shed-bench-ssh-"));
@@ -51,20 +52,8 @@ try {
   const hostKey = ((await (await fetch(`${server.url}/api/ssh-host-key`)).json()) as { key: string }).key;
   const peerKey = (await Bun.file(join(work, "host_key.pub")).text()).split(" ").slice(0, 2).join(" ");
   writeFileSync(join(work, "known_hosts"), `[127.0.0.1]:${server.sshPort} ${hostKey}\n[127.0.0.1]:${sshdPort} ${peerKey}\n`);
-  const opts = (port: number, flag = "-p") => [
-    flag,
-    String(port),
-    "-i",
-    key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    `UserKnownHostsFile=${join(work, "known_hosts")}`,
-    "-o",
-    "Ciphers=aes128-gcm@openssh.com",
-  ];
+  const opts = (port: number, portFlag: "-p" | "-P" = "-p") =>
+    opensshArgs({ port, key, portFlag, knownHosts: join(work, "known_hosts"), options: ["Ciphers=aes128-gcm@openssh.com"] });
   await run([join(import.meta.dirname, "../dist/shed"), "create", "sshb"], { env: { SHED_CONFIG_DIR: server.configDir } });
 
   await compareTimes({

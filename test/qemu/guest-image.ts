@@ -32,17 +32,23 @@ export function agentPath(): string {
 
 /** Why VM tests cannot run here, or undefined. Printed once by the caller's skip. */
 export function vmTestsMissing(): string | undefined {
+  return missingFor("VM tests need", ["qemu-system-x86_64", "mkfs.ext4", "ssh", "sftp", "tmux"], ["shed", "shed-server", "shed-agent"]);
+}
+
+/** Why the base image cannot be built here (root, debootstrap, ...), or undefined; printed once. */
+export function guestImageMissing(): string | undefined {
+  return missingFor("the base guest image needs", ["git"], ["shed-agent"]);
+}
+
+/** What building the guest image needs (root, debootstrap, an x86_64 host), plus `commands` and `dist` binaries. */
+function missingFor(what: string, commands: string[], dist: string[]): string | undefined {
   const lacking: string[] = [];
   if (process.getuid?.() !== 0) lacking.push("root (debootstrap builds the guest image)");
-  for (const cmd of ["qemu-system-x86_64", "debootstrap", "mkfs.erofs", "mkfs.ext4", "skopeo", "ssh", "sftp", "tmux"]) {
-    if (!Bun.which(cmd)) lacking.push(`\`${cmd}\``);
-  }
-  for (const bin of ["shed", "shed-server", "shed-agent"]) {
-    if (!existsSync(join(DIST, bin))) lacking.push(`dist/${bin} (bun build.ts)`);
-  }
+  for (const cmd of ["debootstrap", "mkfs.erofs", "skopeo", ...commands]) if (!Bun.which(cmd)) lacking.push(`\`${cmd}\``);
+  for (const bin of dist) if (!existsSync(join(DIST, bin))) lacking.push(`dist/${bin} (bun build.ts)`);
   if (process.arch !== "x64") lacking.push("an x86_64 host (the recipes carry an amd64 kernel)");
   if (!lacking.length) return undefined;
-  const reason = `skipped: VM tests need ${lacking.join(", ")}`;
+  const reason = `skipped: ${what} ${lacking.join(", ")}`;
   console.warn(reason);
   return reason;
 }
@@ -64,17 +70,4 @@ export function baseImageInDocker(): Promise<string> {
     return tag;
   })();
   return inDocker;
-}
-
-/** Why the base image cannot be built here (root, debootstrap, ...), or undefined; printed once. */
-export function guestImageMissing(): string | undefined {
-  const lacking: string[] = [];
-  if (process.getuid?.() !== 0) lacking.push("root (debootstrap builds the guest image)");
-  for (const cmd of ["debootstrap", "mkfs.erofs", "skopeo", "git"]) if (!Bun.which(cmd)) lacking.push(`\`${cmd}\``);
-  if (!existsSync(join(DIST, "shed-agent"))) lacking.push("dist/shed-agent (bun build.ts)");
-  if (process.arch !== "x64") lacking.push("an x86_64 host (the recipes carry an amd64 kernel)");
-  if (!lacking.length) return undefined;
-  const reason = `skipped: the base guest image needs ${lacking.join(", ")}`;
-  console.warn(reason);
-  return reason;
 }

@@ -12,11 +12,12 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIST, startServer, type TestServer } from "../harness/index.ts";
+import { opensshArgs } from "../harness/openssh.ts";
+import { readForwardedPort } from "../harness/tcp.ts";
 import { baseImage, vmTestsMissing } from "./guest-image.ts";
 
 /**
@@ -122,7 +123,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     const key = join(server.dir, "id_ed25519");
     Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]);
     // Loopback server, so ssh.auth is warn: any key that signs gets in.
-    const opts = ["-p", String(server.sshPort), "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+    const opts = opensshArgs({ port: server.sshPort, key });
     const ssh = Bun.spawnSync(["ssh", ...opts, "vm1@127.0.0.1", "echo door-$(hostname); exit 3"], { stdout: "pipe", stderr: "pipe" });
     expect(ssh.exitCode, ssh.stderr.toString()).toBe(3);
     expect(ssh.stdout.toString()).toBe("door-vm1\n");
@@ -130,7 +131,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     writeFileSync(local, "through sftp\n");
     const batch = join(server.dir, "batch");
     writeFileSync(batch, `put ${local} /tmp/sftp.txt\n`);
-    const sftp = Bun.spawnSync(["sftp", ...opts.map((o) => (o === "-p" ? "-P" : o)), "-b", batch, "vm1@127.0.0.1"], { stderr: "pipe" });
+    const sftp = Bun.spawnSync(["sftp", ...opensshArgs({ port: server.sshPort, key, portFlag: "-P" }), "-b", batch, "vm1@127.0.0.1"], { stderr: "pipe" });
     expect(sftp.exitCode, sftp.stderr.toString()).toBe(0);
     expect((await exec("vm1", "cat /tmp/sftp.txt")).trim()).toBe("through sftp");
     // ssh -L through the door to a port in the VM: the guest's own sshd answers with its banner.
@@ -138,22 +139,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const fwd = Bun.spawn(["ssh", ...opts, "-N", "-o", "ExitOnForwardFailure=yes", "-L", `${port}:127.0.0.1:22`, "vm1@127.0.0.1"], { stderr: "pipe" });
     try {
-      let banner = "";
-      for (let i = 0; i < 50 && !banner.startsWith("SSH-2.0-"); i++) {
-        await Bun.sleep(200);
-        banner = await new Promise<string>((resolve) => {
-          const s = connect(port, "127.0.0.1");
-          s.once("data", (d) => {
-            resolve(d.toString());
-            s.destroy();
-          });
-          s.on("error", () => resolve(""));
-          setTimeout(() => {
-            s.destroy();
-            resolve("");
-          }, 3000);
-        });
-      }
+      const banner = await readForwardedPort(port, (t) => t.startsWith("SSH-2.0-"));
       expect(banner).toMatch(/^SSH-2\.0-OpenSSH/);
     } finally {
       fwd.kill();

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupDocker, ensureTestImage, missing, sh, startServer, type TestServer } from "../harness/index.ts";
+import { type OpenSshOptions, opensshArgs } from "../harness/openssh.ts";
+import { readForwardedPort } from "../harness/tcp.ts";
 
 const skip = missing({ docker: true, commands: ["ssh", "sftp", "scp", "ssh-keygen", "tmux"] });
 
@@ -18,22 +20,8 @@ describe.skipIf(skip)("SSH door (OpenSSH clients, real Docker shed)", () => {
   let dir: string;
   let key: string;
 
-  const base = () => [
-    "-p",
-    String(server.sshPort),
-    "-i",
-    key,
-    "-o",
-    "IdentitiesOnly=yes",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "StrictHostKeyChecking=yes",
-    "-o",
-    `UserKnownHostsFile=${join(dir, "known_hosts")}`,
-    "-o",
-    "ConnectTimeout=20",
-  ];
+  const base = (o: Partial<OpenSshOptions> = {}) =>
+    opensshArgs({ port: server.sshPort, key, knownHosts: join(dir, "known_hosts"), options: ["ConnectTimeout=20"], ...o });
   const ssh = async (args: string[], stdin?: string) => {
     const p = Bun.spawn(["ssh", ...base(), ...args], { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
     const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
@@ -107,13 +95,13 @@ describe.skipIf(skip)("SSH door (OpenSSH clients, real Docker shed)", () => {
     const sum = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
     const batch = join(dir, "batch");
     writeFileSync(batch, `put ${src} /tmp/big.bin\nget /tmp/big.bin ${join(dir, "back.bin")}\n`);
-    const sftp = Bun.spawnSync(["sftp", ...base().map((a) => (a === "-p" ? "-P" : a)), "-b", batch, "door@127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
+    const sftp = Bun.spawnSync(["sftp", ...base({ portFlag: "-P" }), "-b", batch, "door@127.0.0.1"], { stdout: "pipe", stderr: "pipe" });
     expect(sftp.exitCode, sftp.stderr.toString()).toBe(0);
     expect(sum(join(dir, "back.bin"))).toBe(sum(src));
     const inShed = await ssh(["door@127.0.0.1", "sha256sum /tmp/big.bin"]);
     expect(inShed.stdout.split(" ")[0]).toBe(sum(src));
 
-    const scp = Bun.spawnSync(["scp", ...base().map((a) => (a === "-p" ? "-P" : a)), src, "door@127.0.0.1:/tmp/scp.bin"], { stdout: "pipe", stderr: "pipe" });
+    const scp = Bun.spawnSync(["scp", ...base({ portFlag: "-P" }), src, "door@127.0.0.1:/tmp/scp.bin"], { stdout: "pipe", stderr: "pipe" });
     expect(scp.exitCode, scp.stderr.toString()).toBe(0);
     expect((await ssh(["door@127.0.0.1", "sha256sum /tmp/scp.bin"])).stdout.split(" ")[0]).toBe(sum(src));
   });
@@ -123,19 +111,7 @@ describe.skipIf(skip)("SSH door (OpenSSH clients, real Docker shed)", () => {
     const local = 20000 + Math.floor(Math.random() * 20000);
     const fwd = Bun.spawn(["ssh", ...base(), "-N", "-o", "ExitOnForwardFailure=yes", "-L", `${local}:127.0.0.1:9000`, "door@127.0.0.1"], { stderr: "pipe" });
     try {
-      let got = "";
-      for (let i = 0; i < 50 && !got.includes("hello-from-shed"); i++) {
-        await Bun.sleep(200);
-        got = await new Promise<string>((resolve) => {
-          const s = connect(local, "127.0.0.1");
-          let buf = "";
-          s.on("data", (d) => (buf += d.toString()));
-          s.on("close", () => resolve(buf));
-          s.on("error", () => resolve(""));
-          setTimeout(() => s.destroy(), 3000);
-        });
-      }
-      expect(got).toContain("hello-from-shed");
+      expect(await readForwardedPort(local, (t) => t.includes("hello-from-shed"))).toContain("hello-from-shed");
     } finally {
       fwd.kill();
       await ssh(["door@127.0.0.1", "pkill -f 'nc -l -p 9000'; pkill -f 'while true'; true"]);
@@ -176,7 +152,7 @@ describe.skipIf(skip)("SSH door (OpenSSH clients, real Docker shed)", () => {
     const mac = await ssh(["-o", "Ciphers=aes128-ctr", "-o", "MACs=hmac-sha1", "door@127.0.0.1", "true"]);
     expect(mac.code).toBe(255);
     const onlyStranger = Bun.spawnSync(
-      ["ssh", ...base().map((a) => (a === key ? join(dir, "stranger") : a)), "door@127.0.0.1", "true"],
+      ["ssh", ...base({ key: join(dir, "stranger") }), "door@127.0.0.1", "true"],
       { stdout: "pipe", stderr: "pipe" },
     );
     expect(onlyStranger.exitCode).toBe(255);
