@@ -14,10 +14,11 @@ export default defineCommand({
   args: {
     names: { type: "positional", multiple: true, required: true, description: "Shed names", complete: "shed" },
     force: { type: "boolean", alias: "f", description: "Do not ask; delete running sheds too" },
+    yes: { type: "boolean", alias: "y", description: "Do not ask (and force nothing)" },
   },
   async run({ args }) {
     const { out } = cli();
-    await confirm(`Delete ${args.names.join(", ")} and all their files?`, args.force);
+    await confirm(`Delete ${args.names.join(", ")} and all their files?`, args.force || args.yes);
     return eachShed(
       args.names,
       async (name) => {

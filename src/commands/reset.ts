@@ -13,10 +13,11 @@ export default defineCommand({
   args: {
     names: { type: "positional", multiple: true, required: true, description: "Shed names", complete: "shed" },
     force: { type: "boolean", alias: "f", description: "Do not ask" },
+    yes: { type: "boolean", alias: "y", description: "Do not ask (and force nothing)" },
   },
   async run({ args }) {
     const { out } = cli();
-    await confirm(`Reset ${args.names.join(", ")} to their image, losing every change?`, args.force);
+    await confirm(`Reset ${args.names.join(", ")} to their image, losing every change?`, args.force || args.yes);
     return eachShed(
       args.names,
       (name) => cli().client().shedAction(name, "reset", undefined, out.progress),
