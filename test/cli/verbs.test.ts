@@ -135,11 +135,16 @@ describe.skipIf(skip)("shed CLI verbs (compiled CLI, real Docker shed)", () => {
         text = sh(`tmux capture-pane -p -t ${outer}`, { allowFail: true });
       }
       expect(text).toMatch(/\$ ?$/m);
+      // The session is there while the client is attached (asked before the client goes).
+      let names: string[] = [];
+      for (let i = 0; i < 100 && !names.includes("work"); i++) {
+        names = (await server.shedJson(["sessions", "v1"], { env: env() })).sessions.map((s: { name: string }) => s.name);
+        if (!names.includes("work")) await Bun.sleep(200);
+      }
+      expect(names).toContain("work");
     } finally {
       sh(`tmux kill-session -t ${outer}`, { allowFail: true });
     }
-    const sessions = await server.shedJson(["sessions", "v1"], { env: env() });
-    expect(sessions.sessions.map((s: { name: string }) => s.name)).toContain("work");
   });
 
   it("scripting output: -q names only, --format templates and json/yaml, one JSON document, errors as JSON on stderr", async () => {
