@@ -39,6 +39,10 @@ export const ERROR_CODES = {
   /** A host directory could not be mounted in the shed (VM backends: 9p). */
   MOUNT_FAILED: 502,
   SERVER_UNREACHABLE: 503,
+  /** CLI only: no server is configured and none answers on the local default. */
+  NO_SERVER: 503,
+  /** CLI only: the connection to the server broke off in the middle of a call. */
+  CONNECTION_LOST: 502,
   /** The CLI's SSH connection to the door failed (host key, no accepted key, network). */
   SSH_FAILED: 502,
   PROTOCOL_ERROR: 502,

@@ -96,17 +96,12 @@ async function postTar(
 ): Promise<unknown> {
   const url = new URL(path, client.baseUrl);
   url.search = query.toString();
-  const headers: Record<string, string> = { "content-type": "application/x-tar", accept: "text/event-stream" };
-  if (client.endpoint.token) headers.authorization = `Bearer ${client.endpoint.token}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { method: "POST", headers, body, ...({ duplex: "half" } as object) });
-  } catch (err) {
-    throw client.unreachable(err);
-  }
+  const headers = { "content-type": "application/x-tar", accept: "text/event-stream" };
+  const { res, done } = await client.open(url, { method: "POST", headers, body, ...({ duplex: "half" } as object) });
+  done();
   if (!res.ok) throw await errorFromResponse(res);
   if (!res.body) throw new ShedError("PROTOCOL_ERROR", `the server sent no answer to POST ${path}`);
-  return readEventStream(res.body, onProgress);
+  return client.guard(readEventStream(res.body, onProgress));
 }
 
 /** Opens the archive of images as a stream, with its length when the server says it. */
@@ -118,14 +113,8 @@ export async function saveImages(
   const url = new URL("/api/images/save", client.baseUrl);
   for (const r of refs) url.searchParams.append("ref", r);
   url.searchParams.set("format", format);
-  const headers: Record<string, string> = {};
-  if (client.endpoint.token) headers.authorization = `Bearer ${client.endpoint.token}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { headers });
-  } catch (err) {
-    throw client.unreachable(err);
-  }
+  const { res, done } = await client.open(url, {});
+  done();
   if (!res.ok) throw await errorFromResponse(res);
   if (!res.body) throw new ShedError("PROTOCOL_ERROR", "the server sent no archive");
   const len = res.headers.get("content-length");

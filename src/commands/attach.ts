@@ -1,22 +1,37 @@
-import { defineCommand } from "citty";
-import { sshExec } from "../api/ssh-client.ts";
-import { cli } from "./context.ts";
-import { usageError } from "./main.ts";
-import { runTerminal, terminalSize } from "./terminal-io.ts";
+import { defineCommand } from "../cli/command.ts";
+import { agentOfRunningShed } from "../cli/running-shed.ts";
+import { runTerminal, terminalSize } from "../cli/terminal-io.ts";
+import { usageError } from "../cli/values.ts";
 
 /**
  * `shed attach NAME [-S SESSION]`: a tmux session in the shed, made on first attach and
- * rejoined later; Ctrl-B D detaches and leaves what runs in it running.
+ * rejoined later; Ctrl-B D detaches and leaves what runs in it running. Goes over the API's
+ * agent socket (no SSH key needed).
  */
 export default defineCommand({
-  meta: { name: "attach", description: "Attach to a persistent tmux session in a shed (created when missing; detach with Ctrl-B D)" },
+  meta: {
+    name: "attach",
+    description: "Attach to a persistent tmux session in a shed (made when missing; Ctrl-B D detaches)",
+    details: "Needs a terminal. Scripts read sessions with `shed sessions` and run commands with `shed exec`.",
+    examples: ["shed attach hello", "shed attach hello -S agent"],
+  },
   args: {
-    name: { type: "positional", description: "Shed name", required: true },
-    session: { type: "string", alias: "S", description: "Session name", default: "default" },
+    name: { type: "positional", description: "Shed name", required: true, complete: "shed" },
+    session: { type: "string", alias: "S", valueHint: "NAME", description: "Session name", default: "default", complete: "session" },
+    "no-start": { type: "boolean", description: "Fail when the shed is stopped instead of starting it" },
   },
   async run({ args }) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(args.session)) throw usageError(`session names are letters, digits, '.', '_' and '-', not "${args.session}"`);
-    const command = `exec tmux new-session -A -s '${args.session}'`;
-    return runTerminal(await sshExec(cli().client(), args.name, { command, tty: terminalSize() }), true);
+    if (!/^[A-Za-z0-9_.-]+$/.test(args.session)) throw usageError(`shed attach: session names are letters, digits, '.', '_' and '-', not "${args.session}"`);
+    // Refused before anything reaches the shed: a tmux client without a terminal would end the session.
+    if (!process.stdin.isTTY || !process.stdout.isTTY) {
+      throw usageError(`shed attach needs a terminal (stdin and stdout); without one use: shed exec ${args.name} -- tmux ...`);
+    }
+    const conn = await agentOfRunningShed(args.name, args["no-start"]);
+    try {
+      const proc = await conn.exec({ argv: ["tmux", "new-session", "-A", "-s", args.session], tty: terminalSize() });
+      return await runTerminal(proc, true);
+    } finally {
+      conn.close();
+    }
   },
 });

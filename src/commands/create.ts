@@ -1,34 +1,46 @@
 import { resolve } from "node:path";
-import { defineCommand } from "citty";
 import * as v from "valibot";
 import { ShedError } from "../api/errors.ts";
-import { type BackendName, ShedNameSchema } from "../api/schemas/shed.ts";
-import { cli } from "./context.ts";
-import { parseEnvPairs } from "./env-args.ts";
+import { BACKEND_NAMES, type BackendName, ShedNameSchema } from "../api/schemas/shed.ts";
+import { defineCommand } from "../cli/command.ts";
+import { cli } from "../cli/context.ts";
+import { choiceArg, numberArg, parseDuration, parseEnvPairs, parseMemoryMb } from "../cli/values.ts";
 import { loadSyncFile, selectFeatures, syncFilePath } from "./sync/sync-file.ts";
 import { type FeaturePlan, planSync, syncShed } from "./sync/sync-run.ts";
 
 export default defineCommand({
-  meta: { name: "create", description: "Create a shed and wait until it is ready" },
+  meta: {
+    name: "create",
+    description: "Create a shed and wait until it is ready",
+    details:
+      "The -e values are the shed's environment: every later `shed exec`, console, attach and SSH session gets them " +
+      "(as `docker run -e` does for `docker exec`), and so do the provisioning hooks.",
+    examples: [
+      "shed create hello",
+      "shed create web -i shed/dev:bookworm --cpus 4 --memory 8G -e NODE_ENV=development",
+      "shed create app --repo owner/repo",
+      "shed create vm1 --backend qemu -i shed/base:latest --upper-size 20G",
+    ],
+  },
   args: {
     name: { type: "positional", description: "Shed name (lowercase letters, digits, hyphens)", required: true },
-    image: { type: "string", description: "Image ref or alias (default: the backend's default_image)" },
-    backend: { type: "string", description: "docker, qemu, firecracker or vz (default: the server's)" },
-    cpus: { type: "string", description: "CPUs (may be fractional on docker)" },
-    memory: { type: "string", description: "Memory in MB" },
-    env: { type: "string", alias: "e", description: "K=V set in the shed (repeatable)" },
-    "upper-size": { type: "string", description: "VM backends: size of the shed's writable disk (1G-100G, default 5G)" },
-    repo: { type: "string", alias: "r", description: "Clone this repository into /workspace: owner/repo (GitHub) or a git URL" },
-    "local-dir": { type: "string", description: "A directory (on the server's host) that is the shed's /workspace (not with --repo)" },
-    "add-dir": { type: "string", description: "More directories: SRC[:DST][:ro] (repeatable)" },
-    // citty reads --no-provision as provision=false.
+    image: { type: "string", alias: "i", valueHint: "REF", description: "Image ref or alias (default: the backend's default_image)", complete: "image" },
+    backend: { type: "string", valueHint: "NAME", description: "docker, qemu, firecracker or vz (default: the server's)", complete: ["docker", "qemu", "firecracker", "vz"] },
+    cpus: { type: "string", valueHint: "N", description: "CPUs (may be fractional on docker)" },
+    memory: { type: "string", alias: "m", valueHint: "SIZE", description: "Memory: 8G, 8192M or 8192 (MB)" },
+    env: { type: "string", alias: "e", multiple: true, valueHint: "K=V", description: "An environment variable of the shed" },
+    "upper-size": { type: "string", valueHint: "SIZE", description: "VM backends: size of the shed's writable disk (1G-100G, default 5G)" },
+    repo: { type: "string", alias: "r", valueHint: "REPO", description: "Clone this repository into /workspace: owner/repo (GitHub) or a git URL" },
+    "local-dir": { type: "string", valueHint: "DIR", description: "A directory (on the server's host) that is the shed's /workspace (not with --repo)", complete: "file" },
+    "add-dir": { type: "string", multiple: true, valueHint: "SRC[:DST][:ro]", description: "Another host directory to mount", complete: "file" },
     provision: { type: "boolean", default: true, description: "Run the .shed/provision.yaml hooks (--no-provision skips them)" },
     sync: { type: "boolean", default: true, description: "Sync the sync.yaml profile after create (--no-sync skips it)" },
-    "sync-profile": { type: "string", description: 'The sync.yaml profile to sync after create (default: "default", if it exists)' },
-    timeout: { type: "string", description: "How long the create may take, e.g. 30s, 5m, 2h (default 10m)" },
+    "sync-profile": { type: "string", valueHint: "NAME", description: 'The sync.yaml profile to sync after create (default: "default", if it exists)' },
+    timeout: { type: "string", valueHint: "DURATION", description: "How long the create may take, e.g. 30s, 5m, 2h (default 10m)" },
   },
   async run({ args }) {
     const { out } = cli();
+    if (args.backend !== undefined) choiceArg("--backend", args.backend, BACKEND_NAMES);
     const name = v.safeParse(ShedNameSchema, args.name);
     if (!name.success) {
       throw new ShedError("INVALID_NAME", `invalid shed name "${args.name}": ${name.issues[0]?.message}`);
@@ -42,13 +54,13 @@ export default defineCommand({
       name: args.name,
       image: args.image,
       backend: args.backend as BackendName | undefined,
-      cpus: args.cpus === undefined ? undefined : numberArg("--cpus", args.cpus),
-      memoryMb: args.memory === undefined ? undefined : numberArg("--memory", args.memory),
-      env: args.env === undefined ? undefined : parseEnvPairs(args.env),
+      cpus: args.cpus === undefined ? undefined : numberArg("--cpus", args.cpus, { min: 0.1, max: 256 }),
+      memoryMb: args.memory === undefined ? undefined : parseMemoryMb("--memory", args.memory),
+      env: args.env.length === 0 ? undefined : parseEnvPairs("-e", args.env),
       upperSize: args["upper-size"],
       // Paths are the server's; relative ones are taken from here (the usual case: same machine).
       localDir: args["local-dir"] === undefined ? undefined : resolve(args["local-dir"]),
-      addDirs: args["add-dir"] === undefined ? undefined : [args["add-dir"]].flat().map(absoluteSource),
+      addDirs: args["add-dir"].length === 0 ? undefined : args["add-dir"].map(absoluteSource),
       repo: args.repo,
       noProvision: args.provision === false || undefined,
       timeoutSeconds: args.timeout === undefined ? undefined : parseDuration("--timeout", args.timeout),
@@ -68,12 +80,6 @@ export default defineCommand({
   },
 });
 
-export function numberArg(flag: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) throw new ShedError("USAGE", `${flag} takes a number, got "${value}"`);
-  return n;
-}
-
 /** The features to sync after create: the named profile (must exist), else "default" when there is one. */
 function autoSyncPlan(profile: string | undefined): FeaturePlan[] | undefined {
   const path = syncFilePath();
@@ -84,18 +90,6 @@ function autoSyncPlan(profile: string | undefined): FeaturePlan[] | undefined {
   }
   if (!profile && !file.profiles.default) return undefined;
   return planSync(selectFeatures(file, path, { profile: profile ?? "default" }));
-}
-
-/** 30s, 5m, 2h, 1h30m or plain seconds. */
-export function parseDuration(flag: string, value: string): number {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value.trim());
-  const seconds = /^\d+$/.test(value.trim())
-    ? Number(value.trim())
-    : m && value.trim()
-      ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)
-      : Number.NaN;
-  if (!(seconds > 0)) throw new ShedError("USAGE", `${flag} takes a duration like 30s, 5m or 2h, got "${value}"`);
-  return seconds;
 }
 
 /** SRC[:DST][:ro] with SRC made absolute. */

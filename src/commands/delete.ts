@@ -1,15 +1,31 @@
-import { defineCommand } from "citty";
-import { cli } from "./context.ts";
+import { defineCommand } from "../cli/command.ts";
+import { confirm } from "../cli/confirm.ts";
+import { cli } from "../cli/context.ts";
+import { eachShed } from "../cli/each-shed.ts";
 
 export default defineCommand({
-  meta: { name: "delete", description: "Delete a shed and everything it owns (alias: rm)" },
+  meta: {
+    name: "delete",
+    aliases: ["rm"],
+    description: "Delete sheds and everything they own",
+    details: "Asks first on a terminal; -f skips the question and deletes running sheds too.",
+    examples: ["shed delete hello", "shed rm -f web db"],
+  },
   args: {
-    name: { type: "positional", description: "Shed name", required: true },
-    force: { type: "boolean", alias: "f", description: "Delete even if it is running" },
+    names: { type: "positional", multiple: true, required: true, description: "Shed names", complete: "shed" },
+    force: { type: "boolean", alias: "f", description: "Do not ask; delete running sheds too" },
+    yes: { type: "boolean", alias: "y", description: "Do not ask (and force nothing)" },
   },
   async run({ args }) {
     const { out } = cli();
-    await cli().client().deleteShed(args.name, Boolean(args.force), out.progress);
-    await out.result({ name: args.name, deleted: true }, `Deleted ${args.name}.`);
+    await confirm(`Delete ${args.names.join(", ")} and all their files?`, args.force || args.yes);
+    return eachShed(
+      args.names,
+      async (name) => {
+        await cli().client().deleteShed(name, Boolean(args.force), out.progress);
+        return { name, deleted: true };
+      },
+      (_, name) => `Deleted ${name}.`,
+    );
   },
 });

@@ -1,16 +1,30 @@
-import { defineCommand } from "citty";
-import { cli } from "./context.ts";
-import { numberArg } from "./create.ts";
+import { defineCommand } from "../cli/command.ts";
+import { cli } from "../cli/context.ts";
+import { eachShed } from "../cli/each-shed.ts";
+import { numberArg } from "../cli/values.ts";
 
 export default defineCommand({
-  meta: { name: "stop", description: "Stop a running shed (its files are kept)" },
+  meta: {
+    name: "stop",
+    description: "Stop running sheds (their files are kept)",
+    examples: ["shed stop hello", "shed stop web db -t 30"],
+  },
   args: {
-    name: { type: "positional", description: "Shed name", required: true },
-    time: { type: "string", alias: "t", description: "Seconds to wait before killing (default: the server's stop_timeout)" },
+    names: { type: "positional", multiple: true, required: true, description: "Shed names", complete: "shed" },
+    timeout: {
+      type: "string",
+      alias: "t",
+      aliases: ["time"],
+      valueHint: "SECONDS",
+      description: "Seconds to wait for a clean stop before killing (default: the server's stop_timeout)",
+    },
   },
   async run({ args }) {
-    const timeoutSeconds = args.time === undefined ? undefined : numberArg("--time", args.time);
-    const shed = await cli().client().shedAction(args.name, "stop", { timeoutSeconds });
-    await cli().out.result(shed, `Stopped ${shed.name}.`);
+    const timeoutSeconds = args.timeout === undefined ? undefined : numberArg("--timeout", args.timeout, { min: 0, max: 3600 });
+    return eachShed(
+      args.names,
+      (name) => cli().client().shedAction(name, "stop", { timeoutSeconds }),
+      (shed) => `Stopped ${shed.name}.`,
+    );
   },
 });

@@ -1,9 +1,9 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli/command.ts";
+import { cli } from "../cli/context.ts";
 import { VERSION } from "../version.ts";
-import { cli } from "./context.ts";
 
 export default defineCommand({
-  meta: { name: "version", description: "Print the version of shed (and of the server, if reachable)" },
+  meta: { name: "version", description: "Print the version of shed (and of the server, if it answers)", examples: ["shed version", "shed version --client"] },
   args: { client: { type: "boolean", description: "Only the client's version" } },
   async run({ args }) {
     const { out } = cli();

@@ -113,7 +113,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     shed: (args, o = {}) => runShed(args, { ...o, env: { ...clientEnv(), ...o.env } }),
     async shedJson(args, o = {}) {
       const r = await runShed(["--json", ...args], { ...o, env: { ...clientEnv(), ...o.env } });
-      const last = r.stdout.trim().split("\n").at(-1) ?? "";
+      // The result is stdout's one document; an error is `{"error":...}` on stderr.
+      const last = (r.stdout.trim() || r.stderr.trim()).split("\n").at(-1) ?? "";
       try {
         return JSON.parse(last);
       } catch {

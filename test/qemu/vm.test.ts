@@ -186,7 +186,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     const stopped = await server.shedJson(["stop", "vm1"], { timeoutMs: 180_000 });
     expect(stopped.state).toBe("stopped");
     expect(qemuProcesses(server, "vm1")).toEqual([]);
-    expect((await server.shedJson(["reset", "vm1"])).state).toBe("stopped");
+    expect((await server.shedJson(["reset", "vm1", "-y"])).state).toBe("stopped");
     // reset happened on the stopped shed; boot again: the file is gone, the identity is new.
     await ok(["start", "vm1"]);
     expect((await exec("vm1", "test -e /home/shed/keep.txt && echo present || echo gone")).trim()).toBe("gone");

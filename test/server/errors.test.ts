@@ -31,7 +31,7 @@ describe("errors (server without a reachable Docker engine)", () => {
 
   it("create with no engine: a clear error, exit 1, nothing left behind", async () => {
     const r = await server.shed(["create", "nodocker"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(125);
     expect(r.stderr).toContain("Docker engine is not reachable");
     expect(r.stderr).toContain("BACKEND_UNAVAILABLE");
     expect((await server.shedJson(["list"])).sheds).toEqual([]);
@@ -62,13 +62,14 @@ describe("errors (server without a reachable Docker engine)", () => {
     expect(body.message).toContain("cpus");
   });
 
-  it("unknown shed: 404 SHED_NOT_FOUND on every verb, exit 1", async () => {
+  it("unknown shed: 404 SHED_NOT_FOUND on every verb, exit 125", async () => {
     for (const verb of ["info", "start", "stop", "reset", "delete"]) {
-      const r = await server.shedJson([verb, "ghost"]);
+      // delete and reset ask first: -y answers for a script.
+      const r = await server.shedJson([verb, "ghost", ...(verb === "reset" || verb === "delete" ? ["-y"] : [])]);
       expect(r.error, verb).toEqual({ code: "SHED_NOT_FOUND", message: 'shed "ghost" not found' });
     }
     const r = await server.shed(["info", "ghost"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(125);
   });
 
   it("unknown endpoints answer {code, message} too", async () => {
@@ -77,14 +78,14 @@ describe("errors (server without a reachable Docker engine)", () => {
     expect(await res.json()).toMatchObject({ code: "NOT_FOUND" });
   });
 
-  it("usage errors exit 2, --json before or after the command", async () => {
+  it("usage errors exit 2, --json before or after the command (the error on stderr)", async () => {
     const r = await server.shed(["create"]);
     expect(r.code).toBe(2);
     const j1 = await server.shed(["--json", "frobnicate"]);
     const j2 = await server.shed(["frobnicate", "--json"]);
     expect(j1.code).toBe(2);
-    expect(JSON.parse(j1.stdout).error.code).toBe("USAGE");
-    expect(JSON.parse(j2.stdout).error.code).toBe("USAGE");
+    expect(JSON.parse(j1.stderr).error.code).toBe("USAGE");
+    expect(JSON.parse(j2.stderr).error.code).toBe("USAGE");
   });
 
   it("a corrupt state file is reported and skipped; the server keeps serving", async () => {
@@ -140,7 +141,7 @@ describe("auth and reachability", () => {
     const dir = `${server.dir}/unreachable-client`;
     writeClientConfig(dir, 1, 2);
     const r = await runShed(["list"], { env: { SHED_CONFIG_DIR: dir } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(125);
     expect(r.stderr).toContain('server "test" at http://127.0.0.1:1');
     expect(r.stderr).toContain("SERVER_UNREACHABLE");
   });

@@ -49,7 +49,7 @@ describe.skipIf(skip)("shed lifecycle on Docker (compiled binaries, real dockerd
 
     // Something written into the shed's workspace and its root survives stop/start...
     sh(`docker exec ${namePrefix}life sh -c 'echo kept > /workspace/file && echo kept > /root/file'`);
-    expect((await server.shedJson(["reset", "life"])).error.code).toBe("SHED_NOT_STOPPED");
+    expect((await server.shedJson(["reset", "life", "-y"])).error.code).toBe("SHED_NOT_STOPPED");
     expect((await server.shedJson(["stop", "life"])).state).toBe("stopped");
     expect(inspect("life").State.Running).toBe(false);
     expect((await server.shedJson(["stop", "life"])).state).toBe("stopped");
@@ -58,12 +58,12 @@ describe.skipIf(skip)("shed lifecycle on Docker (compiled binaries, real dockerd
 
     // ...and reset wipes it back to the image, same name and settings.
     await server.shedJson(["stop", "life"]);
-    const reset = await server.shedJson(["reset", "life"]);
+    const reset = await server.shedJson(["reset", "life", "-y"]);
     expect(reset).toMatchObject({ name: "life", state: "stopped", cpus: 1.5, memoryMb: 768 });
     await server.shedJson(["start", "life"]);
     expect(sh(`docker exec ${namePrefix}life sh -c 'ls /workspace; test -e /root/file || echo gone'`)).toBe("gone\n");
 
-    const busy = await server.shedJson(["delete", "life"]);
+    const busy = await server.shedJson(["delete", "life", "-y"]);
     expect(busy.error.code).toBe("SHED_NOT_STOPPED");
     const del = await server.shed(["delete", "life", "--force"]);
     expect(del.code).toBe(0);
@@ -119,7 +119,7 @@ describe.skipIf(skip)("shed lifecycle on Docker (compiled binaries, real dockerd
     expect((await server.shedJson(["info", "survivor"])).state).toBe("stopped");
     expect((await server.shedJson(["start", "survivor"])).state).toBe("running");
     await server.shedJson(["delete", "survivor", "--force"]);
-    await server.shedJson(["delete", "sleeper"]);
+    await server.shedJson(["delete", "sleeper", "-y"]);
   });
 
   it("streams progress as SSE when asked, JSON lines with --json", async () => {
@@ -132,9 +132,10 @@ describe.skipIf(skip)("shed lifecycle on Docker (compiled binaries, real dockerd
     const text = await res.text();
     expect(text).toContain("event: progress");
     expect(text).toMatch(/event: result\ndata: \{"name":"sse"/);
-    const del = await server.shed(["--json", "delete", "sse", "--force"]);
-    const lines = del.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    // Progress as JSON lines goes to stderr; stdout has the one result document.
+    const del = await server.shed(["--json", "--progress", "json", "delete", "sse", "--force"]);
+    const lines = del.stderr.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.some((l) => l.progress)).toBe(true);
-    expect(lines.at(-1)).toEqual({ name: "sse", deleted: true });
+    expect(JSON.parse(del.stdout)).toEqual({ name: "sse", deleted: true });
   });
 });

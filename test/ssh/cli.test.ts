@@ -52,7 +52,7 @@ describe.skipIf(skip)("shed ssh, ssh-config, attach, sessions, tunnels (compiled
     // exit-signal travels exactly: a signal death reads as 128+N, as in a shell.
     expect((await shed(["ssh", "cli", "--", "kill", "-9", "$$"])).code).toBe(137);
     const bad = await shed(["ssh", "nope", "--", "true"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(1); // the door ends the channel with 1, as sshd would
     expect(bad.stderr).toContain("nope");
   });
 

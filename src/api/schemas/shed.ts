@@ -36,6 +36,12 @@ export const ShedSchema = v.object({
   /** Whether the agent answered the last health check. */
   healthy: v.optional(v.boolean()),
   server: v.optional(v.string()),
+  /** The digest of the image the shed was made from (the engine's image id on Docker). */
+  imageDigest: v.optional(v.string()),
+  /** Host directories mounted in the shed. */
+  mounts: v.optional(v.array(v.object({ source: v.string(), target: v.string(), readonly: v.boolean() }))),
+  /** Names of the shed's own environment variables (create -e); their values are not shown. */
+  envNames: v.optional(v.array(v.string())),
 });
 export type Shed = v.InferOutput<typeof ShedSchema>;
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
 import * as tar from "tar";
-import { usageError } from "../main.ts";
+import { usageError } from "../../cli/values.ts";
 
 /**
  * The build context as the Docker CLI sends it: the directory as a tar, minus what

@@ -5,8 +5,8 @@ import { loadImage } from "../../api/image-client.ts";
 import type { LoadImageResult } from "../../api/schemas/image.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
 import { layoutArchive, readLayout } from "../../oci/archive/layout-dir.ts";
-import { cli } from "../context.ts";
-import { usageError } from "../main.ts";
+import { cli } from "../../cli/context.ts";
+import { usageError } from "../../cli/values.ts";
 
 /**
  * `shed image build --recipe guest/base`: a guest image built here from a recipe (debootstrap,

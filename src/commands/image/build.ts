@@ -1,20 +1,21 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { buildImage } from "../../api/image-client.ts";
-import { cli } from "../context.ts";
-import { usageError } from "../main.ts";
+import { cli } from "../../cli/context.ts";
+import { usageError } from "../../cli/values.ts";
 import { buildContext } from "./build-context.ts";
 import { buildRecipe } from "./build-recipe.ts";
 
 export default defineCommand({
   meta: {
     name: "build",
+    examples: ["shed image build -t team/dev:3 .", "shed image build -f docker/Dockerfile --build-arg V=1 -t app:1 .", "shed image build --recipe guest/base -t shed/base:latest"],
     description: "Build an image into the server's store: from a Dockerfile (the server's builder) or a guest recipe (--recipe, built here)",
   },
   args: {
-    context: { type: "positional", description: "Build context directory", required: false, default: "." },
+    context: { type: "positional", description: "Build context directory", default: ".", complete: "file" },
     file: { type: "string", alias: "f", description: "Dockerfile (default: CONTEXT/Dockerfile)" },
     tag: { type: "string", alias: "t", description: "Name for the image (name:tag)" },
-    "build-arg": { type: "string", description: "KEY=VALUE for ARG (repeatable)" },
+    "build-arg": { type: "string", multiple: true, valueHint: "K=V", description: "A value for an ARG of the Dockerfile" },
     target: { type: "string", description: "Stage to build in a multi-stage Dockerfile" },
     platform: { type: "string", description: "os/arch to build for" },
     "no-cache": { type: "boolean", description: "Build every step again" },
@@ -29,7 +30,7 @@ export default defineCommand({
       await out.result(r, `Built ${image?.ref ?? "an image"} from ${args.recipe}\nDigest: ${image?.digest}\nLayout: ${r.layout}`);
       return;
     }
-    const buildArgs = [args["build-arg"] ?? []].flat();
+    const buildArgs = args["build-arg"];
     for (const a of buildArgs) if (!a.includes("=")) throw usageError(`--build-arg takes KEY=VALUE, not "${a}"`);
     const ctx = buildContext(args.context, args.file);
     const r = await buildImage(

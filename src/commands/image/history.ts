@@ -1,14 +1,14 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { imageHistory } from "../../api/image-client.ts";
-import { cli } from "../context.ts";
-import { formatBytes } from "../output.ts";
-import { renderTable } from "../table.ts";
-import { ago } from "../time-format.ts";
+import { cli } from "../../cli/context.ts";
+import { formatBytes } from "../../cli/output.ts";
+import { renderTable } from "../../cli/table.ts";
+import { ago } from "../../cli/time-format.ts";
 
 export default defineCommand({
-  meta: { name: "history", description: "Show the layer stack of an image, newest first" },
+  meta: { name: "history", description: "Show the layer stack of an image, newest first", examples: ["shed image history dev"] },
   args: {
-    ref: { type: "positional", description: "Image (ref, digest or alias)", required: true },
+    ref: { type: "positional", description: "Image (ref, digest or alias)", required: true, complete: "image" },
     "no-trunc": { type: "boolean", description: "Do not shorten the created-by commands" },
   },
   async run({ args }) {

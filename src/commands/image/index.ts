@@ -1,21 +1,25 @@
-import { defineCommand } from "citty";
+import { defineCommand, sub } from "../../cli/command.ts";
 
 /** `shed image ...`: the server's image store. One file per subcommand. */
 export default defineCommand({
-  meta: { name: "image", description: "Manage the server's images (pull, push, save, load, ls, ...)" },
+  meta: {
+    name: "image",
+    description: "Manage the server's images: pull, push, build, save, load, tag, ls, rm, prune",
+    examples: ["shed image ls", "shed image pull registry.example:5000/team/dev:1"],
+  },
   subCommands: {
-    build: () => import("./build.ts").then((m) => m.default),
-    pull: () => import("./pull.ts").then((m) => m.default),
-    push: () => import("./push.ts").then((m) => m.default),
-    save: () => import("./save.ts").then((m) => m.default),
-    load: () => import("./load.ts").then((m) => m.default),
-    tag: () => import("./tag.ts").then((m) => m.default),
-    rm: () => import("./rm.ts").then((m) => m.default),
-    delete: () => import("./rm.ts").then((m) => m.default),
-    prune: () => import("./prune.ts").then((m) => m.default),
-    ls: () => import("./ls.ts").then((m) => m.default),
-    list: () => import("./ls.ts").then((m) => m.default),
-    history: () => import("./history.ts").then((m) => m.default),
-    inspect: () => import("./inspect.ts").then((m) => m.default),
+    ls: sub(() => import("./ls.ts")),
+    list: sub(() => import("./ls.ts")),
+    pull: sub(() => import("./pull.ts")),
+    push: sub(() => import("./push.ts")),
+    build: sub(() => import("./build.ts")),
+    save: sub(() => import("./save.ts")),
+    load: sub(() => import("./load.ts")),
+    tag: sub(() => import("./tag.ts")),
+    rm: sub(() => import("./rm.ts")),
+    delete: sub(() => import("./rm.ts")),
+    prune: sub(() => import("./prune.ts")),
+    history: sub(() => import("./history.ts")),
+    inspect: sub(() => import("./inspect.ts")),
   },
 });

@@ -1,11 +1,11 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { inspectImage } from "../../api/image-client.ts";
-import { cli } from "../context.ts";
+import { cli } from "../../cli/context.ts";
 
 export default defineCommand({
-  meta: { name: "inspect", description: "Show an image's manifest, config, annotations and digest (JSON)" },
+  meta: { name: "inspect", description: "Show an image's manifest, config, annotations and digest (JSON)", examples: ["shed image inspect dev"] },
   args: {
-    ref: { type: "positional", description: "Image (ref, digest or unique prefix, or alias)", required: true },
+    ref: { type: "positional", description: "Image (ref, digest or unique prefix, or alias)", required: true, complete: "image" },
   },
   async run({ args }) {
     const info = await inspectImage(cli().client(), args.ref);

@@ -1,14 +1,14 @@
 import { existsSync } from "node:fs";
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { loadImage } from "../../api/image-client.ts";
-import { cli } from "../context.ts";
-import { usageError } from "../main.ts";
+import { cli } from "../../cli/context.ts";
+import { usageError } from "../../cli/values.ts";
 
 export default defineCommand({
-  meta: { name: "load", description: "Load an OCI archive or a docker save archive into the server's store" },
+  meta: { name: "load", description: "Load an OCI archive or a docker save archive into the server's store", examples: ["shed image load -i dev.tar", "docker save app:1 | shed image load"] },
   args: {
-    input: { type: "string", alias: "i", description: "Archive file (default: stdin, when it is not a terminal)" },
-    tag: { type: "string", alias: "t", description: "Ref to give the image (for archives of one image without a name)" },
+    input: { type: "string", alias: "i", valueHint: "FILE", complete: "file", description: "Archive file (default: stdin, when it is not a terminal)" },
+    tag: { type: "string", alias: "t", valueHint: "REF", description: "Ref to give the image (for archives of one image without a name)" },
   },
   async run({ args }) {
     const { out } = cli();

@@ -1,19 +1,21 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { listImages } from "../../api/image-client.ts";
-import { cli } from "../context.ts";
-import { formatBytes } from "../output.ts";
-import { renderTable } from "../table.ts";
-import { ago } from "../time-format.ts";
+import { cli } from "../../cli/context.ts";
+import { LIST_ARGS } from "../../cli/list-args.ts";
+import { formatBytes } from "../../cli/output.ts";
+import { renderTable } from "../../cli/table.ts";
+import { ago } from "../../cli/time-format.ts";
 
 export default defineCommand({
-  meta: { name: "ls", description: "List the server's images (alias: list)" },
+  meta: { name: "ls", aliases: ["list"], description: "List the server's images", examples: ["shed image ls", "shed image ls -q", "shed image ls --format '{{.name}} {{.digest}}'"] },
   args: {
     digests: { type: "boolean", description: "Show full digests" },
+    ...LIST_ARGS,
   },
   async run({ args }) {
     const { out } = cli();
     const images = await listImages(cli().client());
-    await out.result({ images }, async () => {
+    await out.list({ images }, images, { quiet: args.quiet, format: args.format, quietKey: (i) => i.name ?? i.digest, table: () => {
       if (images.length === 0) return "No images. Pull one with: shed image pull <ref>";
       const rows = images.map((i) => ({
         ref: i.name ? `${i.name}${i.aliases?.length ? ` (${i.aliases.join(", ")})` : ""}` : "<none>",
@@ -29,6 +31,6 @@ export default defineCommand({
         { key: "source", name: "SOURCE" },
         { key: "created", name: "CREATED" },
       ]);
-    });
+    } });
   },
 });

@@ -1,11 +1,12 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { pruneImages } from "../../api/image-client.ts";
-import { cli } from "../context.ts";
-import { formatBytes } from "../output.ts";
+import { cli } from "../../cli/context.ts";
+import { formatBytes } from "../../cli/output.ts";
 
 export default defineCommand({
   meta: {
     name: "prune",
+    examples: ["shed image prune --dry-run", "shed image prune --all"],
     description: "Remove dangling images and blobs no image uses (with --all: every image no shed or config entry uses)",
   },
   args: {

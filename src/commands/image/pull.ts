@@ -1,13 +1,13 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { pullImage } from "../../api/image-client.ts";
-import { cli } from "../context.ts";
-import { formatBytes } from "../output.ts";
+import { cli } from "../../cli/context.ts";
+import { formatBytes } from "../../cli/output.ts";
 
 export default defineCommand({
-  meta: { name: "pull", description: "Pull an image from its registry into the server's store" },
+  meta: { name: "pull", description: "Pull an image from its registry into the server's store", examples: ["shed image pull registry.example:5000/team/dev:1", "shed image pull dev --platform linux/arm64"] },
   args: {
     ref: { type: "positional", description: "Image ref (registry/repo:tag, repo@sha256:..., or a config alias)", required: true },
-    platform: { type: "string", description: "os/arch[/variant] of a multi-platform image (default: the server's)" },
+    platform: { type: "string", valueHint: "OS/ARCH", description: "os/arch[/variant] of a multi-platform image (default: the server's)" },
   },
   async run({ args }) {
     const { out } = cli();

@@ -1,12 +1,12 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { pushImage } from "../../api/image-client.ts";
-import { cli } from "../context.ts";
-import { formatBytes } from "../output.ts";
+import { cli } from "../../cli/context.ts";
+import { formatBytes } from "../../cli/output.ts";
 
 export default defineCommand({
-  meta: { name: "push", description: "Push an image from the server's store to a registry (byte-exact: same digest)" },
+  meta: { name: "push", description: "Push an image from the server's store to a registry (byte-exact: same digest)", examples: ["shed image push team/dev:2 registry.example:5000/team/dev:2"] },
   args: {
-    source: { type: "positional", description: "Image in the store (ref, digest or alias)", required: true },
+    source: { type: "positional", description: "Image in the store (ref, digest or alias)", required: true, complete: "image" },
     destination: { type: "positional", description: "Where to push it: registry/repo:tag", required: true },
   },
   async run({ args }) {

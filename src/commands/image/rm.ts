@@ -1,18 +1,21 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { removeImage } from "../../api/image-client.ts";
 import type { RemoveImageResult } from "../../api/schemas/image.ts";
-import { usageError } from "../main.ts";
-import { cli } from "../context.ts";
+import { cli } from "../../cli/context.ts";
 
 export default defineCommand({
-  meta: { name: "rm", description: "Remove images from the ref index (alias: delete); `prune` reclaims their space" },
+  meta: {
+    name: "rm",
+    aliases: ["delete"],
+    description: "Remove images from the ref index; `shed image prune` reclaims their space",
+    examples: ["shed image rm team/dev:2", "shed image rm -f old:1 old:2"],
+  },
   args: {
-    ref: { type: "positional", description: "Ref, digest (or unique prefix) or alias; several may be given", required: true },
+    refs: { type: "positional", multiple: true, description: "Refs, digests (or unique prefixes) or aliases", required: true, complete: "image" },
     force: { type: "boolean", alias: "f", description: "Remove even when a shed was created from it" },
   },
   async run({ args }) {
-    const refs = [args.ref, ...args._.filter((a) => a !== args.ref)];
-    if (refs.length === 0) throw usageError("name an image to remove");
+    const refs = args.refs;
     const removed: RemoveImageResult["removed"] = [];
     for (const ref of refs) removed.push(...(await removeImage(cli().client(), ref, Boolean(args.force))).removed);
     await cli().out.result({ removed }, removed.map((r) => `Untagged ${r.ref ?? r.digest}`).join("\n"));

@@ -1,21 +1,25 @@
 import { renameSync, rmSync } from "node:fs";
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { saveImages } from "../../api/image-client.ts";
 import { ShedError } from "../../api/errors.ts";
-import { cli } from "../context.ts";
-import { formatBytes } from "../output.ts";
-import { usageError } from "../main.ts";
+import { cli } from "../../cli/context.ts";
+import { formatBytes } from "../../cli/output.ts";
+import { usageError } from "../../cli/values.ts";
 
 export default defineCommand({
-  meta: { name: "save", description: "Save images from the server's store to an archive (OCI archive; --format docker for docker load)" },
+  meta: {
+    name: "save",
+    description: "Save images from the server's store to an archive (OCI archive; --format docker for docker load)",
+    examples: ["shed image save dev -o dev.tar", "shed image save dev app:1 --format docker > both.tar"],
+  },
   args: {
-    ref: { type: "positional", description: "Image(s) to save (ref, digest or alias)", required: true },
-    output: { type: "string", alias: "o", description: "Archive file to write (default: stdout, when it is not a terminal)" },
-    format: { type: "string", description: "oci (default: skopeo/oci-archive readable) or docker (docker load)", default: "oci" },
+    refs: { type: "positional", multiple: true, description: "Images to save (refs, digests or aliases)", required: true, complete: "image" },
+    output: { type: "string", alias: "o", valueHint: "FILE", complete: "file", description: "Archive file to write (default: stdout, when it is not a terminal)" },
+    format: { type: "string", valueHint: "FORMAT", complete: ["oci", "docker"], description: "oci (default: skopeo/oci-archive readable) or docker (docker load)", default: "oci" },
   },
   async run({ args }) {
     const { out } = cli();
-    const refs = [args.ref, ...args._.filter((a) => a !== args.ref)];
+    const refs = args.refs;
     const format = args.format === "docker" ? "docker" : args.format === "oci" ? "oci" : undefined;
     if (!format) throw usageError(`--format takes oci or docker, not "${args.format}"`);
     if (!args.output && (process.stdout.isTTY || out.json)) {

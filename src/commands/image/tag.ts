@@ -1,11 +1,11 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { tagImage } from "../../api/image-client.ts";
-import { cli } from "../context.ts";
+import { cli } from "../../cli/context.ts";
 
 export default defineCommand({
-  meta: { name: "tag", description: "Point a new ref at an image in the server's store" },
+  meta: { name: "tag", description: "Point a new ref at an image in the server's store", examples: ["shed image tag dev team/dev:2"] },
   args: {
-    source: { type: "positional", description: "Existing image (ref, digest or alias)", required: true },
+    source: { type: "positional", description: "Existing image (ref, digest or alias)", required: true, complete: "image" },
     target: { type: "positional", description: "New ref (repo:tag)", required: true },
   },
   async run({ args }) {

@@ -1,13 +1,17 @@
-import { defineCommand } from "citty";
+import { defineCommand, sub } from "../../cli/command.ts";
 
 export default defineCommand({
-  meta: { name: "server", description: "Manage the servers this CLI talks to" },
+  meta: {
+    name: "server",
+    description: "Manage the servers this CLI talks to",
+    examples: ["shed server add my-server.local --name home", "shed server list"],
+  },
   subCommands: {
-    add: () => import("./add.ts").then((m) => m.default),
-    list: () => import("./list.ts").then((m) => m.default),
-    ls: () => import("./list.ts").then((m) => m.default),
-    remove: () => import("./remove.ts").then((m) => m.default),
-    rm: () => import("./remove.ts").then((m) => m.default),
-    "set-default": () => import("./set-default.ts").then((m) => m.default),
+    add: sub(() => import("./add.ts")),
+    list: sub(() => import("./list.ts")),
+    ls: sub(() => import("./list.ts")),
+    remove: sub(() => import("./remove.ts")),
+    rm: sub(() => import("./remove.ts")),
+    "set-default": sub(() => import("./set-default.ts")),
   },
 });

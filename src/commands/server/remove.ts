@@ -1,11 +1,11 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { ShedError } from "../../api/errors.ts";
-import { loadClientConfig, saveClientConfig } from "../client-config.ts";
-import { cli } from "../context.ts";
+import { loadClientConfig, saveClientConfig } from "../../cli/client-config.ts";
+import { cli } from "../../cli/context.ts";
 
 export default defineCommand({
-  meta: { name: "remove", description: "Forget a server (alias: rm); its sheds are not touched" },
-  args: { name: { type: "positional", description: "Server name", required: true } },
+  meta: { name: "remove", aliases: ["rm"], description: "Forget a server; its sheds are not touched", examples: ["shed server remove home"] },
+  args: { name: { type: "positional", description: "Server name", required: true, complete: "server" } },
   async run({ args }) {
     const config = loadClientConfig();
     if (!config.servers[args.name]) throw new ShedError("NOT_FOUND", `no server named "${args.name}"`);

@@ -1,15 +1,19 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { ShedError } from "../../api/errors.ts";
-import { cli } from "../context.ts";
+import { cli } from "../../cli/context.ts";
 import { loadSyncFile, selectFeatures, syncFilePath } from "./sync-file.ts";
 import { describePlan, planSync, syncShed } from "./sync-run.ts";
 
 export default defineCommand({
-  meta: { name: "sync", description: "Copy files from this machine into a shed (profiles and features of sync.yaml)" },
+  meta: {
+    name: "sync",
+    description: "Copy files from this machine into a shed (profiles and features of sync.yaml)",
+    examples: ["shed sync hello", "shed sync hello -p full --dry-run", "shed sync hello -f certs"],
+  },
   args: {
-    name: { type: "positional", description: "Shed name", required: true },
-    profile: { type: "string", alias: "p", description: 'Profile to sync (default: "default")' },
-    feature: { type: "string", alias: "f", description: "Sync only this feature" },
+    name: { type: "positional", description: "Shed name", required: true, complete: "shed" },
+    profile: { type: "string", alias: "p", valueHint: "NAME", description: 'Profile to sync (default: "default")' },
+    feature: { type: "string", alias: "f", valueHint: "NAME", description: "Sync only this feature" },
     "dry-run": { type: "boolean", description: "List what would be copied; copy nothing" },
   },
   async run({ args }) {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { ShedError } from "../../api/errors.ts";
 import { formatIssues } from "../../api/validation.ts";
-import { clientConfigDir } from "../client-config.ts";
+import { clientConfigDir } from "../../cli/client-config.ts";
 
 /**
  * `sync.yaml`: features (paths to copy from this machine into a shed, commands to run after)

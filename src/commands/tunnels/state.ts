@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { clientConfigDir } from "../client-config.ts";
+import { clientConfigDir } from "../../cli/client-config.ts";
+import { writeFileAtomic } from "../../fs/atomic-file.ts";
 
 /** A running `shed tunnels start`: one file per shed under the client config dir. */
 export interface TunnelState {
@@ -9,6 +10,8 @@ export interface TunnelState {
   shed: string;
   ports: { local: number; remote: number }[];
   started: string;
+  /** --auto: ports are added as they start listening in the shed. */
+  auto?: boolean;
 }
 
 const dir = () => join(clientConfigDir(), "tunnels");
@@ -16,9 +19,7 @@ const file = (server: string, shed: string) => join(dir(), `${server}--${shed}.j
 
 export function saveTunnel(state: TunnelState): void {
   mkdirSync(dir(), { recursive: true, mode: 0o700 });
-  const path = file(state.server, state.shed);
-  writeFileSync(`${path}.${process.pid}.tmp`, JSON.stringify(state));
-  renameSync(`${path}.${process.pid}.tmp`, path);
+  writeFileAtomic(file(state.server, state.shed), JSON.stringify(state), 0o600);
 }
 
 export function removeTunnel(server: string, shed: string, pid = process.pid): void {
@@ -48,6 +49,15 @@ function readTunnel(path: string): TunnelState | undefined {
   } catch {}
   rmSync(path, { force: true });
   return undefined;
+}
+
+/** Stops a tunnel process and waits (up to 5 s) until it is gone. */
+export async function stopTunnel(t: TunnelState): Promise<void> {
+  try {
+    process.kill(t.pid, "SIGTERM");
+  } catch {}
+  for (let i = 0; i < 50 && alive(t.pid); i++) await Bun.sleep(100);
+  rmSync(file(t.server, t.shed), { force: true });
 }
 
 function alive(pid: number): boolean {

@@ -11,6 +11,9 @@ export interface TarWriteEntry {
   /** Permission bits (default 0644 for files, 0755 for dirs) and mtime in seconds (default 0). */
   mode?: number;
   mtime?: number;
+  /** Owner ids (default 0: deterministic; `shed cp -a` keeps the source's). */
+  uid?: number;
+  gid?: number;
 }
 
 const BLOCK = 512;
@@ -73,17 +76,19 @@ function* headerBlocks(e: TarWriteEntry, size: number): Generator<Uint8Array> {
     size > 0o77777777777 ? 0 : size,
     e.mode ?? (type === "dir" ? 0o755 : 0o644),
     Math.floor(e.mtime ?? 0),
+    e.uid ?? 0,
+    e.gid ?? 0,
   );
 }
 
-function header(name: string, typeflag: string, size: number, mode: number, mtime: number): Uint8Array {
+function header(name: string, typeflag: string, size: number, mode: number, mtime: number, uid = 0, gid = 0): Uint8Array {
   const h = new Uint8Array(BLOCK);
   const put = (off: number, len: number, s: string) => h.set(enc.encode(s).subarray(0, len), off);
   const octal = (off: number, len: number, n: number) => put(off, len, `${n.toString(8).padStart(len - 1, "0")}\0`);
   put(0, 100, name);
   octal(100, 8, mode);
-  octal(108, 8, 0);
-  octal(116, 8, 0);
+  octal(108, 8, uid);
+  octal(116, 8, gid);
   octal(124, 12, size);
   octal(136, 12, mtime);
   put(148, 8, "        ");

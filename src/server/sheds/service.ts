@@ -1,4 +1,4 @@
-import type { AgentConnection } from "../../agent/protocol/api.ts";
+import type { AgentConnection, ExecRequest } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { BackendName, CreateShedRequest, Progress, Shed } from "../../api/schemas/shed.ts";
 import type { Backend, Instance } from "../../backends/backend.ts";
@@ -159,11 +159,15 @@ export class ShedService {
     return backend.logs(instanceOf(record), { tailBytes });
   }
 
-  /** A shared connection to a running shed's agent. */
+  /**
+   * A shared connection to a running shed's agent, for the clients (exec socket, SSH door,
+   * sessions): its execs get the shed's own environment (create -e) under their own, as
+   * `docker exec` gets what `docker run -e` set.
+   */
   async agent(name: string): Promise<AgentConnection> {
     const record = this.record(name);
     assertActionAllowed(name, record.state, "exec");
-    return this.agents.get(name);
+    return withShedEnv(await this.agents.get(name), record.env);
   }
 
   /**
@@ -307,6 +311,19 @@ function instanceOf(record: ShedRecord): Instance {
 }
 
 function toApi(record: ShedRecord): Shed {
-  const { env: _env, backendData: _data, mounts: _mounts, provision: _provision, ...shed } = record;
-  return shed;
+  const { env, backendData: data, mounts, provision: _provision, ...shed } = record;
+  const digest = data.imageDigest ?? (typeof data.image === "string" && data.image.startsWith("sha256:") ? data.image : undefined);
+  return {
+    ...shed,
+    ...(typeof digest === "string" ? { imageDigest: digest } : {}),
+    ...(mounts.length ? { mounts } : {}),
+    ...(Object.keys(env).length ? { envNames: Object.keys(env) } : {}),
+  };
+}
+
+function withShedEnv(conn: AgentConnection, env: Record<string, string>): AgentConnection {
+  if (Object.keys(env).length === 0) return conn;
+  return Object.create(conn, {
+    exec: { value: (req: ExecRequest) => conn.exec({ ...req, env: { ...env, ...req.env } }) },
+  }) as AgentConnection;
 }

@@ -13,10 +13,14 @@ export interface CliContext {
 let current: CliContext | undefined;
 
 export function setCliContext(globals: GlobalOptions): CliContext {
+  let client: ApiClient | undefined;
   current = {
     globals,
     out: new Output(globals),
-    client: () => new ApiClient(resolveServer(loadClientConfig(), globals.server)),
+    client: () => {
+      client ??= new ApiClient(resolveServer(loadClientConfig(), globals.server), globals.timeoutMs);
+      return client;
+    },
   };
   return current;
 }

@@ -3,15 +3,16 @@ import { allServers, loadClientConfig } from "./client-config.ts";
 import { cli } from "./context.ts";
 
 /**
- * Runs `fn` against the command's server or, with --all, against every configured server at
- * once: there a server that fails is a warning and the others' answers still count.
+ * Runs `fn` against the command's server or, with --all, against every configured server in
+ * parallel: there a server that fails (down, slow past the timeout) is a warning and the
+ * others' answers still count.
  */
 export async function acrossServers<T>(all: boolean | undefined, fn: (client: ApiClient) => Promise<T[]>): Promise<T[]> {
   if (!all) return fn(cli().client());
   const results = await Promise.all(
     allServers(loadClientConfig()).map(async (endpoint) => {
       try {
-        return await fn(new ApiClient(endpoint));
+        return await fn(new ApiClient(endpoint, cli().globals.timeoutMs));
       } catch (err) {
         cli().out.warn(`${endpoint.name}: ${(err as Error).message}`);
         return [];

@@ -18,7 +18,7 @@ describe("client config", () => {
   });
 
   it("uses the local server when none is configured", () => {
-    expect(resolveServer(loadClientConfig())).toEqual(LOCAL_SERVER);
+    expect(resolveServer(loadClientConfig())).toEqual({ ...LOCAL_SERVER, implicit: true });
     expect(resolveServer(loadClientConfig(), "local")).toEqual(LOCAL_SERVER);
   });
 
@@ -34,6 +34,17 @@ describe("client config", () => {
     delete config.default_server;
     delete config.servers.b;
     expect(resolveServer(config).name).toBe("a");
+  });
+
+  it("takes HOST:PORT for a server not in the config, and SHED_TOKEN over the config's token", () => {
+    expect(resolveServer(loadClientConfig(), "10.1.2.3:9090")).toMatchObject({ host: "10.1.2.3", httpPort: 9090 });
+    expect(resolveServer(loadClientConfig(), "http://[::1]:7000")).toMatchObject({ host: "::1", httpPort: 7000 });
+    process.env.SHED_TOKEN = "from-env";
+    try {
+      expect(resolveServer(loadClientConfig(), "h.local:1").token).toBe("from-env");
+    } finally {
+      delete process.env.SHED_TOKEN;
+    }
   });
 
   it("saves atomically with private permissions", () => {

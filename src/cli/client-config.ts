@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import * as v from "valibot";
 import type { ServerEndpoint } from "../api/client.ts";
 import { ShedError } from "../api/errors.ts";
 import { formatIssues } from "../api/validation.ts";
+import { writeFileAtomic } from "../fs/atomic-file.ts";
+import { closest } from "./parse.ts";
 
 /** ~/.config/shed/config.yaml, shaped as the original's: default_server + servers. */
 const ServerEntrySchema = v.object({
@@ -30,13 +32,17 @@ export function clientConfigDir(): string {
   return join(base, "shed");
 }
 
+/** The client config file: -c/--config (which main puts in SHED_CONFIG), else config.yaml in the config dir. */
 export function clientConfigPath(): string {
-  return join(clientConfigDir(), "config.yaml");
+  return process.env.SHED_CONFIG || join(clientConfigDir(), "config.yaml");
 }
 
 export function loadClientConfig(): ClientConfig {
   const path = clientConfigPath();
-  if (!existsSync(path)) return { servers: {} };
+  if (!existsSync(path)) {
+    if (process.env.SHED_CONFIG) throw new ShedError("INVALID_CONFIG", `no client config at ${path} (from --config or SHED_CONFIG)`);
+    return { servers: {} };
+  }
   let raw: unknown;
   try {
     // Bun's native YAML: the `yaml` package costs every command ~10 ms of start-up.
@@ -52,12 +58,10 @@ export function loadClientConfig(): ClientConfig {
 export function saveClientConfig(config: ClientConfig): void {
   const path = clientConfigPath();
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, Bun.YAML.stringify(config, null, 2), { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, Bun.YAML.stringify(config, null, 2), 0o600);
 }
 
-/** The implicit server used when none is configured. */
+/** The implicit server used when none is configured (what `make quickstart` starts). */
 export const LOCAL_SERVER: ServerEndpoint = {
   name: "local",
   host: "127.0.0.1",
@@ -76,30 +80,59 @@ export function endpointFromEntry(name: string, entry: ServerEntry): ServerEndpo
   };
 }
 
-/** Which server a command talks to: -s NAME, else default_server, else the only one, else local. */
+/**
+ * Which server a command talks to: -s NAME (or SHED_SERVER), else default_server, else the
+ * only one, else the local one. -s also takes HOST:PORT or http://HOST:PORT for a server not
+ * in the config. SHED_TOKEN, when set, is the token sent to it.
+ */
 export function resolveServer(config: ClientConfig, name?: string): ServerEndpoint {
+  const endpoint = pickServer(config, name);
+  return process.env.SHED_TOKEN ? { ...endpoint, token: process.env.SHED_TOKEN } : endpoint;
+}
+
+function pickServer(config: ClientConfig, name?: string): ServerEndpoint {
   const servers = config.servers;
   if (name) {
     const entry = servers[name];
     if (entry) return endpointFromEntry(name, entry);
     if (name === "local") return LOCAL_SERVER;
+    const address = parseAddress(name);
+    if (address) return address;
     const known = Object.keys(servers);
+    const guess = closest(name, known);
     throw new ShedError(
       "NOT_FOUND",
       `no server named "${name}" in ${clientConfigPath()}` +
-        (known.length ? ` (known: ${known.join(", ")})` : "; add one with `shed server add <host>`"),
+        (guess ? `; did you mean ${guess}?` : known.length ? ` (known: ${known.join(", ")})` : "; add one with `shed server add HOST`, or give HOST:PORT"),
     );
   }
   const def = config.default_server;
   if (def && servers[def]) return endpointFromEntry(def, servers[def]);
   const names = Object.keys(servers);
   if (names.length === 1) return endpointFromEntry(names[0]!, servers[names[0]!]!);
-  return LOCAL_SERVER;
+  if (names.length > 1) {
+    throw new ShedError("NO_SERVER", `${clientConfigPath()} has ${names.length} servers and no default_server: pick one with -s NAME or \`shed server set-default NAME\``);
+  }
+  return { ...LOCAL_SERVER, implicit: true };
+}
+
+/** HOST:PORT, [V6]:PORT or http://HOST[:PORT] -> an endpoint not in the config. */
+function parseAddress(text: string): ServerEndpoint | undefined {
+  if (!/[:.]/.test(text) && text !== "localhost") return undefined;
+  let url: URL;
+  try {
+    url = new URL(/^https?:\/\//.test(text) ? text : `http://${text}`);
+  } catch {
+    return undefined;
+  }
+  if (url.pathname !== "/" || url.search) return undefined;
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  return { name: text, host, httpPort: url.port ? Number(url.port) : 8080, sshPort: 2222 };
 }
 
 /** Every configured server (for --all), or local when none. */
 export function allServers(config: ClientConfig): ServerEndpoint[] {
   const entries = Object.entries(config.servers);
-  if (entries.length === 0) return [LOCAL_SERVER];
-  return entries.map(([name, entry]) => endpointFromEntry(name, entry));
+  if (entries.length === 0) return [resolveServer(config)];
+  return entries.map(([name, entry]) => resolveServer({ ...config, servers: { [name]: entry }, default_server: name }));
 }

@@ -1,0 +1,35 @@
+import { defineCommand } from "../cli/command.ts";
+import { cli } from "../cli/context.ts";
+import { eachShed } from "../cli/each-shed.ts";
+import { numberArg } from "../cli/values.ts";
+
+export default defineCommand({
+  meta: {
+    name: "restart",
+    description: "Stop and start sheds again (a stopped one is just started)",
+    examples: ["shed restart hello", "shed restart web db -t 5"],
+  },
+  args: {
+    names: { type: "positional", multiple: true, required: true, description: "Shed names", complete: "shed" },
+    timeout: {
+      type: "string",
+      alias: "t",
+      aliases: ["time"],
+      valueHint: "SECONDS",
+      description: "Seconds to wait for a clean stop before killing (default: the server's stop_timeout)",
+    },
+  },
+  async run({ args }) {
+    const { out } = cli();
+    const timeoutSeconds = args.timeout === undefined ? undefined : numberArg("--timeout", args.timeout, { min: 0, max: 3600 });
+    return eachShed(
+      args.names,
+      async (name) => {
+        const client = cli().client();
+        if ((await client.getShed(name)).state === "running") await client.shedAction(name, "stop", { timeoutSeconds });
+        return client.shedAction(name, "start", undefined, out.progress);
+      },
+      (shed) => `Restarted ${shed.name}.`,
+    );
+  },
+});

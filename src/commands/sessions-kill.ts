@@ -1,0 +1,15 @@
+import { killSession } from "../api/session-client.ts";
+import { defineCommand } from "../cli/command.ts";
+import { cli } from "../cli/context.ts";
+
+export default defineCommand({
+  meta: { name: "kill", description: "End a tmux session in a shed (what runs in it ends too)", examples: ["shed sessions kill hello work"] },
+  args: {
+    shed: { type: "positional", required: true, description: "Shed name", complete: "shed" },
+    session: { type: "positional", required: true, description: "Session name", complete: "session" },
+  },
+  async run({ args }) {
+    await killSession(cli().client(), args.shed, args.session);
+    await cli().out.result({ shed: args.shed, session: args.session, killed: true }, `Killed session ${args.session} in ${args.shed}`);
+  },
+});
