@@ -37,13 +37,13 @@ describe.skipIf(skip)("shed image through shed-server (compiled binaries, real r
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("pull: the digest equals skopeo's; --json streams progress lines, then the result", async () => {
-    const r = await server.shed(["--json", "image", "pull", ref]);
+  it("pull: the digest equals skopeo's; --json is the result, --progress json streams progress lines on stderr", async () => {
+    const r = await server.shed(["--json", "--progress", "json", "image", "pull", ref]);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.slice(0, -1).every((l) => l.progress?.id)).toBe(true);
-    expect(lines.length).toBeGreaterThan(2);
-    const result = lines.at(-1);
+    const progress = r.stderr.trim().split("\n").map((l) => JSON.parse(l));
+    expect(progress.every((l) => l.progress?.id)).toBe(true);
+    expect(progress.length).toBeGreaterThan(1);
+    const result = JSON.parse(r.stdout);
     expect(result.digest).toBe(await skopeoDigest(`docker://${ref}`));
     expect(result.layers).toBe(2);
 
