@@ -32,8 +32,9 @@ async function until(reader: { read(): Promise<{ value?: Uint8Array; done: boole
 }
 
 /** The one protocol suite every transport runs: same requests, same answers. */
-export function protocolSuite(name: string, makeTarget: () => Promise<SuiteTarget>) {
-  describe(`agent protocol over ${name}`, () => {
+/** `skip`: why this transport cannot run here (printed by the caller), or undefined. */
+export function protocolSuite(name: string, makeTarget: () => Promise<SuiteTarget>, skip?: string) {
+  describe.skipIf(skip)(`agent protocol over ${name}`, () => {
     let target: SuiteTarget;
     let conn: AgentConnection;
     const dir = mkdtempSync(join(tmpdir(), "shed-proto-"));

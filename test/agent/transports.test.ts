@@ -14,7 +14,8 @@ import { DIST, sh } from "../harness/index.ts";
 import { protocolSuite } from "./protocol-suite.ts";
 
 const agentBin = join(DIST, "shed-agent");
-if (!existsSync(agentBin)) console.warn(`skipped: ${agentBin} is not built (make build)`);
+const noAgent = existsSync(agentBin) ? undefined : `skipped: ${agentBin} is not built (make build)`;
+if (noAgent) console.warn(noAgent);
 
 /** The compiled agent on a unix socket, as the Docker backend runs it. */
 protocolSuite("a unix socket (compiled shed-agent)", async () => {
@@ -29,7 +30,7 @@ protocolSuite("a unix socket (compiled shed-agent)", async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}, noAgent);
 
 /** The compiled agent on its stdin/stdout. */
 protocolSuite("stdio (compiled shed-agent)", async () => {
@@ -40,7 +41,7 @@ protocolSuite("stdio (compiled shed-agent)", async () => {
       proc.kill("SIGKILL");
     },
   };
-});
+}, noAgent);
 
 /**
  * A serial port is one byte stream each way with no connection semantics: two FIFOs stand

@@ -7,7 +7,7 @@ import { parseReference, tryParseReference } from "../spec/reference.ts";
 import type { ImageOrigin } from "../store/index.ts";
 import type { OciStore } from "../store/layout.ts";
 import { dockerArchiveImages } from "./docker-archive.ts";
-import { readTar } from "./tar-reader.ts";
+import { readTar } from "../../tar/reader.ts";
 
 /**
  * Loads an image archive into the store: an OCI archive (a tar of an OCI image layout, what

@@ -4,7 +4,7 @@ import { MediaType } from "../spec/media-types.ts";
 import { parseReference } from "../spec/reference.ts";
 import type { StoredImage } from "../store/index.ts";
 import type { OciStore } from "../store/layout.ts";
-import { type TarWriteEntry, tarStream } from "./tar-writer.ts";
+import { type TarWriteEntry, tarStream } from "../../tar/writer.ts";
 
 /**
  * Archives of images from the store, streamed (never staged on disk):

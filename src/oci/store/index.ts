@@ -98,4 +98,5 @@ export interface ContentStore {
 }
 
 export { loadArchive } from "../archive/load.ts";
-export { openContentStore, OciStore } from "./layout.ts";
+export { isLayoutRef, resolveLayoutRef } from "./layout-ref.ts";
+export { openContentStore, openLayout, OciStore } from "./layout.ts";
