@@ -1,6 +1,7 @@
 import { ShedError } from "../../api/errors.ts";
 import type { StoredImage } from "./index.ts";
-import { type OciStore, openLayout } from "./layout.ts";
+import type { ContentStore } from "./index.ts";
+import { openLayout } from "./layout.ts";
 
 /** Images given as an OCI image layout on disk, in skopeo's syntax: `oci:/path/to/layout[:name]`. */
 export function isLayoutRef(ref: string): boolean {
@@ -11,7 +12,7 @@ export function isLayoutRef(ref: string): boolean {
  * The layout of an `oci:` ref and the image in it: the one named, or the only one when the ref
  * names none. Read through the store's checked code (what guest/build writes, what skopeo writes).
  */
-export async function resolveLayoutRef(ref: string): Promise<{ layout: OciStore; image: StoredImage; dir: string; name?: string }> {
+export async function resolveLayoutRef(ref: string): Promise<{ layout: ContentStore; image: StoredImage; dir: string; name?: string }> {
   const spec = ref.slice("oci:".length);
   // The directory is an absolute path; the name, if any, follows its first colon (as skopeo).
   const colon = spec.indexOf(":");
