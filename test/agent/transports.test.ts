@@ -11,6 +11,8 @@ import { dialUnix } from "../../src/agent/protocol/transports/socket.ts";
 import { LocalOps } from "../../src/agent/local-ops.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { DIST, sh } from "../harness/index.ts";
+import { fakeFirecrackerVsock } from "../harness/firecracker-vsock.ts";
+import { dialHybridVsock } from "../../src/agent/protocol/transports/hybrid-vsock.ts";
 import { protocolSuite } from "./protocol-suite.ts";
 
 const agentBin = join(DIST, "shed-agent");
@@ -39,6 +41,23 @@ protocolSuite("stdio (compiled shed-agent)", async () => {
     connect: () => connectAgent(new NodeStreamTransport(proc.stdout!, proc.stdin!, "stdio")),
     cleanup: () => {
       proc.kill("SIGKILL");
+    },
+  };
+}, noAgent);
+
+/** The compiled agent behind Firecracker's hybrid vsock front (a stand-in: Firecracker cannot run here). */
+protocolSuite("hybrid vsock (compiled shed-agent behind a Firecracker vsock front)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "shed-hvsock-"));
+  const sock = join(dir, "agent.sock");
+  const proc = spawn(agentBin, ["serve", "--listen", `unix:${sock}`], { stdio: "ignore" });
+  for (let i = 0; i < 200 && !existsSync(sock); i++) await Bun.sleep(25);
+  const front = await fakeFirecrackerVsock(join(dir, "v.sock"), sock, 1024);
+  return {
+    connect: async () => connectAgent(await dialHybridVsock(join(dir, "v.sock"), 1024)),
+    cleanup: () => {
+      front.stop();
+      proc.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }, noAgent);
