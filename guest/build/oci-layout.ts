@@ -1,10 +1,11 @@
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { q, sh } from "./chroot.ts";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import type { Digest } from "../../src/oci/spec/digest.ts";
+import { MediaType } from "../../src/oci/spec/media-types.ts";
+import { openContentStore } from "../../src/oci/store/layout.ts";
 
 /**
- * Writes an image as an OCI image layout (oci-layout, index.json, blobs/sha256/...): the form
- * `shed image load` takes and any OCI tool (skopeo) reads. Layers are uncompressed tars
+ * Writes an image as an OCI image layout (oci-layout, index.json, blobs/sha256/...) through the
+ * image store's own code: the form `shed image load` takes and any OCI tool (skopeo) reads. Layers are uncompressed tars
  * (media type ...layer.v1.tar): building stays fast and the digest is the diff id.
  */
 export interface LayerInput {
@@ -20,13 +21,6 @@ export interface WrittenImage {
   configDigest: string;
 }
 
-export const MEDIA = {
-  index: "application/vnd.oci.image.index.v1+json",
-  manifest: "application/vnd.oci.image.manifest.v1+json",
-  config: "application/vnd.oci.image.config.v1+json",
-  layer: "application/vnd.oci.image.layer.v1.tar",
-} as const;
-
 export async function writeOciLayout(opts: {
   dir: string;
   ref: string;
@@ -34,28 +28,20 @@ export async function writeOciLayout(opts: {
   labels: Record<string, string>;
   arch?: string;
 }): Promise<WrittenImage> {
-  const blobs = join(opts.dir, "blobs", "sha256");
-  mkdirSync(blobs, { recursive: true });
-  writeFileSync(join(opts.dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}\n');
+  // The store is the one OCI layout writer: blobs checked and installed atomically, the index too.
+  const store = openContentStore(opts.dir);
   const arch = opts.arch ?? (process.arch === "arm64" ? "arm64" : "amd64");
-
   const layers: { digest: string; size: number }[] = [];
   for (const layer of opts.layers) {
-    const digest = await fileDigest(layer.tar);
+    const digest = (await fileDigest(layer.tar)) as Digest;
     const size = statSync(layer.tar).size;
-    const blob = join(blobs, digest.slice("sha256:".length));
-    if (!existsSync(blob)) {
-      // A hard link when the cache is on the same filesystem: a 500 MB layer costs nothing.
-      try {
-        linkSync(layer.tar, blob);
-      } catch {
-        sh(`cp ${q(layer.tar)} ${q(`${blob}.tmp`)}`);
-        renameSync(`${blob}.tmp`, blob);
-      }
-    }
+    // Hard-linked when the cache is on the same filesystem: a 500 MB layer costs nothing.
+    await store.putBlob({ path: layer.tar }, { digest, size });
     layers.push({ digest, size });
   }
-  const created = new Date().toISOString();
+  // The layers' own age, not the clock: the same layers give the same image digest, so the
+  // server's erofs root of it (cached per manifest digest) is made once.
+  const created = new Date(Math.max(...opts.layers.map((l) => Math.floor(statSync(l.tar).mtimeMs / 1000) * 1000))).toISOString();
   const config = {
     created,
     architecture: arch,
@@ -71,45 +57,23 @@ export async function writeOciLayout(opts: {
     rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
     history: opts.layers.map((l) => ({ created, created_by: l.createdBy })),
   };
-  const configBlob = putJson(blobs, config);
+  const configBlob = await store.putBlob(json(config));
   const manifest = {
     schemaVersion: 2,
-    mediaType: MEDIA.manifest,
-    config: { mediaType: MEDIA.config, ...configBlob },
-    layers: layers.map((l) => ({ mediaType: MEDIA.layer, ...l })),
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, ...configBlob },
+    layers: layers.map((l) => ({ mediaType: MediaType.ociLayer, ...l })),
     annotations: { "org.opencontainers.image.ref.name": opts.ref, "org.opencontainers.image.created": created },
   };
-  const manifestBlob = putJson(blobs, manifest);
+  const manifestBlob = await store.putManifest(json(manifest), MediaType.ociManifest);
   // Other refs already in this layout stay (one layout may carry several tags).
-  const indexFile = join(opts.dir, "index.json");
-  const kept = existsSync(indexFile)
-    ? (JSON.parse(readFileSync(indexFile, "utf8")) as { manifests: { annotations?: Record<string, string> }[] }).manifests.filter(
-        (m) => m.annotations?.["org.opencontainers.image.ref.name"] !== opts.ref,
-      )
-    : [];
-  const index = {
-    schemaVersion: 2,
-    mediaType: MEDIA.index,
-    manifests: [
-      ...kept,
-      {
-        mediaType: MEDIA.manifest,
-        ...manifestBlob,
-        annotations: { "org.opencontainers.image.ref.name": opts.ref },
-        platform: { architecture: arch, os: "linux" },
-      },
-    ],
-  };
-  writeFileSync(`${indexFile}.${process.pid}.tmp`, `${JSON.stringify(index, null, 2)}\n`);
-  renameSync(`${indexFile}.${process.pid}.tmp`, indexFile);
-  return { dir: opts.dir, ref: opts.ref, manifestDigest: manifestBlob.digest, configDigest: configBlob.digest };
+  await store.tag(opts.ref, manifestBlob.digest, { origin: "build", platform: { architecture: arch, os: "linux" } });
+  const ref = store.list().find((e) => e.digest === manifestBlob.digest && e.ref)?.ref ?? opts.ref;
+  return { dir: opts.dir, ref, manifestDigest: manifestBlob.digest, configDigest: configBlob.digest };
 }
 
-function putJson(blobs: string, value: unknown): { digest: string; size: number } {
-  const bytes = new TextEncoder().encode(JSON.stringify(value));
-  const hex = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
-  writeFileSync(join(blobs, hex), bytes);
-  return { digest: `sha256:${hex}`, size: bytes.length };
+function json(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
 }
 
 /** sha256 of a file, cached beside it in `<file>.sha256` (keyed by size and mtime). */
@@ -130,26 +94,3 @@ export async function fileDigest(path: string): Promise<string> {
   return digest;
 }
 
-/** Reads one image of a layout by ref (or the only one). */
-export function readLayoutImage(dir: string, ref?: string): { manifest: OciManifest; config: OciConfig; manifestDigest: string } {
-  const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as {
-    manifests: { digest: string; annotations?: Record<string, string> }[];
-  };
-  const entry = ref
-    ? index.manifests.find((m) => m.annotations?.["org.opencontainers.image.ref.name"] === ref)
-    : index.manifests.length === 1
-      ? index.manifests[0]
-      : undefined;
-  if (!entry) throw new Error(`no image ${ref ?? "(only one expected)"} in the OCI layout ${dir}`);
-  const blob = (d: string) => JSON.parse(readFileSync(join(dir, "blobs", "sha256", d.replace(/^sha256:/, "")), "utf8"));
-  const manifest = blob(entry.digest) as OciManifest;
-  return { manifest, config: blob(manifest.config.digest) as OciConfig, manifestDigest: entry.digest };
-}
-
-export interface OciManifest {
-  config: { digest: string };
-  layers: { digest: string; mediaType: string; size: number }[];
-}
-export interface OciConfig {
-  config?: { Labels?: Record<string, string> };
-}

@@ -9,6 +9,21 @@ import type { AgentConnection, ExecProcess } from "../../src/agent/protocol/api.
 export interface SuiteTarget {
   connect(): Promise<AgentConnection>;
   cleanup(): Promise<void> | void;
+  /**
+   * A TCP echo server (answers `echo:<what it got>`) where the agent's TCP connections go:
+   * on this host for an agent running here (the default), inside the guest otherwise.
+   */
+  echoServer?(): Promise<{ host: string; port: number; stop(): Promise<void> | void }>;
+}
+
+/** The echo server of an agent that runs on this host. */
+function localEchoServer(): { host: string; port: number; stop(): void } {
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { data: (s, d) => void s.write(`echo:${d.toString()}`) },
+  });
+  return { host: "127.0.0.1", port: server.port, stop: () => server.stop(true) };
 }
 
 const text = (s: ReadableStream<Uint8Array>) => new Response(s).text();
@@ -32,13 +47,17 @@ async function until(reader: { read(): Promise<{ value?: Uint8Array; done: boole
 }
 
 /** The one protocol suite every transport runs: same requests, same answers. */
-export function protocolSuite(name: string, makeTarget: () => Promise<SuiteTarget>) {
-  describe(`agent protocol over ${name}`, () => {
+/**
+ * `makeTarget` gets the suite's scratch dir, which the agent must see at the same path.
+ * `skip`: why this transport cannot run here (printed by the caller), or undefined.
+ */
+export function protocolSuite(name: string, makeTarget: (dir: string) => Promise<SuiteTarget>, skip?: string) {
+  describe.skipIf(skip)(`agent protocol over ${name}`, () => {
     let target: SuiteTarget;
     let conn: AgentConnection;
     const dir = mkdtempSync(join(tmpdir(), "shed-proto-"));
     beforeAll(async () => {
-      target = await makeTarget();
+      target = await makeTarget(dir);
       conn = await target.connect();
     });
     afterAll(async () => {
@@ -123,13 +142,9 @@ export function protocolSuite(name: string, makeTarget: () => Promise<SuiteTarge
     });
 
     it("a TCP connection reaches a port in the guest", async () => {
-      const server = Bun.listen({
-        hostname: "127.0.0.1",
-        port: 0,
-        socket: { data: (s, d) => void s.write(`echo:${d.toString()}`) },
-      });
+      const server = await (target.echoServer?.() ?? localEchoServer());
       try {
-        const tcp = await conn.connectTcp(server.port, "127.0.0.1");
+        const tcp = await conn.connectTcp(server.port, server.host);
         const w = tcp.writable.getWriter();
         await w.write(new TextEncoder().encode("ping"));
         const reader = tcp.readable.getReader();
@@ -137,7 +152,7 @@ export function protocolSuite(name: string, makeTarget: () => Promise<SuiteTarge
         expect(new TextDecoder().decode(value)).toBe("echo:ping");
         await w.close();
       } finally {
-        server.stop(true);
+        await server.stop();
       }
       await expect(conn.connectTcp(1, "127.0.0.1")).rejects.toMatchObject({ code: "CONNECTION_REFUSED" });
     });

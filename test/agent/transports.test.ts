@@ -11,10 +11,13 @@ import { dialUnix } from "../../src/agent/protocol/transports/socket.ts";
 import { LocalOps } from "../../src/agent/local-ops.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { DIST, sh } from "../harness/index.ts";
+import { fakeFirecrackerVsock } from "../harness/firecracker-vsock.ts";
+import { dialHybridVsock } from "../../src/agent/protocol/transports/hybrid-vsock.ts";
 import { protocolSuite } from "./protocol-suite.ts";
 
 const agentBin = join(DIST, "shed-agent");
-if (!existsSync(agentBin)) console.warn(`skipped: ${agentBin} is not built (make build)`);
+const noAgent = existsSync(agentBin) ? undefined : `skipped: ${agentBin} is not built (make build)`;
+if (noAgent) console.warn(noAgent);
 
 /** The compiled agent on a unix socket, as the Docker backend runs it. */
 protocolSuite("a unix socket (compiled shed-agent)", async () => {
@@ -29,7 +32,7 @@ protocolSuite("a unix socket (compiled shed-agent)", async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}, noAgent);
 
 /** The compiled agent on its stdin/stdout. */
 protocolSuite("stdio (compiled shed-agent)", async () => {
@@ -40,7 +43,24 @@ protocolSuite("stdio (compiled shed-agent)", async () => {
       proc.kill("SIGKILL");
     },
   };
-});
+}, noAgent);
+
+/** The compiled agent behind Firecracker's hybrid vsock front (a stand-in: Firecracker cannot run here). */
+protocolSuite("hybrid vsock (compiled shed-agent behind a Firecracker vsock front)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "shed-hvsock-"));
+  const sock = join(dir, "agent.sock");
+  const proc = spawn(agentBin, ["serve", "--listen", `unix:${sock}`], { stdio: "ignore" });
+  for (let i = 0; i < 200 && !existsSync(sock); i++) await Bun.sleep(25);
+  const front = await fakeFirecrackerVsock(join(dir, "v.sock"), sock, 1024);
+  return {
+    connect: async () => connectAgent(await dialHybridVsock(join(dir, "v.sock"), 1024)),
+    cleanup: () => {
+      front.stop();
+      proc.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}, noAgent);
 
 /**
  * A serial port is one byte stream each way with no connection semantics: two FIFOs stand

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readLayoutImage } from "../../guest/build/oci-layout.ts";
+import { openLayout } from "../../src/oci/store/layout.ts";
 import { baseImage } from "./guest-image.ts";
 
 /**
@@ -37,12 +37,12 @@ describe.skipIf(skip)("guest image: recipe guest/base", () => {
     const image = await baseImage();
     layout = image.layout;
     name = image.name;
-    const { manifest } = readLayoutImage(layout, name);
+    const { manifest } = await openLayout(layout).resolve(name);
     layers = manifest.layers.map((l) => join(layout, "blobs", "sha256", l.digest.slice(7)));
   }, 900_000);
 
-  it("is an OCI layout: system layer + shed layer, boot paths in the config labels", () => {
-    const { manifest, config } = readLayoutImage(layout, name);
+  it("is an OCI layout: system layer + shed layer, boot paths in the config labels", async () => {
+    const { manifest, config } = await openLayout(layout).resolve(name);
     expect(manifest.layers).toHaveLength(2);
     expect(manifest.layers.every((l) => l.mediaType === "application/vnd.oci.image.layer.v1.tar")).toBe(true);
     expect(config.config?.Labels).toMatchObject({

@@ -3,7 +3,7 @@ import type { Progress } from "../../api/schemas/shed.ts";
 import { saveDockerArchive } from "../../oci/archive/save.ts";
 import { type Digest, shortDigest } from "../../oci/spec/digest.ts";
 import { tryParseReference } from "../../oci/spec/reference.ts";
-import type { OciStore } from "../../oci/store/layout.ts";
+import type { ContentStore } from "../../oci/store/index.ts";
 import type { DockerEngine } from "./engine.ts";
 
 /**
@@ -23,7 +23,7 @@ export interface ImportedImage {
 
 export async function importImageFromStore(
   engine: DockerEngine,
-  store: OciStore,
+  store: ContentStore,
   ref: string,
   progress: Progress = () => {},
 ): Promise<ImportedImage> {

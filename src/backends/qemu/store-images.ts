@@ -1,12 +1,15 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
-import { ensureRootfs, type RootfsStore } from "../../oci/rootfs/index.ts";
+import { writeFileAtomic } from "../../fs/atomic-file.ts";
+import { ensureRootfs, readImageFile, type RootfsStore } from "../../oci/rootfs/index.ts";
 import type { Digest } from "../../oci/spec/digest.ts";
-import type { ContentStore, StoredImage } from "../../oci/store/index.ts";
-import { readLayoutRef } from "../../oci/archive/layout-dir.ts";
+import { type ContentStore, isLayoutRef, resolveLayoutRef, type StoredImage } from "../../oci/store/index.ts";
 import { BOOT_LABELS, type BootImage, DEFAULT_BOOT, type QemuImageSource } from "./images.ts";
+
+/** A kernel or initramfs larger than this is not one. */
+const BOOT_FILE_MAX_BYTES = 512 << 20;
 
 export interface StoreBootImagesDeps {
   stateDir: string;
@@ -26,7 +29,7 @@ export class StoreBootImages implements QemuImageSource {
   constructor(private readonly deps: StoreBootImagesDeps) {}
 
   async prepare(ref: string, progress: Progress): Promise<BootImage> {
-    const image = ref.startsWith("oci:") ? await this.importLayout(ref, progress) : await this.deps.ensure(ref, progress);
+    const image = isLayoutRef(ref) ? await this.importLayout(ref, progress) : await this.deps.ensure(ref, progress);
     progress({ id: "rootfs", status: "making the erofs image root" });
     const root = await ensureRootfs(this.deps.store(), image.manifestDigest, { stateDir: this.deps.stateDir, compression: "none", progress });
     const labels = image.config.config?.Labels ?? {};
@@ -39,15 +42,14 @@ export class StoreBootImages implements QemuImageSource {
         [kernel, labels[BOOT_LABELS.kernel] ?? `/${DEFAULT_BOOT.kernel}`],
         [initrd, labels[BOOT_LABELS.initrd] ?? `/${DEFAULT_BOOT.initrd}`],
       ] as const) {
-        const bytes = this.fromLayers(image, path);
+        const bytes = await this.fromLayers(image, path);
         if (!bytes) {
           throw new ShedError(
             "INVALID_REQUEST",
             `image "${ref}" carries no ${path}, so it cannot boot as a VM; build a guest image (make image-base) or use the docker backend`,
           );
         }
-        writeFileSync(`${file}.tmp`, bytes);
-        renameSync(`${file}.tmp`, file);
+        writeFileAtomic(file, bytes);
       }
     }
     progress({ id: "rootfs", status: "ready" });
@@ -56,30 +58,25 @@ export class StoreBootImages implements QemuImageSource {
 
   /** The layout's image into the store (blobs hard-linked where they can be, each checked), tagged so prune keeps it. */
   private async importLayout(ref: string, progress: Progress): Promise<StoredImage> {
-    const layout = readLayoutRef(ref)!;
+    const { layout, image, dir, name } = await resolveLayoutRef(ref);
     const store = this.deps.store();
-    if (!store.hasBlob(layout.manifestDigest)) {
+    if (!store.hasBlob(image.manifestDigest)) {
       progress({ id: "image", status: `copying ${ref} into the image store` });
-      for (const b of layout.blobs) {
-        if (!store.hasBlob(b.digest)) await store.putBlob({ path: b.path }, { digest: b.digest, size: b.size });
+      for (const b of [image.manifest.config, ...image.layers]) {
+        const digest = b.digest as Digest;
+        if (!store.hasBlob(digest)) await store.putBlob({ path: layout.blobPath(digest) }, { digest, size: b.size });
       }
-      await store.putManifest(layout.manifest, layout.mediaType);
+      await store.putManifest(await layout.readBlob(image.manifestDigest, image.manifestSize), image.manifestMediaType);
     }
-    const id = new Bun.CryptoHasher("sha256").update(`${layout.dir}\n${layout.name ?? ""}`).digest("hex").slice(0, 12);
-    await store.tag(`oci-layout/${id}:latest`, layout.manifestDigest, { origin: "load" });
-    return store.resolve(layout.manifestDigest);
+    const id = new Bun.CryptoHasher("sha256").update(`${dir}\n${name ?? ""}`).digest("hex").slice(0, 12);
+    await store.tag(`oci-layout/${id}:latest`, image.manifestDigest, { origin: "load" });
+    return store.resolve(image.manifestDigest);
   }
 
-  /** A regular file of the image, from the top-most layer that holds it (tar reads gzip too). */
-  private fromLayers(image: StoredImage, path: string): Uint8Array | undefined {
-    const member = path.replace(/^\/+/, "");
-    for (const layer of [...image.layers].reverse()) {
-      const file = this.deps.store().blobPath(layer.digest as Digest);
-      for (const name of [member, `./${member}`]) {
-        const p = Bun.spawnSync(["tar", "-xOf", file, name], { stdout: "pipe", stderr: "ignore" });
-        if (p.exitCode === 0 && p.stdout.byteLength > 0) return p.stdout;
-      }
-    }
-    return undefined;
+  /** A regular file of the image as its root has it (a file deleted by a higher layer is not found). */
+  private fromLayers(image: StoredImage, path: string): Promise<Uint8Array | undefined> {
+    const store = this.deps.store();
+    const layers = image.layers.map((l) => ({ digest: l.digest, size: l.size, open: () => store.openBlob(l.digest as Digest) }));
+    return readImageFile(layers, path, BOOT_FILE_MAX_BYTES);
   }
 }

@@ -4,7 +4,8 @@ import { buildImage, DEFAULT_CACHE } from "../../../guest/build/build.ts";
 import { loadImage } from "../../api/image-client.ts";
 import type { LoadImageResult } from "../../api/schemas/image.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
-import { layoutArchive, readLayout } from "../../oci/archive/layout-dir.ts";
+import { saveOciArchive } from "../../oci/archive/save.ts";
+import { openLayout } from "../../oci/store/layout.ts";
 import { cli } from "../../cli/context.ts";
 import { usageError } from "../../cli/values.ts";
 
@@ -25,7 +26,7 @@ export async function buildRecipe(recipe: string, opts: { tag?: string; agent?: 
     ...(opts.tag ? { ref: opts.tag } : {}),
     say: (line) => opts.progress({ id: "recipe", status: line }),
   });
-  const image = readLayout(`${built.dir}:${built.ref}`);
-  const loaded = await loadImage(cli().client(), layoutArchive(image, built.ref), { tag: built.ref, onProgress: opts.progress });
+  const archive = await saveOciArchive(openLayout(built.dir), [built.ref]);
+  const loaded = await loadImage(cli().client(), archive.stream, { tag: built.ref, onProgress: opts.progress });
   return { ...loaded, layout: built.dir };
 }

@@ -4,7 +4,7 @@ import { openShedAgent } from "../../api/agent-client.ts";
 import type { ServerEndpoint } from "../../api/client.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
 import { expandHome } from "../../fs/home-path.ts";
-import { type CopyPlan, copyIntoShed, ownerFor, planCopy, SHED_HOME } from "../../agent/protocol/copy-in.ts";
+import { type CopyPlan, copyIntoShed, ownerFor, planCopy, SHED_HOME } from "../../transfer/copy-in.ts";
 import { runInShed } from "../../agent/protocol/run-in-shed.ts";
 import type { SyncFeature } from "./sync-file.ts";
 

@@ -6,7 +6,7 @@ import type { Digest } from "../spec/digest.ts";
 import { parseConfig } from "../spec/manifest.ts";
 import { MediaType } from "../spec/media-types.ts";
 import { tryParseReference } from "../spec/reference.ts";
-import type { OciStore } from "../store/layout.ts";
+import type { ContentStore } from "../store/index.ts";
 import type { LoadedImage } from "./load.ts";
 
 /**
@@ -23,7 +23,7 @@ const DockerArchiveManifestSchema = v.array(
 );
 
 export async function dockerArchiveImages(
-  store: OciStore,
+  store: ContentStore,
   manifestJson: Uint8Array,
   resolveLink: (name: string) => string,
   small: Map<string, Uint8Array>,

@@ -5,9 +5,9 @@ import { MANIFEST_MAX_BYTES, parseManifest } from "../spec/manifest.ts";
 import { hostPlatform, formatPlatform, selectPlatform } from "../spec/platform.ts";
 import { parseReference, tryParseReference } from "../spec/reference.ts";
 import type { ImageOrigin } from "../store/index.ts";
-import type { OciStore } from "../store/layout.ts";
+import type { ContentStore } from "../store/index.ts";
 import { dockerArchiveImages } from "./docker-archive.ts";
-import { readTar } from "./tar-reader.ts";
+import { readTar } from "../../tar/reader.ts";
 
 /**
  * Loads an image archive into the store: an OCI archive (a tar of an OCI image layout, what
@@ -37,7 +37,7 @@ export interface LoadOptions {
 const SMALL_FILE = 1 << 20;
 const OCI_BLOB = /^blobs\/sha256\/([a-f0-9]{64})$/;
 
-export async function loadArchive(store: OciStore, stream: ReadableStream<Uint8Array>, opts: LoadOptions = {}): Promise<LoadResult> {
+export async function loadArchive(store: ContentStore, stream: ReadableStream<Uint8Array>, opts: LoadOptions = {}): Promise<LoadResult> {
   const tag = opts.tag ? parseReference(opts.tag) : undefined;
   if (tag?.digest) throw new ShedError("INVALID_REQUEST", `--tag takes name:tag, not a digest ("${opts.tag}")`);
   const progress = opts.progress ?? (() => {});
@@ -116,7 +116,7 @@ export async function loadArchive(store: OciStore, stream: ReadableStream<Uint8A
   });
 }
 
-async function loadOciLayout(store: OciStore, small: Map<string, Uint8Array>): Promise<LoadedImage[]> {
+async function loadOciLayout(store: ContentStore, small: Map<string, Uint8Array>): Promise<LoadedImage[]> {
   const layout = small.get("oci-layout");
   if (layout) {
     const version = (JSON.parse(new TextDecoder().decode(layout)) as { imageLayoutVersion?: string }).imageLayoutVersion;
@@ -166,7 +166,7 @@ function refFromAnnotations(annotations: Record<string, string> | undefined): { 
   return {};
 }
 
-async function applyTags(store: OciStore, result: LoadResult, tag: ReturnType<typeof parseReference> | undefined, origin: ImageOrigin): Promise<LoadResult> {
+async function applyTags(store: ContentStore, result: LoadResult, tag: ReturnType<typeof parseReference> | undefined, origin: ImageOrigin): Promise<LoadResult> {
   const distinct = [...new Set(result.images.map((i) => i.digest))];
   if (tag && distinct.length > 1) {
     throw new ShedError("INVALID_REQUEST", `the archive holds ${distinct.length} images; --tag needs an archive with one`);

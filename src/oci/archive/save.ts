@@ -3,8 +3,8 @@ import { type Digest, digestHex } from "../spec/digest.ts";
 import { MediaType } from "../spec/media-types.ts";
 import { parseReference } from "../spec/reference.ts";
 import type { StoredImage } from "../store/index.ts";
-import type { OciStore } from "../store/layout.ts";
-import { type TarWriteEntry, tarStream } from "./tar-writer.ts";
+import type { ContentStore } from "../store/index.ts";
+import { type TarWriteEntry, tarStream } from "../../tar/writer.ts";
 
 /**
  * Archives of images from the store, streamed (never staged on disk):
@@ -18,7 +18,7 @@ export interface ArchiveContents {
   size: number;
 }
 
-export async function saveOciArchive(store: OciStore, refs: string[]): Promise<ArchiveContents> {
+export async function saveOciArchive(store: ContentStore, refs: string[]): Promise<ArchiveContents> {
   const images = await resolveAll(store, refs);
   const index = {
     schemaVersion: 2,
@@ -46,7 +46,7 @@ export async function saveOciArchive(store: OciStore, refs: string[]): Promise<A
   return { stream: tarStream(entries), size: tarSize(entries) };
 }
 
-export async function saveDockerArchive(store: OciStore, refs: string[]): Promise<ArchiveContents> {
+export async function saveDockerArchive(store: ContentStore, refs: string[]): Promise<ArchiveContents> {
   const images = await resolveAll(store, refs);
   const files = new Map<string, { digest: Digest; size: number }>();
   const manifest = images.map((img) => {
@@ -69,7 +69,7 @@ export async function saveDockerArchive(store: OciStore, refs: string[]): Promis
   return { stream: tarStream(entries), size: tarSize(entries) };
 }
 
-async function resolveAll(store: OciStore, refs: string[]): Promise<StoredImage[]> {
+async function resolveAll(store: ContentStore, refs: string[]): Promise<StoredImage[]> {
   if (refs.length === 0) throw new ShedError("INVALID_REQUEST", "name at least one image to save");
   const images = await Promise.all(refs.map((r) => store.resolve(r)));
   for (const img of images) {
@@ -82,7 +82,7 @@ async function resolveAll(store: OciStore, refs: string[]): Promise<StoredImage[
   return images;
 }
 
-function blobEntry(store: OciStore, name: string, digest: Digest, size: number): TarWriteEntry {
+function blobEntry(store: ContentStore, name: string, digest: Digest, size: number): TarWriteEntry {
   return { name, type: "file", size, data: () => store.openBlob(digest) };
 }
 

@@ -4,7 +4,7 @@ import { type Logger, silentLogger } from "../../log/logger.ts";
 import { loadArchive } from "../archive/load.ts";
 import type { Digest } from "../spec/digest.ts";
 import { parseReference } from "../spec/reference.ts";
-import type { OciStore } from "../store/layout.ts";
+import type { ContentStore } from "../store/index.ts";
 import { jsonLines } from "./json-lines.ts";
 
 /**
@@ -52,7 +52,7 @@ export interface BuildResult {
 /** Builds an image from a context tar and imports it into the store. */
 export async function buildImage(
   engine: BuildEngine,
-  store: OciStore,
+  store: ContentStore,
   context: ReadableStream<Uint8Array> | Blob | Uint8Array,
   opts: BuildOptions = {},
 ): Promise<BuildResult> {

@@ -3,12 +3,12 @@ import { uniqueDescriptors } from "../spec/manifest.ts";
 import { formatPlatform, normalizePlatform } from "../spec/platform.ts";
 import { tryParseReference } from "../spec/reference.ts";
 import type { StoredImage } from "../store/index.ts";
-import type { OciStore } from "../store/layout.ts";
+import type { ContentStore } from "../store/index.ts";
 
 /** What `image ls`, `history` and `inspect` show, read from the store. */
 
 /** `configRefs`: full refs the server config names, with the alias names that point at each. */
-export async function listImages(store: OciStore, configRefs: Map<string, string[]>): Promise<ImageSummary[]> {
+export async function listImages(store: ContentStore, configRefs: Map<string, string[]>): Promise<ImageSummary[]> {
   const out: ImageSummary[] = [];
   for (const e of store.list()) {
     const image = await store.tryResolve(e.digest).catch(() => undefined);
@@ -56,7 +56,7 @@ export function imageHistory(image: StoredImage): ImageHistory {
   return { ...(image.ref ? { ref: image.ref } : {}), digest: image.manifestDigest, history: entries.reverse() };
 }
 
-export function inspectImage(store: OciStore, image: StoredImage): ImageInspect {
+export function inspectImage(store: ContentStore, image: StoredImage): ImageInspect {
   const refs = store
     .list()
     .filter((e) => e.digest === image.manifestDigest && e.ref)

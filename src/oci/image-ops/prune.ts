@@ -2,7 +2,7 @@ import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Digest } from "../spec/digest.ts";
 import { MANIFEST_MAX_BYTES, parseManifest } from "../spec/manifest.ts";
-import type { OciStore } from "../store/layout.ts";
+import type { ContentStore } from "../store/index.ts";
 
 /**
  * Reclaims space by reachability. Roots: every tagged image (with `all`, only images in
@@ -27,7 +27,7 @@ export interface PruneResult {
   broken: { ref?: string; digest: Digest; missing: Digest[] }[];
 }
 
-export async function pruneStore(store: OciStore, opts: PruneOptions): Promise<PruneResult> {
+export async function pruneStore(store: ContentStore, opts: PruneOptions): Promise<PruneResult> {
   return store.sweep.withExclusive(async () => {
     const entries = store.list();
     const isRoot = (e: (typeof entries)[number]) =>
@@ -69,7 +69,7 @@ export async function pruneStore(store: OciStore, opts: PruneOptions): Promise<P
 }
 
 /** Marks a manifest (or index) and everything it refers to; records what is absent. */
-async function walk(store: OciStore, digest: Digest, seen: Set<Digest>, missing: Digest[]): Promise<void> {
+async function walk(store: ContentStore, digest: Digest, seen: Set<Digest>, missing: Digest[]): Promise<void> {
   if (seen.has(digest)) return;
   if (!store.hasBlob(digest)) {
     missing.push(digest);

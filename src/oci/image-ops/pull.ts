@@ -9,7 +9,7 @@ import { type Descriptor, type Platform, uniqueDescriptors } from "../spec/manif
 import { layerCompression, MediaType } from "../spec/media-types.ts";
 import { formatPlatform, hostPlatform, listPlatforms, type PlatformSpec, selectPlatform } from "../spec/platform.ts";
 import { parseReference } from "../spec/reference.ts";
-import type { OciStore } from "../store/layout.ts";
+import type { ContentStore } from "../store/index.ts";
 import { runPool } from "./pool.ts";
 import { throttledProgress } from "./throttle.ts";
 
@@ -39,7 +39,7 @@ export interface PullResult {
   layers: number;
 }
 
-export async function pullImage(client: RegistryClient, store: OciStore, input: string, opts: PullOptions = {}): Promise<PullResult> {
+export async function pullImage(client: RegistryClient, store: ContentStore, input: string, opts: PullOptions = {}): Promise<PullResult> {
   const ref = parseReference(input);
   const repo: Repo = { registry: ref.registry, path: ref.path };
   const progress = throttledProgress(opts.progress ?? (() => {}));
@@ -123,7 +123,7 @@ function checkImage(config: Descriptor, layers: Descriptor[], name: string): voi
 }
 
 /** Refuses up front when the blobs to fetch cannot fit, rather than failing half-way. */
-function ensureSpace(store: OciStore, bytes: number, name: string): void {
+function ensureSpace(store: ContentStore, bytes: number, name: string): void {
   let free: number;
   try {
     const st = statfsSync(store.root);

@@ -6,7 +6,7 @@ import { pushBlob } from "../registry/upload.ts";
 import { type Digest, shortDigest } from "../spec/digest.ts";
 import { uniqueDescriptors } from "../spec/manifest.ts";
 import { parseReference, tryParseReference } from "../spec/reference.ts";
-import type { OciStore } from "../store/layout.ts";
+import type { ContentStore } from "../store/index.ts";
 import { runPool } from "./pool.ts";
 import { throttledProgress } from "./throttle.ts";
 
@@ -31,7 +31,7 @@ export interface PushResult {
   existing: number;
 }
 
-export async function pushImage(client: RegistryClient, store: OciStore, source: string, destination: string, opts: PushOptions = {}): Promise<PushResult> {
+export async function pushImage(client: RegistryClient, store: ContentStore, source: string, destination: string, opts: PushOptions = {}): Promise<PushResult> {
   const image = await store.resolve(source);
   const dst = parseReference(destination);
   if (dst.digest && dst.digest !== image.manifestDigest) {

@@ -1,7 +1,7 @@
 import { ShedError } from "../../api/errors.ts";
 import type { Digest } from "../spec/digest.ts";
 import type { Descriptor } from "../spec/manifest.ts";
-import type { OciStore } from "../store/layout.ts";
+import type { ContentStore } from "../store/index.ts";
 import { networkError, type RegistryClient, RegistryNetworkError, type Repo } from "./client.ts";
 
 /**
@@ -20,7 +20,7 @@ export interface DownloadOptions {
 
 export async function downloadBlob(
   client: RegistryClient,
-  store: OciStore,
+  store: ContentStore,
   repo: Repo,
   desc: Descriptor,
   opts: DownloadOptions = {},

@@ -16,7 +16,7 @@ import {
 import type { Logger } from "../../log/logger.ts";
 import { fsetxattr, LibcError, lsetxattr, makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "./libc.ts";
 import { type SafeTree, splitEntryName, UnsafeEntry } from "./safe-tree.ts";
-import type { TarHandler, TarHeader } from "./tar-parser.ts";
+import type { TarHandler, TarHeader } from "../../tar/parser.ts";
 
 /** What to do with device nodes in a layer (fifos are always kept: they are harmless). */
 export type DevicePolicy = "allow" | "skip" | "refuse";

@@ -6,7 +6,7 @@ import { type DevicePolicy, type DirTimes, LayerApplier } from "./apply-layer.ts
 import { LimitExceeded, layerTarBytes } from "./decompress.ts";
 import { LayerError, printable } from "./layer-error.ts";
 import { SafeTree, type SymlinkPolicy, UnsafeEntry } from "./safe-tree.ts";
-import { TarFormatError, TarParser } from "./tar-parser.ts";
+import { TarFormatError, TarParser } from "../../tar/parser.ts";
 
 /** One layer blob, bottom first: a tar, plain or gzip/zstd-compressed (sniffed from its bytes). */
 export interface LayerInput {

@@ -11,5 +11,6 @@ export type { DevicePolicy } from "./apply-layer.ts";
 export { type EnsureRootfsOptions, ensureRootfs, pruneRootfs, type RootfsImage, type RootfsStore, rootfsPath } from "./ensure.ts";
 export { type ErofsCompression, looksLikeErofs, packErofs } from "./erofs.ts";
 export { type FlattenOptions, type FlattenStats, flattenLayers, type LayerInput } from "./flatten.ts";
+export { readImageFile } from "./image-file.ts";
 export { LayerError } from "./layer-error.ts";
 export type { SymlinkPolicy } from "./safe-tree.ts";

@@ -16,8 +16,8 @@
  * digest are checked, so a blob file that exists is complete and correct. Concurrent puts of
  * the same digest are done once (per-digest lock). The ref index is rewritten atomically.
  *
- * Use from other modules (rootfs, build, backends): take a `ContentStore`, never paths of your
- * own. `resolve(ref)` gives the image's manifest, config and layer descriptors; layer files are
+ * Use from other modules (rootfs, build, backends): take a `ContentStore` (every function of
+ * src/oci does), never paths of your own. `resolve(ref)` gives the image's manifest, config and layer descriptors; layer files are
  * `blobPath(layer.digest)` (read-only: never write to them), `openBlob` streams them. A build
  * puts its layers and config with `putBlob`, then its manifest with `putManifest`, then `tag`s it;
  * an archive (docker save / OCI) goes in with `loadArchive` from src/oci/archive.
@@ -27,6 +27,8 @@
  */
 import type { Digest } from "../spec/digest.ts";
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from "../spec/manifest.ts";
+import type { BlobWriter } from "./blob-writer.ts";
+import type { SweepLock } from "./locks.ts";
 
 /** Where an image in the store came from (shown by `image ls` / `inspect`). */
 export type ImageOrigin = "pull" | "load" | "build" | "tag";
@@ -95,7 +97,35 @@ export interface ContentStore {
   untag(ref: string): Promise<boolean>;
   /** The ref index: tagged images and dangling manifests. */
   list(): RefEntry[];
+
+  // What the image operations (pull, load, prune) need beyond the above.
+  /** Shared by everything that adds blobs; prune takes it exclusively. */
+  readonly sweep: SweepLock;
+  /** Where downloads in flight live (`<hex>.partial`, resumed by the next pull). */
+  readonly tmpDir: string;
+  blobSize(digest: Digest): number | undefined;
+  /**
+   * Writes a blob through `fill` and keeps it once its size and digest are right; concurrent
+   * calls for one digest share a single write; `resume` continues a `.partial` download.
+   */
+  ingest(
+    expect: BlobInfo,
+    where: string,
+    fill: (writer: BlobWriter) => Promise<void>,
+    opts?: { resume?: boolean },
+  ): Promise<BlobInfo & { existed: boolean }>;
+  /** The index entry (or bare digest) a user's string names, without reading blobs. */
+  lookup(input: string): { digest: Digest; ref?: string; mediaType?: string } | undefined;
+  /** Lists a manifest with no ref (an untagged image that was loaded). */
+  addUntagged(manifestDigest: Digest, origin: ImageOrigin): Promise<void>;
+  /** Removes every ref of a manifest and its dangling entry; how many went. */
+  removeDigest(digest: Digest): number;
+  /** Blobs on disk (for prune). */
+  allBlobs(): BlobInfo[];
+  /** A manifest by digest, parsed once. */
+  manifestOf(digest: Digest): Promise<ImageManifest>;
 }
 
 export { loadArchive } from "../archive/load.ts";
-export { openContentStore, OciStore } from "./layout.ts";
+export { isLayoutRef, resolveLayoutRef } from "./layout-ref.ts";
+export { openContentStore, openLayout, OciStore } from "./layout.ts";

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import { type Digest, digestHex, isDigest, sha256Digest } from "../spec/digest.ts";
@@ -23,6 +23,31 @@ export function openContentStore(root: string): OciStore {
     throw storageError(err, `creating the image store at ${root}`);
   }
   return new OciStore(root);
+}
+
+/**
+ * Opens an OCI image layout another tool (or a build) wrote, without changing it unless it is
+ * written to: `oci:/path/to/layout:ref` images are read through the same checked code as the
+ * store's own (manifests and configs validated, blobs by digest).
+ */
+export function openLayout(dir: string, forRef = `oci:${dir}`): OciStore {
+  if (!existsSync(join(dir, "index.json"))) {
+    throw new ShedError("IMAGE_NOT_FOUND", `no OCI image layout at ${dir} (no index.json) for image "${forRef}"`);
+  }
+  const version = readLayoutVersion(dir);
+  if (version !== undefined && !version.startsWith("1.")) {
+    throw new ShedError("INVALID_REQUEST", `${dir} is an OCI image layout of version ${version}; only 1.x is supported`);
+  }
+  return new OciStore(dir);
+}
+
+function readLayoutVersion(dir: string): string | undefined {
+  try {
+    const doc = JSON.parse(readFileSync(join(dir, "oci-layout"), "utf8")) as { imageLayoutVersion?: unknown };
+    return typeof doc.imageLayoutVersion === "string" ? doc.imageLayoutVersion : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class OciStore implements ContentStore {
@@ -180,6 +205,9 @@ export class OciStore implements ContentStore {
       const entry = this.index.find(parsed.toString());
       if (entry) return { digest: entry.digest, ref: entry.ref, mediaType: entry.mediaType };
     }
+    // A layout another tool wrote may name an image by a bare tag (`latest`) or any string.
+    const exact = this.index.find(s);
+    if (exact) return { digest: exact.digest, ref: exact.ref, mediaType: exact.mediaType };
     const prefix = s.replace(/^sha256:/, "");
     if (/^[a-f0-9]{6,64}$/.test(prefix)) {
       const digests = [...new Set(this.index.entries().map((e) => e.digest))].filter((d) => digestHex(d).startsWith(prefix));

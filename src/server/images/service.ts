@@ -31,7 +31,8 @@ import { type Digest, isDigest } from "../../oci/spec/digest.ts";
 import { parsePlatform } from "../../oci/spec/platform.ts";
 import { parseReference, tryParseReference } from "../../oci/spec/reference.ts";
 import type { StoredImage } from "../../oci/store/index.ts";
-import { type OciStore, openContentStore } from "../../oci/store/layout.ts";
+import type { ContentStore } from "../../oci/store/index.ts";
+import { openContentStore } from "../../oci/store/layout.ts";
 import type { ServerConfig } from "../config/schema.ts";
 
 /**
@@ -52,7 +53,7 @@ export interface ImageServiceDeps {
 const BACKENDS: BackendName[] = ["docker", "qemu", "firecracker", "vz"];
 
 export class ImageService {
-  readonly store: OciStore;
+  readonly store: ContentStore;
   readonly registry: RegistryClient;
 
   constructor(private readonly deps: ImageServiceDeps) {

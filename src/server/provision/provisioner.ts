@@ -1,5 +1,5 @@
 import type { AgentConnection } from "../../agent/protocol/api.ts";
-import { copyIntoShed, ownerFor, planCopy } from "../../agent/protocol/copy-in.ts";
+import { copyIntoShed, ownerFor, planCopy } from "../../transfer/copy-in.ts";
 import { runInShed } from "../../agent/protocol/run-in-shed.ts";
 import type { CreateShedRequest } from "../../api/schemas/shed.ts";
 import type { Backend, MountSpec } from "../../backends/backend.ts";

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { useTempDirs } from "../../../test/harness/temp-dir.ts";
+import { useTempDirs } from "../../test/harness/temp-dir.ts";
 import { planCopy } from "./copy-in.ts";
 
 const tempDir = useTempDirs();

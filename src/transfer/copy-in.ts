@@ -1,8 +1,8 @@
 import { readdirSync, type Stats, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { ShedError } from "../../api/errors.ts";
-import { type TarWriteEntry, tarStream } from "../../oci/archive/tar-writer.ts";
-import type { AgentConnection } from "./api.ts";
+import { ShedError } from "../api/errors.ts";
+import { type TarWriteEntry, tarStream } from "../tar/writer.ts";
+import type { AgentConnection } from "../agent/protocol/api.ts";
 
 /**
  * Host files and directories copied into a shed as one tar stream over the agent's `put`:

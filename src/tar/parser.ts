@@ -1,16 +1,14 @@
 /**
- * A push-style tar parser for image layers: ustar, GNU (long names, base-256 numbers) and PAX
- * (including binary `SCHILY.xattr.*` and `LIBARCHIVE.xattr.*` records).
+ * The one tar parser of shed, push-style: ustar, GNU (long names, base-256 numbers) and PAX
+ * (including binary `SCHILY.xattr.*` and `LIBARCHIVE.xattr.*` records). Image layers
+ * (src/oci/rootfs) feed it directly; reader.ts wraps it for archives read entry by entry.
  *
  * Why not node-tar: its parser drops PAX xattr records (file capabilities such as ping's
  * `security.capability` would be lost) and decodes PAX values as text, which corrupts binary
  * ones; and its Unpack decides on its own how to treat symlinks, hardlinks and existing
  * files. Layer extraction needs every header field exactly and makes every filesystem
  * decision itself (safe-tree.ts), so the parser only parses. It is synchronous per chunk:
- * the caller feeds decompressed bytes and gets callbacks, with no promise per entry.
- *
- * The archive archive/tar-reader.ts reads (image archives of blobs and JSON) needs none of
- * this, which is why there are two readers.
+ * the caller feeds bytes and gets callbacks, with no promise per entry.
  */
 
 export type TarEntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo";
@@ -142,7 +140,7 @@ export class TarParser {
   end(): void {
     if (this.state === "end") return;
     if (this.state === "header" && this.headerFill === 0 && !this.current && this.metaType === "") return;
-    throw new TarFormatError(`the layer ends in the middle of an entry (at byte ${this.position}); the blob is truncated or not a tar`, this.current?.name);
+    throw new TarFormatError(`the archive ends in the middle of an entry (at byte ${this.position}); it is truncated or not a tar`, this.current?.name);
   }
 
   private onHeader(offset: number): void {
@@ -172,7 +170,7 @@ export class TarParser {
       return;
     }
     if (++this.entries > this.limits.maxEntries) {
-      throw new TarFormatError(`more than ${this.limits.maxEntries} entries in one layer`);
+      throw new TarFormatError(`more than ${this.limits.maxEntries} entries in one archive`);
     }
     const header = this.buildHeader(h, flag, size, offset);
     this.current = header;
@@ -392,6 +390,6 @@ function checkChecksum(h: Uint8Array, offset: number): void {
     signed += b > 127 ? b - 256 : b;
   }
   if (stored !== unsigned && stored !== signed) {
-    throw new TarFormatError(`bad header checksum at byte ${offset}: the layer is corrupt or not a tar`);
+    throw new TarFormatError(`bad header checksum at byte ${offset}: the archive is corrupt or not a tar`);
   }
 }
