@@ -74,6 +74,8 @@ export const ShedSchema = v.object({
   warnings: v.optional(v.array(v.string())),
   /** Whether the agent answered the last health check. */
   healthy: v.optional(v.boolean()),
+  /** What bounds the shed: its CPUs and memory, and (containers) how many processes it may have at once. */
+  limits: v.optional(v.object({ cpus: v.number(), memoryMb: v.number(), pids: v.optional(v.number()) })),
   server: v.optional(v.string()),
   /** The digest of the image the shed was made from (the engine's image id on Docker). */
   imageDigest: v.optional(v.string()),

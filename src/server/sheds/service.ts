@@ -1,7 +1,7 @@
 import type { AgentConnection, ExecRequest } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { BackendName, CreateShedRequest, Progress, Shed } from "../../api/schemas/shed.ts";
-import type { Backend, Instance } from "../../backends/backend.ts";
+import type { Backend, Instance, InstanceSpec } from "../../backends/backend.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { KeyedLock } from "../state/lock.ts";
@@ -22,6 +22,10 @@ const DEFAULT_CREATE_TIMEOUT_S = 600;
 export class ShedService {
   private readonly lock = new KeyedLock();
   private readonly agents: AgentPool;
+  /** Names being created: a second create of one is SHED_EXISTS at once, not after the first. */
+  private readonly creating = new Set<string>();
+  /** Names whose last state write failed after the backend acted: reads ask the backend first. */
+  private readonly stale = new Set<string>();
 
   constructor(
     private readonly config: ServerConfig,
@@ -34,12 +38,18 @@ export class ShedService {
     this.agents = new AgentPool((name) => this.dial(name), logger);
   }
 
+  /** Every shed, those with an unreadable state file included (as `error`, with the reason). */
   async list(): Promise<Shed[]> {
-    return this.store.list().records.map(toApi);
+    const { records, problems } = this.store.list();
+    const sheds = await Promise.all(records.map(async (r) => toApi(await this.truth(r))));
+    for (const p of problems) if (p.name) sheds.push(await this.unreadable(p.name, p.reason));
+    return sheds.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async get(name: string): Promise<Shed> {
-    return toApi(this.record(name));
+    const found = this.store.lookup(name);
+    if (found && "problem" in found) return this.unreadable(name, found.problem.reason);
+    return toApi(await this.record(name));
   }
 
   async create(req: CreateShedRequest, progress: Progress): Promise<Shed> {
@@ -47,10 +57,27 @@ export class ShedService {
     const backend = this.backend(backendName);
     const spec = resolveSpec(this.config, backendName, req);
     const deadline = Date.now() + (req.timeoutSeconds ?? DEFAULT_CREATE_TIMEOUT_S) * 1000;
+    const exists = () => new ShedError("SHED_EXISTS", `shed "${req.name}" already exists`);
+    if (this.creating.has(req.name) || this.store.lookup(req.name)) throw exists();
+    this.creating.add(req.name);
+    try {
+      return await this.createLocked(req, backendName, backend, spec, deadline, progress, exists);
+    } finally {
+      this.creating.delete(req.name);
+    }
+  }
+
+  private createLocked(
+    req: CreateShedRequest,
+    backendName: BackendName,
+    backend: Backend,
+    spec: InstanceSpec,
+    deadline: number,
+    progress: Progress,
+    exists: () => ShedError,
+  ): Promise<Shed> {
     return this.lock.run(req.name, async () => {
-      if (this.store.get(req.name)) {
-        throw new ShedError("SHED_EXISTS", `shed "${req.name}" already exists`);
-      }
+      if (this.store.lookup(req.name)) throw exists();
       const now = new Date().toISOString();
       const record: ShedRecord = {
         name: req.name,
@@ -63,6 +90,7 @@ export class ShedService {
         updatedAt: now,
         env: spec.env,
         ...(spec.upperSizeBytes !== undefined ? { upperSizeBytes: spec.upperSizeBytes } : {}),
+        ...(spec.pidsLimit !== undefined ? { pidsLimit: spec.pidsLimit } : {}),
         backendData: {},
         mounts: [],
         provision: {},
@@ -86,7 +114,7 @@ export class ShedService {
 
   async start(name: string, progress: Progress): Promise<Shed> {
     return this.lock.run(name, async () => {
-      const record = this.record(name);
+      const record = await this.record(name);
       assertActionAllowed(name, record.state, "start");
       try {
         record.backendData = await this.backend(record.backend).start(instanceOf(record), progress);
@@ -102,7 +130,7 @@ export class ShedService {
 
   async stop(name: string, timeoutSeconds?: number): Promise<Shed> {
     return this.lock.run(name, async () => {
-      const record = this.record(name);
+      const record = await this.record(name);
       assertActionAllowed(name, record.state, "stop");
       const timeout = timeoutSeconds ?? this.section(record.backend).stop_timeout;
       const warnings = record.state === "running" ? await this.runShutdownHook(record, timeout * 1000, () => {}) : [];
@@ -114,7 +142,7 @@ export class ShedService {
 
   async reset(name: string, progress: Progress): Promise<Shed> {
     return this.lock.run(name, async () => {
-      const record = this.record(name);
+      const record = await this.record(name);
       assertActionAllowed(name, record.state, "reset");
       try {
         record.backendData = await this.backend(record.backend).reset(instanceOf(record), progress);
@@ -128,7 +156,12 @@ export class ShedService {
 
   async delete(name: string, force: boolean, progress: Progress): Promise<void> {
     await this.lock.run(name, async () => {
-      const record = this.record(name);
+      const found = this.store.lookup(name);
+      if (found && "problem" in found) {
+        if (!force) throw this.unreadableError(name, found.problem.reason);
+        return this.purge(name, progress);
+      }
+      const record = await this.record(name);
       assertActionAllowed(name, record.state, "delete", force);
       const backend = this.backend(record.backend);
       const stopTimeoutMs = this.section(record.backend).stop_timeout * 1000;
@@ -153,7 +186,7 @@ export class ShedService {
 
   /** What the shed's container or VM printed (the VM's console), newest last. */
   async logs(name: string, tailBytes?: number): Promise<string> {
-    const record = this.record(name);
+    const record = await this.record(name);
     const backend = this.backend(record.backend);
     if (!backend.logs) throw new ShedError("UNSUPPORTED", `the ${record.backend} backend keeps no logs`);
     return backend.logs(instanceOf(record), { tailBytes });
@@ -165,7 +198,7 @@ export class ShedService {
    * `docker exec` gets what `docker run -e` set.
    */
   async agent(name: string): Promise<AgentConnection> {
-    const record = this.record(name);
+    const record = await this.record(name);
     assertActionAllowed(name, record.state, "exec");
     return withShedEnv(await this.agents.get(name), record.env);
   }
@@ -209,8 +242,64 @@ export class ShedService {
     this.agents.closeAll();
   }
 
+  /**
+   * `delete --force` of a shed whose state file cannot be read: each backend removes what it
+   * finds under the name (containers and volumes by label and name, the instance dir), then
+   * the file goes.
+   */
+  private async purge(name: string, progress: Progress): Promise<void> {
+    this.agents.drop(name);
+    progress({ id: "shed", status: "removing what the backends have of it" });
+    for (const backend of this.backends.values()) {
+      if (!(await backend.probe()).ok) continue;
+      await backend.delete({ name, spec: { name, image: "", cpus: 0, memoryMb: 0, env: {} }, data: {} });
+    }
+    this.store.remove(name);
+    this.stale.delete(name);
+    progress({ id: "shed", status: "deleted" });
+  }
+
+  /** The API view of a shed whose state file is unreadable: `error`, the reason, and the backend that has it. */
+  private async unreadable(name: string, reason: string): Promise<Shed> {
+    let backend: BackendName = this.defaultBackend;
+    for (const [b, impl] of this.backends) {
+      if (!(await impl.probe()).ok) continue;
+      const found = await impl.list().catch(() => []);
+      if (found.some((f) => f.name === name)) backend = b;
+    }
+    const when = new Date(0).toISOString();
+    return { name, backend, image: "unknown", state: "error", cpus: 0, memoryMb: 0, createdAt: when, updatedAt: when, error: this.unreadableError(name, reason).message };
+  }
+
+  private unreadableError(name: string, reason: string): ShedError {
+    return new ShedError(
+      "SHED_UNHEALTHY",
+      `the state file of shed "${name}" is unreadable (${reason}); \`shed delete --force ${name}\` removes it and whatever its backend still has`,
+    );
+  }
+
+  /**
+   * A record as it really is: after a state write failed once the backend had acted (a full
+   * disk), the file may lie, so the backend is asked and the answer written again.
+   */
+  private async truth(record: ShedRecord): Promise<ShedRecord> {
+    if (!this.stale.has(record.name)) return record;
+    const status = await this.backend(record.backend).status(instanceOf(record)).catch(() => undefined);
+    const state = status === "missing" ? "error" : status;
+    if (state && state !== record.state) {
+      Object.assign(record, { state, updatedAt: new Date().toISOString() }, status === "missing" ? { error: "its container or VM is gone" } : {});
+    }
+    try {
+      this.store.put(record);
+      this.stale.delete(record.name);
+    } catch {
+      // Still cannot write: the next read asks again.
+    }
+    return record;
+  }
+
   private async dial(name: string): Promise<AgentConnection> {
-    const record = this.record(name);
+    const record = await this.record(name);
     try {
       const conn = await this.backend(record.backend).dialAgent(instanceOf(record));
       if (record.healthy === false) this.transition(record, record.state, { healthy: true });
@@ -260,10 +349,11 @@ export class ShedService {
     }
   }
 
-  private record(name: string): ShedRecord {
-    const record = this.store.get(name);
-    if (!record) throw new ShedError("SHED_NOT_FOUND", `shed "${name}" not found`);
-    return record;
+  private async record(name: string): Promise<ShedRecord> {
+    const found = this.store.lookup(name);
+    if (!found) throw new ShedError("SHED_NOT_FOUND", `shed "${name}" not found`);
+    if ("problem" in found) throw this.unreadableError(name, found.problem.reason);
+    return this.truth(found.record);
   }
 
   private backend(name: BackendName): Backend {
@@ -289,7 +379,13 @@ export class ShedService {
     for (const key of Object.keys(patch) as (keyof ShedRecord)[]) {
       if (patch[key] === undefined) delete record[key];
     }
-    this.store.put(record);
+    try {
+      this.store.put(record);
+      this.stale.delete(record.name);
+    } catch (err) {
+      this.stale.add(record.name);
+      throw err;
+    }
     return record;
   }
 }
@@ -305,19 +401,21 @@ function instanceOf(record: ShedRecord): Instance {
       env: record.env,
       mounts: record.mounts,
       ...(record.upperSizeBytes !== undefined ? { upperSizeBytes: record.upperSizeBytes } : {}),
+      ...(record.pidsLimit !== undefined ? { pidsLimit: record.pidsLimit } : {}),
     },
     data: record.backendData,
   };
 }
 
 function toApi(record: ShedRecord): Shed {
-  const { env, backendData: data, mounts, provision: _provision, ...shed } = record;
+  const { env, backendData: data, mounts, provision: _provision, pidsLimit, ...shed } = record;
   const digest = data.imageDigest ?? (typeof data.image === "string" && data.image.startsWith("sha256:") ? data.image : undefined);
   return {
     ...shed,
     ...(typeof digest === "string" ? { imageDigest: digest } : {}),
     ...(mounts.length ? { mounts } : {}),
     ...(Object.keys(env).length ? { envNames: Object.keys(env) } : {}),
+    limits: { cpus: record.cpus, memoryMb: record.memoryMb, ...(pidsLimit !== undefined ? { pids: pidsLimit } : {}) },
   };
 }
 

@@ -7,6 +7,8 @@ export const ShedRecordSchema = v.object({
   env: v.optional(v.record(v.string(), v.string()), {}),
   /** VM backends: the writable disk's size asked for at create (reset makes the same). */
   upperSizeBytes: v.optional(v.number()),
+  /** Container backends: the pids limit set at create (docker.pids_limit then). */
+  pidsLimit: v.optional(v.number()),
   backendData: v.optional(v.record(v.string(), v.unknown()), {}),
   mounts: v.optional(v.array(v.object({ source: v.string(), target: v.string(), readonly: v.boolean() })), []),
   /** What provisioning needs again on start/stop (repo, hooks state, ...); owned by the provisioner. */
