@@ -14,7 +14,7 @@ import {
 } from "../../api/schemas/image.ts";
 import { parseOrThrow } from "../../api/validation.ts";
 import type { ServerContext } from "../context.ts";
-import { requireTarHead } from "./archive-head.ts";
+import { checkBuildContext } from "./build-context.ts";
 import { cappedBody } from "./body-limit.ts";
 import { checkedQuery } from "./contract.ts";
 import { jsonBody, progressResponse } from "./progress-response.ts";
@@ -80,9 +80,17 @@ export function imageRoutes(ctx: ServerContext): Hono {
   app.post("/images/build", async (c) => {
     const raw = cappedBody(c);
     if (!raw) throw new ShedError("INVALID_REQUEST", "send the build context (a tar) as the request body");
-    const body = await requireTarHead(raw, "the build context");
+    const context = await checkBuildContext(raw);
     const query = checkedQuery<BuildImageQuery>(c);
-    return progressResponse(c, (progress) => images().build(body, query, progress));
+    return progressResponse(c, async (progress) => {
+      try {
+        return await images().build(context.stream, query, progress);
+      } catch (err) {
+        const problem = context.problem();
+        if (problem) throw new ShedError("INVALID_REQUEST", `the build context is not a whole tar archive: ${problem}`, { cause: err });
+        throw err;
+      }
+    });
   });
 
   return app;
