@@ -117,6 +117,7 @@ export class ShedService {
       const record = await this.record(name);
       assertActionAllowed(name, record.state, "start");
       try {
+        this.intend(record, "start");
         record.backendData = await this.backend(record.backend).start(instanceOf(record), progress);
       } catch (err) {
         this.transition(record, "error", { error: (err as Error).message });
@@ -135,6 +136,7 @@ export class ShedService {
       const timeout = timeoutSeconds ?? this.section(record.backend).stop_timeout;
       const warnings = record.state === "running" ? await this.runShutdownHook(record, timeout * 1000, () => {}) : [];
       this.agents.drop(name);
+      this.intend(record, "stop");
       await this.backend(record.backend).stop(instanceOf(record), timeout * 1000);
       return toApi(this.transition(record, "stopped", { healthy: undefined, warnings: warnings.length ? warnings : undefined }));
     });
@@ -145,6 +147,7 @@ export class ShedService {
       const record = await this.record(name);
       assertActionAllowed(name, record.state, "reset");
       try {
+        this.intend(record, "reset");
         record.backendData = await this.backend(record.backend).reset(instanceOf(record), progress);
       } catch (err) {
         this.transition(record, "error", { error: `reset failed: ${(err as Error).message}` });
@@ -221,8 +224,16 @@ export class ShedService {
       }
     }
     for (const record of records) {
-      const status = found.get(`${record.backend}/${record.name}`);
       if (!this.backends.has(record.backend)) continue;
+      const interrupted = record.pending;
+      if ((interrupted === "stop" || interrupted === "start") && found.has(`${record.backend}/${record.name}`)) {
+        // The engine may still be at what the dead server asked for: a stop is finished, a
+        // start undone (stopped), so what is listed is what the engine ends up with.
+        await this.backend(record.backend).stop(instanceOf(record), this.section(record.backend).stop_timeout * 1000).catch(() => {});
+        found.set(`${record.backend}/${record.name}`, "stopped");
+        if (interrupted === "start") record.error = "the server stopped while starting it; start it again";
+      }
+      const status = found.get(`${record.backend}/${record.name}`);
       if (record.state === "creating" || record.state === "deleting") {
         this.transition(record, "error", { error: `the server stopped while the shed was ${record.state}` });
       } else if (status === undefined) {
@@ -371,14 +382,30 @@ export class ShedService {
     return this.config[name];
   }
 
+  /**
+   * Written before the backend acts: if the server dies mid-way, the next start knows what
+   * was under way (a stop is finished then, the engine may still be at it).
+   */
+  private intend(record: ShedRecord, op: NonNullable<ShedRecord["pending"]>): void {
+    record.pending = op;
+    this.save(record);
+  }
+
   private transition(record: ShedRecord, to: ShedRecord["state"], patch: Partial<ShedRecord> = {}): ShedRecord {
     if (!canTransition(record.state, to)) {
       throw new ShedError("SHED_BUSY", `shed "${record.name}" cannot go from ${record.state} to ${to}`);
     }
+    delete record.pending;
     Object.assign(record, patch, { state: to, updatedAt: new Date().toISOString() });
     for (const key of Object.keys(patch) as (keyof ShedRecord)[]) {
       if (patch[key] === undefined) delete record[key];
     }
+    this.save(record);
+    return record;
+  }
+
+  /** A failed write marks the shed stale: until a write succeeds, reads ask the backend. */
+  private save(record: ShedRecord): void {
     try {
       this.store.put(record);
       this.stale.delete(record.name);
@@ -386,7 +413,6 @@ export class ShedService {
       this.stale.add(record.name);
       throw err;
     }
-    return record;
   }
 }
 
@@ -408,7 +434,7 @@ function instanceOf(record: ShedRecord): Instance {
 }
 
 function toApi(record: ShedRecord): Shed {
-  const { env, backendData: data, mounts, provision: _provision, pidsLimit, ...shed } = record;
+  const { env, backendData: data, mounts, provision: _provision, pidsLimit, pending: _pending, ...shed } = record;
   const digest = data.imageDigest ?? (typeof data.image === "string" && data.image.startsWith("sha256:") ? data.image : undefined);
   return {
     ...shed,
