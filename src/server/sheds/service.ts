@@ -11,6 +11,7 @@ import { assertActionAllowed, canTransition } from "../state/transitions.ts";
 import { AgentPool } from "./agent-pool.ts";
 import type { HookContext, LifecycleHooks } from "./hooks.ts";
 import { resolveSpec } from "./spec.ts";
+import { purgeUnreadable, unreadableError, unreadableShed } from "./unreadable.ts";
 
 /** How long a create may take unless the request says (the CLI's --timeout, 10m as in the seed). */
 const DEFAULT_CREATE_TIMEOUT_S = 600;
@@ -42,13 +43,13 @@ export class ShedService {
   async list(): Promise<Shed[]> {
     const { records, problems } = this.store.list();
     const sheds = await Promise.all(records.map(async (r) => toApi(await this.truth(r))));
-    for (const p of problems) if (p.name) sheds.push(await this.unreadable(p.name, p.reason));
+    for (const p of problems) if (p.name) sheds.push(await unreadableShed(p.name, p.reason, this.backends, this.defaultBackend));
     return sheds.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async get(name: string): Promise<Shed> {
     const found = this.store.lookup(name);
-    if (found && "problem" in found) return this.unreadable(name, found.problem.reason);
+    if (found && "problem" in found) return unreadableShed(name, found.problem.reason, this.backends, this.defaultBackend);
     return toApi(await this.record(name));
   }
 
@@ -161,8 +162,11 @@ export class ShedService {
     await this.lock.run(name, async () => {
       const found = this.store.lookup(name);
       if (found && "problem" in found) {
-        if (!force) throw this.unreadableError(name, found.problem.reason);
-        return this.purge(name, progress);
+        if (!force) throw unreadableError(name, found.problem.reason);
+        return purgeUnreadable(name, this.backends, this.store, progress).then(() => {
+          this.agents.drop(name);
+          this.stale.delete(name);
+        });
       }
       const record = await this.record(name);
       assertActionAllowed(name, record.state, "delete", force);
@@ -254,42 +258,6 @@ export class ShedService {
   }
 
   /**
-   * `delete --force` of a shed whose state file cannot be read: each backend removes what it
-   * finds under the name (containers and volumes by label and name, the instance dir), then
-   * the file goes.
-   */
-  private async purge(name: string, progress: Progress): Promise<void> {
-    this.agents.drop(name);
-    progress({ id: "shed", status: "removing what the backends have of it" });
-    for (const backend of this.backends.values()) {
-      if (!(await backend.probe()).ok) continue;
-      await backend.delete({ name, spec: { name, image: "", cpus: 0, memoryMb: 0, env: {} }, data: {} });
-    }
-    this.store.remove(name);
-    this.stale.delete(name);
-    progress({ id: "shed", status: "deleted" });
-  }
-
-  /** The API view of a shed whose state file is unreadable: `error`, the reason, and the backend that has it. */
-  private async unreadable(name: string, reason: string): Promise<Shed> {
-    let backend: BackendName = this.defaultBackend;
-    for (const [b, impl] of this.backends) {
-      if (!(await impl.probe()).ok) continue;
-      const found = await impl.list().catch(() => []);
-      if (found.some((f) => f.name === name)) backend = b;
-    }
-    const when = new Date(0).toISOString();
-    return { name, backend, image: "unknown", state: "error", cpus: 0, memoryMb: 0, createdAt: when, updatedAt: when, error: this.unreadableError(name, reason).message };
-  }
-
-  private unreadableError(name: string, reason: string): ShedError {
-    return new ShedError(
-      "SHED_UNHEALTHY",
-      `the state file of shed "${name}" is unreadable (${reason}); \`shed delete --force ${name}\` removes it and whatever its backend still has`,
-    );
-  }
-
-  /**
    * A record as it really is: after a state write failed once the backend had acted (a full
    * disk), the file may lie, so the backend is asked and the answer written again.
    */
@@ -363,7 +331,7 @@ export class ShedService {
   private async record(name: string): Promise<ShedRecord> {
     const found = this.store.lookup(name);
     if (!found) throw new ShedError("SHED_NOT_FOUND", `shed "${name}" not found`);
-    if ("problem" in found) throw this.unreadableError(name, found.problem.reason);
+    if ("problem" in found) throw unreadableError(name, found.problem.reason);
     return this.truth(found.record);
   }
 
