@@ -61,7 +61,7 @@ describe.skipIf(skip)("mount roots on Docker", () => {
     expect(r.error.code).toBe("FORBIDDEN");
     expect(r.error.message).toContain(root);
     const human = await server.shed(["create", "viacli2", "--local-dir", join(root, "etc-link")]);
-    expect(human.code).toBe(1);
+    expect(human.code).not.toBe(0);
     expect(human.stderr).toContain("FORBIDDEN");
   });
 

@@ -356,7 +356,11 @@ export class ShedService {
    */
   private intend(record: ShedRecord, op: NonNullable<ShedRecord["pending"]>): void {
     record.pending = op;
-    this.save(record);
+    try {
+      this.save(record);
+    } catch {
+      // Best effort (a full disk): the operation still runs, and the shed is read from the backend until a write works.
+    }
   }
 
   private transition(record: ShedRecord, to: ShedRecord["state"], patch: Partial<ShedRecord> = {}): ShedRecord {
