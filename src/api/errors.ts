@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   IMAGE_IN_USE: 409,
   SESSION_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  /** The path exists, the method does not (the answer's Allow header lists those that do). */
+  METHOD_NOT_ALLOWED: 405,
+  /** A request body past the server's cap (max_body_bytes; max_archive_bytes for image archives). */
+  PAYLOAD_TOO_LARGE: 413,
   SHED_EXISTS: 409,
   SHED_NOT_STOPPED: 409,
   SHED_NOT_RUNNING: 409,

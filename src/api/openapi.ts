@@ -1,5 +1,5 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
-import { ERROR_CODES } from "./errors.ts";
+import { ERROR_CODES, type ErrorCode } from "./errors.ts";
 import { ENDPOINTS } from "./endpoints.ts";
 
 /** OpenAPI 3.1 document generated from the endpoint catalog and its valibot schemas. */
@@ -20,7 +20,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
       description: ep.websocket ? `WebSocket: ${ep.websocket}` : "OK",
       ...(Object.keys(content).length ? { content } : {}),
     };
-    for (const code of ep.errors ?? []) {
+    const implied: ErrorCode[] = [...(ep.params ? (["INVALID_NAME"] as const) : []), ...(ep.query ? (["INVALID_REQUEST"] as const) : [])];
+    for (const code of new Set([...implied, ...(ep.errors ?? [])])) {
       const status = String(ERROR_CODES[code]);
       responses[status] ??= { description: "", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
       const r = responses[status] as { description: string };
@@ -34,7 +35,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       name: m[1],
       in: "path",
       required: true,
-      schema: { type: "string" },
+      schema: ep.params?.[m[1]!] ? schema(ep.params[m[1]!]!) : { type: "string" },
     }));
     if (params.length) op.parameters = params;
     paths[ep.path] ??= {};

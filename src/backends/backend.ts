@@ -11,6 +11,8 @@ export interface InstanceSpec {
   env: Record<string, string>;
   /** The writable disk of a VM shed (`--upper-size`); the backend's default when absent. */
   upperSizeBytes?: number;
+  /** Most processes (and threads) a container shed may have at once; a VM is bounded by itself. */
+  pidsLimit?: number;
   /** Host paths to mount (config mounts, --local-dir, --add-dir). Host paths are absolute. */
   mounts?: MountSpec[];
   /** How long the boot may take until the agent answers (create's --timeout); the backend's own default otherwise. */

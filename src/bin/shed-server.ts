@@ -1,4 +1,4 @@
-import { defineCommand, runMain } from "citty";
+import { defineCommand, runCommand, runMain } from "citty";
 import { toShedError } from "../api/errors.ts";
 import { jsonLineLogger } from "../log/logger.ts";
 import { loadServerConfig } from "../server/config/load.ts";
@@ -57,15 +57,27 @@ const main = defineCommand({
   },
 });
 
+/**
+ * A fatal error is one line on stderr (what, where, what to do) and a non-zero exit: no stack,
+ * no bundle source. Usage mistakes exit 2, everything else 1.
+ */
+function fatal(err: unknown): never {
+  const usage = err instanceof Error && err.name === "CLIError";
+  const e = toShedError(err);
+  const message = e.message.replace(/\x1b\[[0-9;]*m/g, "").split("\n")[0]!.slice(0, 500);
+  process.stderr.write(usage ? `shed-server: ${message} (see shed-server --help)\n` : `shed-server: ${message} (${e.code})\n`);
+  process.exit(usage ? 2 : 1);
+}
+
 const argv = process.argv.slice(2);
 if (argv[0] === "--version" || argv[0] === "-V") {
   process.stdout.write(`shed-server ${VERSION}\n`);
+} else if (argv.some((a) => a === "--help" || a === "-h")) {
+  await runMain(main, { rawArgs: argv });
 } else {
   try {
-    await runMain(main, { rawArgs: argv });
+    await runCommand(main, { rawArgs: argv });
   } catch (err) {
-    const e = toShedError(err);
-    process.stderr.write(`shed-server: ${e.message} (${e.code})\n`);
-    process.exit(1);
+    fatal(err);
   }
 }

@@ -3,14 +3,14 @@ import { basename, dirname, join, posix, resolve } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar";
-import { planCopy } from "../agent/protocol/copy-in.ts";
+import { planCopy } from "../transfer/copy-in.ts";
 import { runInShed } from "../agent/protocol/run-in-shed.ts";
 import { openShedAgent } from "../api/agent-client.ts";
 import { ShedError } from "../api/errors.ts";
 import { defineCommand } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
 import { usageError } from "../cli/values.ts";
-import { tarStream, type TarWriteEntry } from "../oci/archive/tar-writer.ts";
+import { tarStream, type TarWriteEntry } from "../tar/writer.ts";
 
 /**
  * `shed cp SRC DST`, as docker cp: one side is `NAME:PATH` in a shed, the other a path here

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { AgentConnection } from "../agent/protocol/api.ts";
 import { connectAgent } from "../agent/protocol/client.ts";
@@ -16,10 +16,12 @@ import type { ServerConfig } from "./config/schema.ts";
 import type { ServerContext } from "./context.ts";
 import { ensureDockerImage } from "./images/docker-images.ts";
 import { createImageService, type ImageService } from "./images/service.ts";
+import { checkConfigMounts } from "./provision/host-mounts.ts";
 import { Provisioner } from "./provision/provisioner.ts";
 import { ShedService } from "./sheds/service.ts";
 import { type SshDoor, startSshDoor } from "./ssh/door.ts";
 import { writeFileAtomic } from "../fs/atomic-file.ts";
+import { type DirLock, lockStateDir } from "./state/dir-lock.ts";
 import { ShedStore } from "./state/store.ts";
 import { websocket } from "./websocket.ts";
 
@@ -35,9 +37,8 @@ export interface RunningServer {
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const stateDir = resolve(config.state_dir);
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const releasePid = claimStateDir(stateDir);
-  const serverId = readOrCreateServerId(stateDir);
+  checkConfigMounts(config);
+  const { releasePid, serverId } = await claimStateDir(stateDir);
 
   let bundle: Promise<{ dir: string; loader: string }> | undefined;
   // Made after the sheds (prune asks them which images they use); backends reach it lazily.
@@ -102,14 +103,18 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       fetch: app.fetch,
       websocket,
       idleTimeout: 0,
-      // Image archives and build contexts stream in as request bodies (Bun's default cap is 128 MB).
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      // Image archives and build contexts stream in as request bodies (Bun's default cap is
+      // 128 MB); JSON bodies have their own, smaller cap (routes/body-limit.ts).
+      maxRequestBodySize: config.max_archive_bytes,
     });
   } catch (err) {
     releasePid();
+    const inUse = (err as NodeJS.ErrnoException).code === "EADDRINUSE" || /in use/i.test((err as Error).message);
     throw new ShedError(
       "INVALID_CONFIG",
-      `cannot listen on ${config.bind_address}:${config.http_port}: ${(err as Error).message}`,
+      inUse
+        ? `cannot listen on ${config.bind_address}:${config.http_port}: the port is in use; stop what uses it, or set http_port (or --port) to a free port`
+        : `cannot listen on ${config.bind_address}:${config.http_port}: ${(err as Error).message}; check bind_address and http_port`,
       { cause: err },
     );
   }
@@ -128,7 +133,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     } catch (err) {
       http.stop(true);
       releasePid();
-      throw err;
+      if (err instanceof ShedError) throw err;
+      const inUse = (err as NodeJS.ErrnoException).code === "EADDRINUSE";
+      throw new ShedError(
+        "INVALID_CONFIG",
+        `cannot start the SSH door on ${config.bind_address}:${config.ssh_port}: ${inUse ? "the port is in use" : (err as Error).message}; set ssh_port (or --ssh-port) to a free port, or ssh.enabled: false`,
+        { cause: err },
+      );
     }
     ctx.sshPort = door.port;
     ctx.sshHostKey = door.hostKey.publicLine;
@@ -148,32 +159,32 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   };
 }
 
-/** One server per state dir: a pid file, taken over when its owner is gone. */
-function claimStateDir(stateDir: string): () => void {
-  const pidFile = join(stateDir, "server.pid");
-  if (existsSync(pidFile)) {
-    const pid = Number.parseInt(readFileSync(pidFile, "utf8"), 10);
-    if (pid && pid !== process.pid && processAlive(pid)) {
-      throw new ShedError(
-        "INVALID_CONFIG",
-        `another shed-server (pid ${pid}) already uses the state dir ${stateDir}`,
-      );
-    }
-  }
-  writeFileAtomic(pidFile, `${process.pid}\n`);
-  return () => {
-    try {
-      if (readFileSync(pidFile, "utf8").trim() === String(process.pid)) Bun.spawnSync(["rm", "-f", pidFile]);
-    } catch {}
-  };
-}
-
-function processAlive(pid: number): boolean {
+/**
+ * One server per state dir (an flock, see dir-lock.ts); server.pid is kept for people and
+ * scripts, never trusted. A state dir that cannot be made or written is one clear error.
+ */
+async function claimStateDir(stateDir: string): Promise<{ releasePid: () => void; serverId: string }> {
+  let lock: DirLock | undefined;
   try {
-    process.kill(pid, 0);
-    return true;
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    lock = await lockStateDir(stateDir);
+    const pidFile = join(stateDir, "server.pid");
+    writeFileAtomic(pidFile, `${process.pid}\n`);
+    const serverId = readOrCreateServerId(stateDir);
+    const held = lock;
+    return {
+      serverId,
+      releasePid: () => {
+        rmSync(pidFile, { force: true });
+        held.release();
+      },
+    };
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    lock?.release();
+    if (err instanceof ShedError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === "EROFS" ? "it is on a read-only file system" : e.code === "EACCES" || e.code === "EPERM" ? "permission denied" : `${e.code ?? e.message}`;
+    throw new ShedError("INVALID_CONFIG", `cannot use the state dir ${stateDir}: ${why} (${e.code ?? "error"}); make it writable, or set state_dir (or --state-dir) to a writable directory`, { cause: err });
   }
 }
 

@@ -62,6 +62,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     log_level: "debug",
     default_backend: "docker",
     docker: { name_prefix: namePrefix, labels: testLabels, stop_timeout: 3 },
+    // Tests keep the host directories they mount in temp dirs (the state dir is refused anyway).
+    mount_roots: [tmpdir()],
   };
   writeFileSync(configPath, stringify(deepMerge(base, opts.config ?? {})));
 

@@ -88,10 +88,13 @@ describe("errors (server without a reachable Docker engine)", () => {
     expect(JSON.parse(j2.stderr).error.code).toBe("USAGE");
   });
 
-  it("a corrupt state file is reported and skipped; the server keeps serving", async () => {
+  it("a corrupt state file is reported and listed as error; the server keeps serving", async () => {
     writeFileSync(join(server.stateDir, "sheds", "torn.json"), '{"name":"torn","ba');
     await server.restart();
-    expect((await server.shedJson(["list"])).sheds).toEqual([]);
+    const sheds = (await server.shedJson(["list"])).sheds;
+    expect(sheds).toHaveLength(1);
+    expect(sheds[0]).toMatchObject({ name: "torn", state: "error" });
+    expect(sheds[0].error).toContain("unreadable");
     expect(await Bun.file(server.logPath).text()).toContain("torn.json");
   });
 

@@ -27,12 +27,41 @@ export type ImageSummary = v.InferOutput<typeof ImageSummarySchema>;
 
 export const ImageListSchema = v.object({ images: v.array(ImageSummarySchema) });
 
-const RefString = v.pipe(v.string(), v.minLength(1), v.maxLength(1024));
+/**
+ * An image ref, alias or digest wherever the API takes one (bodies and query strings): the
+ * characters of the reference grammar, no empty or `..` path component. Checked before any
+ * store or engine lookup.
+ */
+export const ImageRefParamSchema = v.pipe(
+  v.string(),
+  v.minLength(1, "an image ref must not be empty"),
+  v.maxLength(1024, "an image ref is at most 1024 characters"),
+  v.regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, "an image ref is letters, digits and . _ : / @ + -, starting with a letter or digit"),
+  v.check((ref) => !/(^|\/)\.{1,2}(\/|$|:|@)|\/\/|\/$/.test(ref), "an image ref has no empty, `.` or `..` path component"),
+);
+const RefString = ImageRefParamSchema;
+
+/** A query parameter a route may take more than once: one value or several, always an array after parsing. */
+const oneOrMany = <S extends v.GenericSchema<unknown, string>>(s: S) =>
+  v.pipe(
+    v.union([s, v.array(s)]),
+    v.transform((x): string[] => (Array.isArray(x) ? x : [x])),
+  );
+const Flag = v.optional(v.picklist(["true", "false"]));
+
+/** Query of DELETE /api/images. */
+export const RemoveImageQuerySchema = v.object({ ref: ImageRefParamSchema, force: Flag });
+/** Query of GET /api/images/inspect and /history. */
+export const ImageRefQuerySchema = v.object({ ref: ImageRefParamSchema });
+/** Query of GET /api/images/save. */
+export const SaveImagesQuerySchema = v.object({ ref: oneOrMany(ImageRefParamSchema), format: v.optional(v.picklist(["oci", "docker"])) });
+/** Query of POST /api/images/load. */
+export const LoadImageQuerySchema = v.object({ tag: v.optional(ImageRefParamSchema) });
 
 export const PullImageRequestSchema = v.object({
   ref: RefString,
   /** os/arch[/variant]; default: the server's. */
-  platform: v.optional(v.pipe(v.string(), v.minLength(3), v.maxLength(64))),
+  platform: v.optional(v.pipe(v.string(), v.minLength(3), v.maxLength(64), v.regex(/^[a-z0-9_]+\/[a-z0-9_]+(\/[a-z0-9_]+)?$/, "a platform is os/arch[/variant]"))),
 });
 export type PullImageRequest = v.InferOutput<typeof PullImageRequestSchema>;
 
@@ -129,13 +158,13 @@ export type LoadImageResult = v.InferOutput<typeof LoadImageResultSchema>;
 
 /** Query of POST /api/images/build (the body is the build context as a tar). */
 export const BuildImageQuerySchema = v.object({
-  dockerfile: v.optional(v.pipe(v.string(), v.minLength(1))),
+  dockerfile: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096), v.regex(/^[^\0]*$/, "must not contain a NUL character"))),
   tag: v.optional(RefString),
-  target: v.optional(v.string()),
-  platform: v.optional(v.string()),
-  no_cache: v.optional(v.picklist(["true", "false"])),
+  target: v.optional(v.pipe(v.string(), v.maxLength(256), v.regex(/^[A-Za-z0-9._-]*$/, "a build target is a stage name"))),
+  platform: v.optional(v.pipe(v.string(), v.maxLength(64), v.regex(/^[a-z0-9_]+\/[a-z0-9_]+(\/[a-z0-9_]+)?$/, "a platform is os/arch[/variant]"))),
+  no_cache: Flag,
   /** K=V, repeatable. */
-  build_arg: v.optional(v.array(v.pipe(v.string(), v.regex(/^[^=]+=/, "a build arg is KEY=VALUE")))),
+  build_arg: v.optional(oneOrMany(v.pipe(v.string(), v.maxLength(32_768), v.regex(/^[^=\0]+=[^\0]*$/, "a build arg is KEY=VALUE")))),
 });
 export type BuildImageQuery = v.InferOutput<typeof BuildImageQuerySchema>;
 

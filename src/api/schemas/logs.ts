@@ -8,6 +8,16 @@ export const ShedLogsSchema = v.object({
 });
 export type ShedLogs = v.InferOutput<typeof ShedLogsSchema>;
 
+/** The most a logs call answers with. */
+export const LOGS_MAX_TAIL = 16 * 1024 * 1024;
+
 export const LogsQuerySchema = v.object({
-  tail: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a byte count"))),
+  tail: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,9}$/, `must be a byte count of at most ${LOGS_MAX_TAIL}`),
+      v.transform(Number),
+      v.maxValue(LOGS_MAX_TAIL, `must be at most ${LOGS_MAX_TAIL} bytes`),
+    ),
+  ),
 });

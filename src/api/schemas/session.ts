@@ -1,5 +1,11 @@
 import * as v from "valibot";
 
+/** What a session name may be (tmux would rewrite `.` and `:`; `..` must never reach a path). */
+export const SessionNameSchema = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$/, "must be 1-63 letters, digits, '_' or '-', not starting with '-'"),
+);
+
 /** A tmux session of the shed user (`shed attach` makes them; they outlive disconnects). */
 export const TmuxSessionSchema = v.object({
   name: v.string(),

@@ -11,6 +11,45 @@ export const ShedNameSchema = v.pipe(
   ),
 );
 
+/** No NUL: the kernel cannot carry one in a path, an argument or an environment variable. */
+const NO_NUL = v.regex(/^[^\0]*$/, "must not contain a NUL character");
+
+/** A bounded number whose messages name the field's limits. */
+const bounded = (min: number, max: number, unit: string, integer = false) =>
+  v.pipe(
+    v.number(),
+    v.check((n) => !integer || Number.isInteger(n), "must be a whole number"),
+    v.minValue(min, `must be at least ${min}${unit}`),
+    v.maxValue(max, `must be at most ${max}${unit}`),
+  );
+
+/** Limits of a create request (and of the server's defaults for it). */
+export const LIMITS = {
+  cpus: { min: 0.1, max: 256 },
+  /** 1 TiB. */
+  memoryMb: { min: 64, max: 1_048_576 },
+  /** A day. */
+  createTimeoutSeconds: { min: 1, max: 86_400 },
+  stopTimeoutSeconds: { min: 0, max: 3600 },
+  envEntries: 256,
+  envValueBytes: 32_768,
+  addDirs: 32,
+} as const;
+
+export const CpusSchema = bounded(LIMITS.cpus.min, LIMITS.cpus.max, "");
+export const MemoryMbSchema = bounded(LIMITS.memoryMb.min, LIMITS.memoryMb.max, " MB", true);
+
+const EnvSchema = v.pipe(
+  v.record(
+    v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/, "an environment variable name is letters, digits and _, not starting with a digit")),
+    v.pipe(v.string(), NO_NUL, v.maxLength(LIMITS.envValueBytes, `must be at most ${LIMITS.envValueBytes} characters`)),
+  ),
+  v.check((env) => Object.keys(env).length <= LIMITS.envEntries, `at most ${LIMITS.envEntries} environment variables`),
+);
+
+/** A host path or a similar free-form string in a request. */
+const HostString = v.pipe(v.string(), v.minLength(1), v.maxLength(4096, "must be at most 4096 characters"), NO_NUL);
+
 export const SHED_STATES = ["creating", "running", "stopped", "error", "deleting"] as const;
 export const ShedStateSchema = v.picklist(SHED_STATES);
 export type ShedState = v.InferOutput<typeof ShedStateSchema>;
@@ -35,6 +74,8 @@ export const ShedSchema = v.object({
   warnings: v.optional(v.array(v.string())),
   /** Whether the agent answered the last health check. */
   healthy: v.optional(v.boolean()),
+  /** What bounds the shed: its CPUs and memory, and (containers) how many processes it may have at once. */
+  limits: v.optional(v.object({ cpus: v.number(), memoryMb: v.number(), pids: v.optional(v.number()) })),
   server: v.optional(v.string()),
   /** The digest of the image the shed was made from (the engine's image id on Docker). */
   imageDigest: v.optional(v.string()),
@@ -47,30 +88,30 @@ export type Shed = v.InferOutput<typeof ShedSchema>;
 
 export const CreateShedRequestSchema = v.object({
   name: ShedNameSchema,
-  image: v.optional(v.pipe(v.string(), v.minLength(1))),
+  image: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024, "must be at most 1024 characters"), NO_NUL)),
   backend: v.optional(BackendNameSchema),
-  cpus: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(256))),
-  memoryMb: v.optional(v.pipe(v.number(), v.integer(), v.minValue(64))),
-  env: v.optional(v.record(v.string(), v.string())),
+  cpus: v.optional(CpusSchema),
+  memoryMb: v.optional(MemoryMbSchema),
+  env: v.optional(EnvSchema),
   /** VM backends: size of the shed's writable disk, e.g. "20G" (1G-100G, default 5G). */
   upperSize: v.optional(v.pipe(v.string(), v.maxLength(32))),
   /** A directory on the server's host that is the shed's /workspace (docker: bind mount). */
-  localDir: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
+  localDir: v.optional(HostString),
   /** More host directories: SRC[:DST][:ro]. */
-  addDirs: v.optional(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(4096)))),
+  addDirs: v.optional(v.pipe(v.array(HostString), v.maxLength(LIMITS.addDirs, `at most ${LIMITS.addDirs} directories`))),
   /** Clone this repository into /workspace: owner/repo (GitHub) or a git URL. Not with localDir. */
-  repo: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(4096))),
+  repo: v.optional(HostString),
   /** Skip .shed/provision.yaml hooks. */
   noProvision: v.optional(v.boolean()),
   /** How long the whole create may take (default 600): past it the boot fails, a running provisioning step is cut. */
-  timeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(86_400))),
+  timeoutSeconds: v.optional(bounded(LIMITS.createTimeoutSeconds.min, LIMITS.createTimeoutSeconds.max, " s")),
 });
 export type CreateShedRequest = v.InferOutput<typeof CreateShedRequestSchema>;
 
 export const ShedListSchema = v.object({ sheds: v.array(ShedSchema) });
 
 export const StopShedRequestSchema = v.object({
-  timeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(3600))),
+  timeoutSeconds: v.optional(bounded(LIMITS.stopTimeoutSeconds.min, LIMITS.stopTimeoutSeconds.max, " s")),
 });
 
 /** Progress events streamed as SSE by long operations (create, delete, pull, ...). */

@@ -192,9 +192,14 @@ export class DockerBackend implements Backend {
     return this.makeInstance(instance.spec, data.image ?? instance.spec.image, progress);
   }
 
+  /** Without data (a state file that could not be read), what carries this server's labels for the name goes too. */
   async delete(instance: Instance): Promise<void> {
     const data = instance.data as Partial<DockerData>;
     const names = this.names(instance.name);
+    if (!data.containerId) {
+      const labelled = await this.engine.listContainers({ [LABEL_SERVER]: this.opts.serverId, [LABEL_NAME]: instance.name });
+      for (const c of labelled) await this.engine.removeContainer(c.Id);
+    }
     await this.engine.removeContainer(data.containerId ?? names.containerName);
     await this.engine.removeVolume(data.volume ?? names.volume);
     rmSync(data.runDir ?? names.runDir, { recursive: true, force: true });

@@ -38,6 +38,7 @@ describe("docker container spec", () => {
   it("turns --cpus and --memory into limits and sets the SHED_* variables", () => {
     expect(spec.HostConfig.NanoCpus).toBe(1_500_000_000);
     expect(spec.HostConfig.Memory).toBe(512 * 1024 * 1024);
+    expect(spec.HostConfig.PidsLimit).toBe(4096);
     expect(spec.Env).toEqual(expect.arrayContaining(["SHED_CONTAINER=true", "SHED_NAME=web", "SHED_WORKSPACE=/workspace", "A=1"]));
     expect(spec.Hostname).toBe("web");
   });

@@ -5,6 +5,8 @@ export const GUEST_BUNDLE_DIR = "/.shed";
 export const GUEST_RUN_DIR = "/.shed/run";
 export const GUEST_AGENT_SOCKET = "/.shed/run/agent.sock";
 export const WORKSPACE = "/workspace";
+/** When the spec names none (docker.pids_limit's default). */
+export const DEFAULT_PIDS_LIMIT = 4096;
 
 export interface ContainerSpecInput {
   spec: InstanceSpec;
@@ -60,6 +62,8 @@ export function containerSpec(input: ContainerSpecInput): Record<string, unknown
       ],
       NanoCpus: Math.round(spec.cpus * 1e9),
       Memory: spec.memoryMb * 1024 * 1024,
+      // A fork bomb in one shed must not starve the host or the other sheds.
+      PidsLimit: spec.pidsLimit ?? DEFAULT_PIDS_LIMIT,
       RestartPolicy: { Name: "unless-stopped" },
     },
   };

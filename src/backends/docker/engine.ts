@@ -1,16 +1,30 @@
-import { ShedError } from "../../api/errors.ts";
+import { type ErrorCode, ShedError } from "../../api/errors.ts";
 
 /** The Docker Engine API version we speak (Debian's dockerd 20.10 is 1.41). */
 export const ENGINE_API = "v1.41";
 
+/** An engine answer that is not 2xx, with the shed code its status means. */
 export class EngineError extends ShedError {
   constructor(
     readonly httpStatus: number,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(httpStatus === 404 ? "NOT_FOUND" : "BACKEND_UNAVAILABLE", message, options);
+    super(engineCode(httpStatus), message, options);
   }
+}
+
+/**
+ * 4xx: what was asked is wrong (400, and a redirect: the engine cleans a path with `..` and
+ * redirects, which is never followed), missing (404), in the way (409) or not allowed; 5xx:
+ * the engine failed.
+ */
+function engineCode(status: number): ErrorCode {
+  if (status === 404) return "NOT_FOUND";
+  if (status === 409) return "SHED_BUSY";
+  if (status === 401 || status === 403) return "FORBIDDEN";
+  if (status >= 300 && status < 500) return "INVALID_REQUEST";
+  return "BACKEND_UNAVAILABLE";
 }
 
 export interface EngineContainer {
@@ -31,7 +45,9 @@ export interface EngineContainerInspect {
 
 /**
  * A small client for the Engine API over its unix socket (no docker CLI at run time).
- * Every call is one HTTP request; errors carry the engine's message.
+ * Every call is one HTTP request; errors carry the engine's message. Redirects are never
+ * followed: the next hop would leave the socket for http://docker/ over TCP. Path segments
+ * are percent-encoded by the callers (`seg`).
  */
 export class DockerEngine {
   constructor(readonly socketPath: string) {}
@@ -56,6 +72,7 @@ export class DockerEngine {
         headers,
         body,
         unix: this.socketPath,
+        redirect: "manual",
         signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined,
       } as RequestInit);
     } catch (err) {
@@ -72,6 +89,10 @@ export class DockerEngine {
   async call<T = unknown>(method: string, path: string, opts: Parameters<DockerEngine["request"]>[2] = {}): Promise<T> {
     const res = await this.request(method, path, opts);
     // 304: already in the asked-for state (stop of a stopped container): not an error.
+    if (res.status >= 300 && res.status < 400 && res.status !== 304) {
+      await res.body?.cancel();
+      throw new EngineError(res.status, `Docker engine: ${method} ${path}: the engine does not take this name (it answered a redirect, HTTP ${res.status})`);
+    }
     if (!res.ok && res.status !== 304) {
       const text = await res.text();
       let message = text;
@@ -94,7 +115,7 @@ export class DockerEngine {
   }
 
   async imageExists(ref: string): Promise<boolean> {
-    const res = await this.request("GET", `/images/${encodeURIComponent(ref)}/json`);
+    const res = await this.request("GET", `/images/${seg(ref)}/json`);
     await res.body?.cancel();
     return res.ok;
   }
@@ -108,7 +129,7 @@ export class DockerEngine {
 
   async inspectContainer(id: string): Promise<EngineContainerInspect | undefined> {
     try {
-      return await this.call<EngineContainerInspect>("GET", `/containers/${encodeURIComponent(id)}/json`);
+      return await this.call<EngineContainerInspect>("GET", `/containers/${seg(id)}/json`);
     } catch (err) {
       if (err instanceof EngineError && err.httpStatus === 404) return undefined;
       throw err;
@@ -124,12 +145,12 @@ export class DockerEngine {
   }
 
   async startContainer(id: string): Promise<void> {
-    await this.call("POST", `/containers/${encodeURIComponent(id)}/start`);
+    await this.call("POST", `/containers/${seg(id)}/start`);
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     try {
-      await this.call("POST", `/containers/${encodeURIComponent(id)}/stop`, {
+      await this.call("POST", `/containers/${seg(id)}/stop`, {
         query: { t: String(Math.round(timeoutSeconds)) },
       });
     } catch (err) {
@@ -140,7 +161,7 @@ export class DockerEngine {
 
   async removeContainer(id: string): Promise<void> {
     try {
-      await this.call("DELETE", `/containers/${encodeURIComponent(id)}`, { query: { force: "true", v: "true" } });
+      await this.call("DELETE", `/containers/${seg(id)}`, { query: { force: "true", v: "true" } });
     } catch (err) {
       if (err instanceof EngineError && err.httpStatus === 404) return;
       throw err;
@@ -148,7 +169,7 @@ export class DockerEngine {
   }
 
   async containerLogs(id: string, tail = 20): Promise<string> {
-    const res = await this.request("GET", `/containers/${encodeURIComponent(id)}/logs`, {
+    const res = await this.request("GET", `/containers/${seg(id)}/logs`, {
       query: { stdout: "true", stderr: "true", tail: String(tail) },
     });
     if (!res.ok) return "";
@@ -161,12 +182,21 @@ export class DockerEngine {
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.call("DELETE", `/volumes/${encodeURIComponent(name)}`, { query: { force: "true" } });
+      await this.call("DELETE", `/volumes/${seg(name)}`, { query: { force: "true" } });
     } catch (err) {
       if (err instanceof EngineError && err.httpStatus === 404) return;
       throw err;
     }
   }
+}
+
+/**
+ * One path segment, percent-encoded. `.` and `..` are refused: the URL parser would resolve
+ * them (even encoded) and the request would go to another endpoint.
+ */
+export function seg(value: string): string {
+  if (value === "." || value === "..") throw new EngineError(400, `Docker engine: "${value}" is not a name`);
+  return encodeURIComponent(value);
 }
 
 /** Container logs come multiplexed (8-byte headers per chunk) when there is no TTY. */

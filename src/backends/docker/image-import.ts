@@ -4,7 +4,7 @@ import { saveDockerArchive } from "../../oci/archive/save.ts";
 import { type Digest, shortDigest } from "../../oci/spec/digest.ts";
 import { tryParseReference } from "../../oci/spec/reference.ts";
 import type { ContentStore } from "../../oci/store/index.ts";
-import type { DockerEngine } from "./engine.ts";
+import { type DockerEngine, seg } from "./engine.ts";
 
 /**
  * Puts an image of the shed store into the Docker engine: a docker-archive (the `docker
@@ -79,7 +79,7 @@ export async function importImageFromStore(
 
 async function tagInEngine(engine: DockerEngine, imageId: string, tag: string): Promise<void> {
   const colon = tag.lastIndexOf(":");
-  const res = await engine.request("POST", `/images/${encodeURIComponent(imageId)}/tag`, {
+  const res = await engine.request("POST", `/images/${seg(imageId)}/tag`, {
     query: { repo: tag.slice(0, colon), tag: tag.slice(colon + 1) },
   });
   await res.body?.cancel();

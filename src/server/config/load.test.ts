@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { useTempDirs } from "../../../test/harness/temp-dir.ts";
 import { ShedError } from "../../api/errors.ts";
 import { loadServerConfig, parseServerConfig } from "./load.ts";
+import { ServerConfigSchema } from "./schema.ts";
 
 const tempDir = useTempDirs();
 
@@ -67,6 +68,31 @@ docker:
   it("needs a token source in token mode", () => {
     expect(catchErr(() => parseServerConfig("auth: { mode: token }\n")).message).toContain("auth.token");
     expect(parseServerConfig("auth: { mode: token, token: 0123456789abcdef0123 }\n").auth.mode).toBe("token");
+  });
+
+  it("refuses an unknown key with its line and the closest known key", () => {
+    const err = catchErr(() => parseServerConfig("name: x\nmount_root: /srv\ndocker:\n  pid_limit: 9\n  labels: { a: b }\n", "/etc/s.yaml"));
+    expect(err.message).toContain('/etc/s.yaml:2: unknown key "mount_root"; did you mean "mount_roots"?');
+    expect(err.message).toContain('/etc/s.yaml:4: unknown key "docker.pid_limit"; did you mean "docker.pids_limit"?');
+    expect(catchErr(() => parseServerConfig("zzzzzz: 1\n")).message).not.toContain("did you mean");
+  });
+
+  it("keeps every section strict, so a new one cannot forget it", () => {
+    const walk = (schema: any, path: string): string[] => {
+      const node = schema.wrapped ? schema.wrapped : schema;
+      if (node.wrapped) return walk(node, path);
+      if (node.type === "object" || node.type === "loose_object") return [path || "(top)"];
+      if (node.type === "strict_object") return Object.entries(node.entries).flatMap(([k, s]) => walk(s, path ? `${path}.${k}` : k));
+      if (node.type === "record") return walk(node.value, `${path}.*`);
+      return [];
+    };
+    expect(walk(ServerConfigSchema, "")).toEqual([]);
+  });
+
+  it("bounds the numbers: pids_limit, memory, cpus", () => {
+    expect(parseServerConfig("").docker.pids_limit).toBe(4096);
+    expect(catchErr(() => parseServerConfig("docker: { pids_limit: 1 }\n")).message).toContain("at least 16");
+    expect(catchErr(() => parseServerConfig("docker: { default_memory_mb: 1e12 }\n")).message).toContain("1048576");
   });
 
   it("loads an explicit file, and refuses a missing one", () => {

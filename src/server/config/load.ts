@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import * as v from "valibot";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { isMap, LineCounter, parseDocument, type Document } from "yaml";
 import { ShedError } from "../../api/errors.ts";
-import { formatIssues } from "../../api/validation.ts";
+import { expandHome } from "../../fs/home-path.ts";
+import { closestKey, knownKeysAt } from "./known-keys.ts";
 import { type ServerConfig, ServerConfigSchema } from "./schema.ts";
 
 /** Where server.yaml is looked for, first match wins. */
@@ -26,29 +27,32 @@ export interface LoadedConfig {
 export function loadServerConfig(explicit?: string): LoadedConfig {
   for (const path of configSearchPath(explicit)) {
     if (!existsSync(path)) {
-      if (explicit) throw new ShedError("INVALID_CONFIG", `${path}: no such file`);
+      if (explicit) throw new ShedError("INVALID_CONFIG", `${path}: no such file; give the path of an existing server.yaml`);
       continue;
     }
-    return { config: parseServerConfig(readFileSync(path, "utf8"), path), path };
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      throw new ShedError("INVALID_CONFIG", `${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    }
+    return { config: parseServerConfig(text, path), path };
   }
   return { config: v.parse(ServerConfigSchema, {}), path: undefined };
 }
 
 export function parseServerConfig(text: string, path = "server.yaml"): ServerConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? `:${err.linePos[0].line}` : "";
-    throw new ShedError(
-      "INVALID_CONFIG",
-      `${path}${where}: not valid YAML: ${(err as Error).message.split("\n")[0]}`,
-      { cause: err },
-    );
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const where = yamlError.linePos ? `:${yamlError.linePos[0].line}` : "";
+    throw new ShedError("INVALID_CONFIG", `${path}${where}: not valid YAML: ${yamlError.message.split("\n")[0]}`, { cause: yamlError });
   }
+  const raw = doc.toJS() ?? {};
   const result = v.safeParse(ServerConfigSchema, raw);
   if (!result.success) {
-    throw new ShedError("INVALID_CONFIG", `${path}: ${formatIssues(result.issues)}`);
+    throw new ShedError("INVALID_CONFIG", result.issues.map((issue) => describeIssue(issue, doc, lines, path)).join("; "));
   }
   const config = result.output;
   if (config.credentials) {
@@ -60,5 +64,33 @@ export function parseServerConfig(text: string, path = "server.yaml"): ServerCon
       `${path}: auth.mode is "token" but neither auth.token nor auth.token_file is set`,
     );
   }
+  for (const [i, root] of (config.mount_roots ?? []).entries()) {
+    if (!isAbsolute(expandHome(root))) throw new ShedError("INVALID_CONFIG", `${path}: mount_roots.${i}: ${root} is not an absolute path`);
+  }
   return config;
+}
+
+/** `file:line: key.path: what is wrong` for a schema issue, with the closest known key for an unknown one. */
+function describeIssue(issue: v.BaseIssue<unknown>, doc: Document, lines: LineCounter, file: string): string {
+  const keys = (issue.path ?? []).map((p) => String(p.key));
+  const line = lineOf(doc, lines, keys);
+  const where = `${file}${line ? `:${line}` : ""}`;
+  const dotted = keys.join(".");
+  const last = issue.path?.at(-1);
+  if (issue.type === "strict_object" && last && (last as { origin?: string }).origin === "key") {
+    const known = knownKeysAt(ServerConfigSchema, keys.slice(0, -1));
+    const near = closestKey(keys.at(-1)!, known);
+    return `${where}: unknown key "${dotted}"${near ? `; did you mean "${[...keys.slice(0, -1), near].join(".")}"?` : ""} (known here: ${known.join(", ")})`;
+  }
+  return `${where}: ${dotted ? `${dotted}: ` : ""}${issue.message}`;
+}
+
+/** The 1-based line of the key at `path` in the YAML document, when it is there. */
+function lineOf(doc: Document, lines: LineCounter, path: string[]): number | undefined {
+  if (path.length === 0) return undefined;
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((item) => String((item.key as { value?: unknown } | null)?.value ?? item.key) === path.at(-1));
+  const node = (pair?.key ?? pair?.value) as { range?: [number, number, number] } | undefined;
+  return node?.range ? lines.linePos(node.range[0]).line : undefined;
 }

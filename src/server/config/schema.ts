@@ -1,32 +1,39 @@
 import * as v from "valibot";
+import { CpusSchema, MemoryMbSchema } from "../../api/schemas/shed.ts";
 
-/** server.yaml, defined once: the type, the validation and the defaults all come from here. */
+/**
+ * server.yaml, defined once: the type, the validation and the defaults all come from here.
+ * Every section is a strictObject: an unknown key (a typo such as `mount_root:`) is refused
+ * with its line and the closest known key (load.ts), never silently ignored.
+ */
 
-const MountSchema = v.object({
+const MountSchema = v.strictObject({
   source: v.string(),
   target: v.pipe(v.string(), v.startsWith("/", "must be an absolute path in the shed")),
   readonly: v.optional(v.boolean(), false),
 });
 
-const BackendSectionSchema = v.object({
+const BackendSectionSchema = v.strictObject({
   default_image: v.optional(v.string()),
   image_aliases: v.optional(v.record(v.string(), v.string()), {}),
-  default_cpus: v.optional(v.pipe(v.number(), v.minValue(0.1)), 2),
-  default_memory_mb: v.optional(v.pipe(v.number(), v.integer(), v.minValue(64)), 4096),
+  default_cpus: v.optional(CpusSchema, 2),
+  default_memory_mb: v.optional(MemoryMbSchema, 4096),
   pull_policy: v.optional(v.picklist(["missing", "always", "never"]), "missing"),
-  stop_timeout: v.optional(v.pipe(v.number(), v.minValue(0)), 10),
+  stop_timeout: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(3600, "must be at most 3600 s")), 10),
 });
 
-const DockerSectionSchema = v.object({
+const DockerSectionSchema = v.strictObject({
   ...BackendSectionSchema.entries,
   socket: v.optional(v.string(), "/var/run/docker.sock"),
   /** Prefix of container and volume names (tests use their own, so parallel servers never clash). */
   name_prefix: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/)), "shed-"),
   /** Extra labels on every container and volume (tests add shed.test=1). */
   labels: v.optional(v.record(v.string(), v.string()), {}),
+  /** Processes (and threads) a shed may have at once: a fork bomb in one shed cannot starve the host. */
+  pids_limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16, "must be at least 16"), v.maxValue(4_194_304, "must be at most 4194304")), 4096),
 });
 
-const QemuSectionSchema = v.object({
+const QemuSectionSchema = v.strictObject({
   ...BackendSectionSchema.entries,
   accel: v.optional(v.picklist(["auto", "kvm", "tcg"]), "auto"),
   binary: v.optional(v.string()),
@@ -35,7 +42,7 @@ const QemuSectionSchema = v.object({
 const Count = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 
 /** The SSH front door (ssh_port). */
-const SshSectionSchema = v.object({
+const SshSectionSchema = v.strictObject({
   enabled: v.optional(v.boolean(), true),
   /** off: any key; warn: any key, unknown ones logged; enforce: authorized_keys only. Default: enforce unless bound to loopback (then warn). */
   auth: v.optional(v.picklist(["off", "warn", "enforce"])),
@@ -47,7 +54,7 @@ const SshSectionSchema = v.object({
 });
 export type SshConfig = v.InferOutput<typeof SshSectionSchema>;
 
-export const ServerConfigSchema = v.object({
+export const ServerConfigSchema = v.strictObject({
   name: v.optional(v.pipe(v.string(), v.minLength(1)), "shed-server"),
   bind_address: v.optional(v.string(), "127.0.0.1"),
   http_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 8080),
@@ -59,7 +66,7 @@ export const ServerConfigSchema = v.object({
   ),
   enabled_backends: v.optional(v.array(v.picklist(["docker", "qemu", "firecracker", "vz"]))),
   auth: v.optional(
-    v.object({
+    v.strictObject({
       mode: v.optional(v.picklist(["open", "token"]), "open"),
       token: v.optional(v.pipe(v.string(), v.minLength(16, "must be at least 16 characters"))),
       token_file: v.optional(v.string()),
@@ -70,6 +77,16 @@ export const ServerConfigSchema = v.object({
   mounts: v.optional(v.record(v.string(), MountSchema), {}),
   credentials: v.optional(v.record(v.string(), MountSchema)),
   env_file: v.optional(v.string()),
+  /**
+   * Host directories under which --local-dir, --add-dir and `mounts` sources must lie (after
+   * symlinks are resolved). Default: the home of the user running the server. `/`, `/etc` and
+   * the state dir are refused whatever this says.
+   */
+  mount_roots: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  /** Largest JSON request body (bytes); past it 413 before the body is read. */
+  max_body_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(1 << 30)), 1 << 20),
+  /** Largest image archive or build context sent to /api/images/load and /build (bytes). */
+  max_archive_bytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1 << 20), v.maxValue(2 ** 50)), 64 * 2 ** 30),
   /** Path of shed-agent to put in sheds; by default the one beside shed-server or embedded in it. */
   agent_path: v.optional(v.string()),
   pull_concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(16)), 3),

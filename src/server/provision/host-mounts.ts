@@ -1,5 +1,6 @@
-import { statSync } from "node:fs";
-import { isAbsolute } from "node:path";
+import { realpathSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, resolve, sep } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import type { CreateShedRequest } from "../../api/schemas/shed.ts";
 import type { BackendFeatures } from "../../api/schemas/info.ts";
@@ -26,9 +27,13 @@ export function planHostMounts(config: ServerConfig, req: CreateShedRequest, bac
   if (req.localDir && req.repo) {
     throw new ShedError("INVALID_REQUEST", "--local-dir and --repo cannot be used together: the local directory already is /workspace");
   }
+  const bounds = mountBounds(config);
   const asked: MountSpec[] = [];
-  if (req.localDir) asked.push({ source: hostDir(req.localDir, "--local-dir"), target: WORKSPACE, readonly: false });
-  for (const spec of req.addDirs ?? []) asked.push(parseAddDir(spec));
+  if (req.localDir) asked.push({ source: allowedSource(hostDir(req.localDir, "--local-dir"), "--local-dir", bounds), target: WORKSPACE, readonly: false });
+  for (const spec of req.addDirs ?? []) {
+    const m = parseAddDir(spec);
+    asked.push({ ...m, source: allowedSource(m.source, "--add-dir", bounds) });
+  }
   if (asked.length > 0 && !features.localDir) {
     throw new ShedError("UNSUPPORTED", `the ${backend} backend cannot mount host directories (--local-dir, --add-dir); use the docker or qemu backend`);
   }
@@ -43,11 +48,74 @@ export function planHostMounts(config: ServerConfig, req: CreateShedRequest, bac
       plan.warnings.push(`mounts.${key}: ${source} does not exist on the server; not mounted`);
       continue;
     }
-    const mount = { source, target: m.target, readonly: m.readonly };
+    const mount = { source: allowedSource(source, `mounts.${key}`, bounds), target: m.target, readonly: m.readonly };
     const mountable = kind === "dir" ? features.localDir : features.fileMounts;
     (mountable ? plan.mounts : plan.copies).push(mount);
   }
   return plan;
+}
+
+/** Host paths no shed may mount, whatever mount_roots says (with everything under them). */
+const NEVER = ["/etc", "/proc", "/sys", "/dev", "/boot"];
+
+export interface MountBounds {
+  /** mount_roots, symlinks resolved. */
+  roots: string[];
+  stateDir: string;
+}
+
+/** The configured mount roots (default: the server user's home) and the state dir, resolved. */
+export function mountBounds(config: ServerConfig): MountBounds {
+  const roots = (config.mount_roots ?? [homedir()]).map((r) => real(resolve(expandHome(r))));
+  return { roots, stateDir: real(resolve(config.state_dir)) };
+}
+
+/**
+ * A host path a shed may mount: resolved through every symlink, it lies under a mount root and
+ * is none of `/`, /etc (and the like) or the state dir (nor holds it). Anything else is 403
+ * FORBIDDEN naming the roots. Returns the resolved path, which is what gets mounted.
+ */
+export function allowedSource(path: string, what: string, bounds: MountBounds): string {
+  const resolved = real(path);
+  const via = resolved !== resolve(path) ? ` (it resolves to ${resolved})` : "";
+  const refuse = (why: string) =>
+    new ShedError("FORBIDDEN", `${what} ${path}${via}: ${why}; this server mounts only directories under its mount roots (${bounds.roots.join(", ")}), set by mount_roots in server.yaml`);
+  if (resolved === sep) throw refuse("the host's root directory cannot be mounted");
+  const never = NEVER.find((p) => within(resolved, p));
+  if (never) throw refuse(`${never} cannot be mounted`);
+  if (within(resolved, bounds.stateDir) || within(bounds.stateDir, resolved)) throw refuse("the server's state dir cannot be mounted");
+  if (!bounds.roots.some((root) => within(resolved, root))) throw refuse("it is outside the mount roots");
+  return resolved;
+}
+
+/** At start-up: every config mount whose source exists must be allowed, or the server does not start. */
+export function checkConfigMounts(config: ServerConfig): void {
+  const bounds = mountBounds(config);
+  for (const [key, m] of Object.entries(config.mounts)) {
+    const source = expandHome(m.source);
+    try {
+      statSync(source);
+    } catch {
+      continue; // missing: a warning at create
+    }
+    try {
+      allowedSource(source, `mounts.${key}`, bounds);
+    } catch (err) {
+      throw new ShedError("INVALID_CONFIG", (err as Error).message);
+    }
+  }
+}
+
+function within(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir === sep ? dir : `${dir}${sep}`);
+}
+
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function hostDir(path: string, flag: string): string {

@@ -1,20 +1,31 @@
 import { Hono } from "hono";
+import type * as v from "valibot";
 import { ShedError } from "../../api/errors.ts";
 import {
-  BuildImageQuerySchema,
+  type BuildImageQuery,
+  type ImageRefQuerySchema,
+  type LoadImageQuerySchema,
   PruneImagesRequestSchema,
   PullImageRequestSchema,
   PushImageRequestSchema,
+  type RemoveImageQuerySchema,
+  type SaveImagesQuerySchema,
   TagImageRequestSchema,
 } from "../../api/schemas/image.ts";
 import { parseOrThrow } from "../../api/validation.ts";
 import type { ServerContext } from "../context.ts";
+import { checkBuildContext } from "./build-context.ts";
+import { cappedBody } from "./body-limit.ts";
+import { checkedQuery } from "./contract.ts";
 import { jsonBody, progressResponse } from "./progress-response.ts";
+
+type Query<S extends v.GenericSchema> = v.InferOutput<S>;
 
 /**
  * /api/images: the image store. Refs contain `/` and `:`, so they travel in query strings
- * and bodies, never in the path. Pull, push and load stream progress as SSE when asked;
- * save answers with the archive itself; load takes the archive as the request body.
+ * and bodies, never in the path (the catalog's query schemas check them first). Pull, push
+ * and load stream progress as SSE when asked; save answers with the archive itself; load
+ * and build take an archive as the (capped) request body.
  */
 export function imageRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
@@ -38,8 +49,8 @@ export function imageRoutes(ctx: ServerContext): Hono {
   });
 
   app.delete("/images", async (c) => {
-    const ref = requiredQuery(c.req.query("ref"), "ref");
-    return c.json(await images().remove(ref, c.req.query("force") === "true"));
+    const q = checkedQuery<Query<typeof RemoveImageQuerySchema>>(c);
+    return c.json(await images().remove(q.ref, q.force === "true"));
   });
 
   app.post("/images/prune", async (c) => {
@@ -47,40 +58,40 @@ export function imageRoutes(ctx: ServerContext): Hono {
     return c.json(await images().prune(req));
   });
 
-  app.get("/images/inspect", async (c) => c.json(await images().inspect(requiredQuery(c.req.query("ref"), "ref"))));
+  app.get("/images/inspect", async (c) => c.json(await images().inspect(checkedQuery<Query<typeof ImageRefQuerySchema>>(c).ref)));
 
-  app.get("/images/history", async (c) => c.json(await images().history(requiredQuery(c.req.query("ref"), "ref"))));
+  app.get("/images/history", async (c) => c.json(await images().history(checkedQuery<Query<typeof ImageRefQuerySchema>>(c).ref)));
 
   app.get("/images/save", async (c) => {
-    const refs = c.req.queries("ref") ?? [];
-    if (refs.length === 0) throw new ShedError("INVALID_REQUEST", "name the images to save with ?ref=... (repeatable)");
-    const format = c.req.query("format") ?? "oci";
-    if (format !== "oci" && format !== "docker") throw new ShedError("INVALID_REQUEST", `format must be oci or docker, not "${format}"`);
-    const archive = await images().save(refs, format);
+    const q = checkedQuery<Query<typeof SaveImagesQuerySchema>>(c);
+    const archive = await images().save(q.ref, q.format ?? "oci");
     return new Response(archive.stream, {
       headers: { "content-type": "application/x-tar", "content-length": String(archive.size) },
     });
   });
 
   app.post("/images/load", async (c) => {
-    const body = c.req.raw.body;
+    const body = cappedBody(c);
     if (!body) throw new ShedError("INVALID_REQUEST", "send the image archive (a tar) as the request body");
-    const tag = c.req.query("tag") || undefined;
+    const { tag } = checkedQuery<Query<typeof LoadImageQuerySchema>>(c);
     return progressResponse(c, (progress) => images().load(body, tag, progress));
   });
 
   app.post("/images/build", async (c) => {
-    const body = c.req.raw.body;
-    if (!body) throw new ShedError("INVALID_REQUEST", "send the build context (a tar) as the request body");
-    const { build_arg, ...single } = c.req.query();
-    const query = parseOrThrow(BuildImageQuerySchema, { ...single, ...(build_arg ? { build_arg: c.req.queries("build_arg") } : {}) });
-    return progressResponse(c, (progress) => images().build(body, query, progress));
+    const raw = cappedBody(c);
+    if (!raw) throw new ShedError("INVALID_REQUEST", "send the build context (a tar) as the request body");
+    const context = await checkBuildContext(raw);
+    const query = checkedQuery<BuildImageQuery>(c);
+    return progressResponse(c, async (progress) => {
+      try {
+        return await images().build(context.stream, query, progress);
+      } catch (err) {
+        const problem = context.problem();
+        if (problem) throw new ShedError("INVALID_REQUEST", `the build context is not a whole tar archive: ${problem}`, { cause: err });
+        throw err;
+      }
+    });
   });
 
   return app;
-}
-
-function requiredQuery(value: string | undefined, name: string): string {
-  if (!value) throw new ShedError("INVALID_REQUEST", `the query parameter "${name}" is required`);
-  return value;
 }

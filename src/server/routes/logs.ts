@@ -1,15 +1,15 @@
 import { Hono } from "hono";
-import { LogsQuerySchema, type ShedLogs } from "../../api/schemas/logs.ts";
-import { parseOrThrow } from "../../api/validation.ts";
+import type * as v from "valibot";
+import type { LogsQuerySchema, ShedLogs } from "../../api/schemas/logs.ts";
 import type { ServerContext } from "../context.ts";
+import { checkedQuery } from "./contract.ts";
 
 /** GET /api/sheds/{name}/logs[?tail=BYTES]: the VM console log or the container's output. */
 export function logsRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
   app.get("/sheds/:name/logs", async (c) => {
     const name = c.req.param("name");
-    const query = parseOrThrow(LogsQuerySchema, c.req.query(), "INVALID_REQUEST", "query");
-    const tail = query.tail ? Math.min(Number(query.tail), 16 * 1024 * 1024) : undefined;
+    const { tail } = checkedQuery<v.InferOutput<typeof LogsQuerySchema>>(c);
     const body: ShedLogs = { name, text: await ctx.sheds.logs(name, tail) };
     return c.json(body);
   });

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { ShedError, toShedError } from "../../api/errors.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
 import { encodeEvent } from "../../api/sse.ts";
+import { cappedText } from "./body-limit.ts";
 
 /**
  * Runs a long operation and answers either as SSE (progress events, then the result) when
@@ -43,9 +44,9 @@ export async function progressResponse(
   });
 }
 
-/** Parses a JSON body; a malformed one is INVALID_REQUEST, an empty one is `{}`. */
+/** Parses a JSON body (within the body cap); a malformed one is INVALID_REQUEST, an empty one is `{}`. */
 export async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await cappedText(c);
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);

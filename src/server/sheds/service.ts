@@ -1,7 +1,7 @@
 import type { AgentConnection, ExecRequest } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { BackendName, CreateShedRequest, Progress, Shed } from "../../api/schemas/shed.ts";
-import type { Backend, Instance } from "../../backends/backend.ts";
+import type { Backend, Instance, InstanceSpec } from "../../backends/backend.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { KeyedLock } from "../state/lock.ts";
@@ -11,6 +11,7 @@ import { assertActionAllowed, canTransition } from "../state/transitions.ts";
 import { AgentPool } from "./agent-pool.ts";
 import type { HookContext, LifecycleHooks } from "./hooks.ts";
 import { resolveSpec } from "./spec.ts";
+import { purgeUnreadable, unreadableError, unreadableShed } from "./unreadable.ts";
 
 /** How long a create may take unless the request says (the CLI's --timeout, 10m as in the seed). */
 const DEFAULT_CREATE_TIMEOUT_S = 600;
@@ -22,6 +23,10 @@ const DEFAULT_CREATE_TIMEOUT_S = 600;
 export class ShedService {
   private readonly lock = new KeyedLock();
   private readonly agents: AgentPool;
+  /** Names being created: a second create of one is SHED_EXISTS at once, not after the first. */
+  private readonly creating = new Set<string>();
+  /** Names whose last state write failed after the backend acted: reads ask the backend first. */
+  private readonly stale = new Set<string>();
 
   constructor(
     private readonly config: ServerConfig,
@@ -34,12 +39,18 @@ export class ShedService {
     this.agents = new AgentPool((name) => this.dial(name), logger);
   }
 
+  /** Every shed, those with an unreadable state file included (as `error`, with the reason). */
   async list(): Promise<Shed[]> {
-    return this.store.list().records.map(toApi);
+    const { records, problems } = this.store.list();
+    const sheds = await Promise.all(records.map(async (r) => toApi(await this.truth(r))));
+    for (const p of problems) if (p.name) sheds.push(await unreadableShed(p.name, p.reason, this.backends, this.defaultBackend));
+    return sheds.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async get(name: string): Promise<Shed> {
-    return toApi(this.record(name));
+    const found = this.store.lookup(name);
+    if (found && "problem" in found) return unreadableShed(name, found.problem.reason, this.backends, this.defaultBackend);
+    return toApi(await this.record(name));
   }
 
   async create(req: CreateShedRequest, progress: Progress): Promise<Shed> {
@@ -47,10 +58,27 @@ export class ShedService {
     const backend = this.backend(backendName);
     const spec = resolveSpec(this.config, backendName, req);
     const deadline = Date.now() + (req.timeoutSeconds ?? DEFAULT_CREATE_TIMEOUT_S) * 1000;
+    const exists = () => new ShedError("SHED_EXISTS", `shed "${req.name}" already exists`);
+    if (this.creating.has(req.name) || this.store.lookup(req.name)) throw exists();
+    this.creating.add(req.name);
+    try {
+      return await this.createLocked(req, backendName, backend, spec, deadline, progress, exists);
+    } finally {
+      this.creating.delete(req.name);
+    }
+  }
+
+  private createLocked(
+    req: CreateShedRequest,
+    backendName: BackendName,
+    backend: Backend,
+    spec: InstanceSpec,
+    deadline: number,
+    progress: Progress,
+    exists: () => ShedError,
+  ): Promise<Shed> {
     return this.lock.run(req.name, async () => {
-      if (this.store.get(req.name)) {
-        throw new ShedError("SHED_EXISTS", `shed "${req.name}" already exists`);
-      }
+      if (this.store.lookup(req.name)) throw exists();
       const now = new Date().toISOString();
       const record: ShedRecord = {
         name: req.name,
@@ -63,6 +91,7 @@ export class ShedService {
         updatedAt: now,
         env: spec.env,
         ...(spec.upperSizeBytes !== undefined ? { upperSizeBytes: spec.upperSizeBytes } : {}),
+        ...(spec.pidsLimit !== undefined ? { pidsLimit: spec.pidsLimit } : {}),
         backendData: {},
         mounts: [],
         provision: {},
@@ -86,9 +115,10 @@ export class ShedService {
 
   async start(name: string, progress: Progress): Promise<Shed> {
     return this.lock.run(name, async () => {
-      const record = this.record(name);
+      const record = await this.record(name);
       assertActionAllowed(name, record.state, "start");
       try {
+        this.intend(record, "start");
         record.backendData = await this.backend(record.backend).start(instanceOf(record), progress);
       } catch (err) {
         this.transition(record, "error", { error: (err as Error).message });
@@ -102,11 +132,12 @@ export class ShedService {
 
   async stop(name: string, timeoutSeconds?: number): Promise<Shed> {
     return this.lock.run(name, async () => {
-      const record = this.record(name);
+      const record = await this.record(name);
       assertActionAllowed(name, record.state, "stop");
       const timeout = timeoutSeconds ?? this.section(record.backend).stop_timeout;
       const warnings = record.state === "running" ? await this.runShutdownHook(record, timeout * 1000, () => {}) : [];
       this.agents.drop(name);
+      this.intend(record, "stop");
       await this.backend(record.backend).stop(instanceOf(record), timeout * 1000);
       return toApi(this.transition(record, "stopped", { healthy: undefined, warnings: warnings.length ? warnings : undefined }));
     });
@@ -114,9 +145,10 @@ export class ShedService {
 
   async reset(name: string, progress: Progress): Promise<Shed> {
     return this.lock.run(name, async () => {
-      const record = this.record(name);
+      const record = await this.record(name);
       assertActionAllowed(name, record.state, "reset");
       try {
+        this.intend(record, "reset");
         record.backendData = await this.backend(record.backend).reset(instanceOf(record), progress);
       } catch (err) {
         this.transition(record, "error", { error: `reset failed: ${(err as Error).message}` });
@@ -128,7 +160,15 @@ export class ShedService {
 
   async delete(name: string, force: boolean, progress: Progress): Promise<void> {
     await this.lock.run(name, async () => {
-      const record = this.record(name);
+      const found = this.store.lookup(name);
+      if (found && "problem" in found) {
+        if (!force) throw unreadableError(name, found.problem.reason);
+        return purgeUnreadable(name, this.backends, this.store, progress).then(() => {
+          this.agents.drop(name);
+          this.stale.delete(name);
+        });
+      }
+      const record = await this.record(name);
       assertActionAllowed(name, record.state, "delete", force);
       const backend = this.backend(record.backend);
       const stopTimeoutMs = this.section(record.backend).stop_timeout * 1000;
@@ -153,7 +193,7 @@ export class ShedService {
 
   /** What the shed's container or VM printed (the VM's console), newest last. */
   async logs(name: string, tailBytes?: number): Promise<string> {
-    const record = this.record(name);
+    const record = await this.record(name);
     const backend = this.backend(record.backend);
     if (!backend.logs) throw new ShedError("UNSUPPORTED", `the ${record.backend} backend keeps no logs`);
     return backend.logs(instanceOf(record), { tailBytes });
@@ -165,7 +205,7 @@ export class ShedService {
    * `docker exec` gets what `docker run -e` set.
    */
   async agent(name: string): Promise<AgentConnection> {
-    const record = this.record(name);
+    const record = await this.record(name);
     assertActionAllowed(name, record.state, "exec");
     return withShedEnv(await this.agents.get(name), record.env);
   }
@@ -188,8 +228,16 @@ export class ShedService {
       }
     }
     for (const record of records) {
-      const status = found.get(`${record.backend}/${record.name}`);
       if (!this.backends.has(record.backend)) continue;
+      const interrupted = record.pending;
+      if ((interrupted === "stop" || interrupted === "start") && found.has(`${record.backend}/${record.name}`)) {
+        // The engine may still be at what the dead server asked for: a stop is finished, a
+        // start undone (stopped), so what is listed is what the engine ends up with.
+        await this.backend(record.backend).stop(instanceOf(record), this.section(record.backend).stop_timeout * 1000).catch(() => {});
+        found.set(`${record.backend}/${record.name}`, "stopped");
+        if (interrupted === "start") record.error = "the server stopped while starting it; start it again";
+      }
+      const status = found.get(`${record.backend}/${record.name}`);
       if (record.state === "creating" || record.state === "deleting") {
         this.transition(record, "error", { error: `the server stopped while the shed was ${record.state}` });
       } else if (status === undefined) {
@@ -209,8 +257,28 @@ export class ShedService {
     this.agents.closeAll();
   }
 
+  /**
+   * A record as it really is: after a state write failed once the backend had acted (a full
+   * disk), the file may lie, so the backend is asked and the answer written again.
+   */
+  private async truth(record: ShedRecord): Promise<ShedRecord> {
+    if (!this.stale.has(record.name)) return record;
+    const status = await this.backend(record.backend).status(instanceOf(record)).catch(() => undefined);
+    const state = status === "missing" ? "error" : status;
+    if (state && state !== record.state) {
+      Object.assign(record, { state, updatedAt: new Date().toISOString() }, status === "missing" ? { error: "its container or VM is gone" } : {});
+    }
+    try {
+      this.store.put(record);
+      this.stale.delete(record.name);
+    } catch {
+      // Still cannot write: the next read asks again.
+    }
+    return record;
+  }
+
   private async dial(name: string): Promise<AgentConnection> {
-    const record = this.record(name);
+    const record = await this.record(name);
     try {
       const conn = await this.backend(record.backend).dialAgent(instanceOf(record));
       if (record.healthy === false) this.transition(record, record.state, { healthy: true });
@@ -260,10 +328,11 @@ export class ShedService {
     }
   }
 
-  private record(name: string): ShedRecord {
-    const record = this.store.get(name);
-    if (!record) throw new ShedError("SHED_NOT_FOUND", `shed "${name}" not found`);
-    return record;
+  private async record(name: string): Promise<ShedRecord> {
+    const found = this.store.lookup(name);
+    if (!found) throw new ShedError("SHED_NOT_FOUND", `shed "${name}" not found`);
+    if ("problem" in found) throw unreadableError(name, found.problem.reason);
+    return this.truth(found.record);
   }
 
   private backend(name: BackendName): Backend {
@@ -281,16 +350,41 @@ export class ShedService {
     return this.config[name];
   }
 
+  /**
+   * Written before the backend acts: if the server dies mid-way, the next start knows what
+   * was under way (a stop is finished then, the engine may still be at it).
+   */
+  private intend(record: ShedRecord, op: NonNullable<ShedRecord["pending"]>): void {
+    record.pending = op;
+    try {
+      this.save(record);
+    } catch {
+      // Best effort (a full disk): the operation still runs, and the shed is read from the backend until a write works.
+    }
+  }
+
   private transition(record: ShedRecord, to: ShedRecord["state"], patch: Partial<ShedRecord> = {}): ShedRecord {
     if (!canTransition(record.state, to)) {
       throw new ShedError("SHED_BUSY", `shed "${record.name}" cannot go from ${record.state} to ${to}`);
     }
+    delete record.pending;
     Object.assign(record, patch, { state: to, updatedAt: new Date().toISOString() });
     for (const key of Object.keys(patch) as (keyof ShedRecord)[]) {
       if (patch[key] === undefined) delete record[key];
     }
-    this.store.put(record);
+    this.save(record);
     return record;
+  }
+
+  /** A failed write marks the shed stale: until a write succeeds, reads ask the backend. */
+  private save(record: ShedRecord): void {
+    try {
+      this.store.put(record);
+      this.stale.delete(record.name);
+    } catch (err) {
+      this.stale.add(record.name);
+      throw err;
+    }
   }
 }
 
@@ -305,19 +399,21 @@ function instanceOf(record: ShedRecord): Instance {
       env: record.env,
       mounts: record.mounts,
       ...(record.upperSizeBytes !== undefined ? { upperSizeBytes: record.upperSizeBytes } : {}),
+      ...(record.pidsLimit !== undefined ? { pidsLimit: record.pidsLimit } : {}),
     },
     data: record.backendData,
   };
 }
 
 function toApi(record: ShedRecord): Shed {
-  const { env, backendData: data, mounts, provision: _provision, ...shed } = record;
+  const { env, backendData: data, mounts, provision: _provision, pidsLimit, pending: _pending, ...shed } = record;
   const digest = data.imageDigest ?? (typeof data.image === "string" && data.image.startsWith("sha256:") ? data.image : undefined);
   return {
     ...shed,
     ...(typeof digest === "string" ? { imageDigest: digest } : {}),
     ...(mounts.length ? { mounts } : {}),
     ...(Object.keys(env).length ? { envNames: Object.keys(env) } : {}),
+    limits: { cpus: record.cpus, memoryMb: record.memoryMb, ...(pidsLimit !== undefined ? { pids: pidsLimit } : {}) },
   };
 }
 

@@ -22,5 +22,6 @@ export function resolveSpec(config: ServerConfig, backend: BackendName, req: Cre
     memoryMb: req.memoryMb ?? section.default_memory_mb,
     env: req.env ?? {},
     ...(req.upperSize !== undefined ? { upperSizeBytes: parseUpperSize(req.upperSize) } : {}),
+    ...("pids_limit" in section ? { pidsLimit: section.pids_limit } : {}),
   };
 }

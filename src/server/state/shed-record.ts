@@ -7,6 +7,10 @@ export const ShedRecordSchema = v.object({
   env: v.optional(v.record(v.string(), v.string()), {}),
   /** VM backends: the writable disk's size asked for at create (reset makes the same). */
   upperSizeBytes: v.optional(v.number()),
+  /** An operation under way (written before the backend acts, cleared when it is done). */
+  pending: v.optional(v.picklist(["start", "stop", "reset"])),
+  /** Container backends: the pids limit set at create (docker.pids_limit then). */
+  pidsLimit: v.optional(v.number()),
   backendData: v.optional(v.record(v.string(), v.unknown()), {}),
   mounts: v.optional(v.array(v.object({ source: v.string(), target: v.string(), readonly: v.boolean() })), []),
   /** What provisioning needs again on start/stop (repo, hooks state, ...); owned by the provisioner. */

@@ -26,12 +26,21 @@ describe("state store", () => {
     const store = new ShedStore(dir, recordingLogger());
     store.put(record("a"));
     store.put({ ...record("b"), state: "stopped" });
-    expect(store.get("a")?.backendData).toEqual({ id: "x" });
+    expect(store.lookup("a")).toMatchObject({ record: { backendData: { id: "x" } } });
     expect(store.list().records.map((r) => r.name)).toEqual(["a", "b"]);
     expect(readdirSync(join(dir, "sheds")).sort()).toEqual(["a.json", "b.json"]);
     store.remove("a");
     store.remove("a");
-    expect(store.get("a")).toBeUndefined();
+    expect(store.lookup("a")).toBeUndefined();
+  });
+
+  it("refuses a name that is not a shed name before it becomes a path (defence in depth)", () => {
+    const store = new ShedStore(tempDir("store"), recordingLogger());
+    for (const bad of ["../x", "..", "a/b", "", "A", "x\0", "a".repeat(64)]) {
+      expect(() => store.lookup(bad), bad).toThrow(/invalid shed name/);
+      expect(() => store.remove(bad), bad).toThrow(/invalid shed name/);
+      expect(() => store.put(record(bad)), bad).toThrow(/invalid shed name/);
+    }
   });
 
   it("reports and skips corrupt or half-written files instead of failing", () => {
@@ -46,7 +55,8 @@ describe("state store", () => {
     expect(problems.map((p) => p.file.split("/").pop()).sort()).toEqual(["torn.json", "wrong.json"]);
     expect(problems.find((p) => p.file.endsWith("wrong.json"))?.reason).toContain("state");
     expect(logger.warnings.length).toBe(2);
-    expect(() => store.get("torn")).toThrow(/unreadable/);
+    expect(problems.map((p) => p.name).sort()).toEqual(["torn", "wrong"]);
+    expect(store.lookup("torn")).toMatchObject({ problem: { name: "torn" } });
   });
 
   it("writes atomically: the old content survives a failed write", () => {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "no
 import { join } from "node:path";
 import * as v from "valibot";
 import { ShedError } from "../../api/errors.ts";
+import { SHED_NAME_PATTERN } from "../../api/schemas/shed.ts";
 import { formatIssues } from "../../api/validation.ts";
 import type { Logger } from "../../log/logger.ts";
 import { fsyncDir, writeFileAtomic } from "../../fs/atomic-file.ts";
@@ -11,6 +12,8 @@ import { type ShedRecord, ShedRecordSchema } from "./shed-record.ts";
 export interface StateProblem {
   file: string;
   reason: string;
+  /** The shed it belongs to, when its file name is a shed name. */
+  name?: string;
 }
 
 /**
@@ -25,21 +28,17 @@ export class ShedStore {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
+  /** Defence in depth: only a valid shed name ever becomes a path, whatever the caller checked. */
   private path(name: string): string {
+    if (!SHED_NAME_PATTERN.test(name)) throw new ShedError("INVALID_NAME", `invalid shed name ${JSON.stringify(name)}`);
     return join(this.dir, `${name}.json`);
   }
 
-  get(name: string): ShedRecord | undefined {
+  /** The record, the problem with its file, or undefined when there is none. */
+  lookup(name: string): { record: ShedRecord } | { problem: StateProblem } | undefined {
     const file = this.path(name);
     if (!existsSync(file)) return undefined;
-    const result = this.read(file);
-    if ("problem" in result) {
-      throw new ShedError(
-        "INTERNAL",
-        `state file ${file} is unreadable (${result.problem.reason}); move it away to recover the name`,
-      );
-    }
-    return result.record;
+    return this.read(file);
   }
 
   list(): { records: ShedRecord[]; problems: StateProblem[] } {
@@ -47,7 +46,7 @@ export class ShedStore {
     const problems: StateProblem[] = [];
     for (const entry of readdirSync(this.dir)) {
       if (!entry.endsWith(".json") || entry.startsWith(".")) continue;
-      const result = this.read(join(this.dir, entry));
+      const result = this.read(join(this.dir, entry), entry.slice(0, -5));
       if ("problem" in result) problems.push(result.problem);
       else records.push(result.record);
     }
@@ -55,8 +54,20 @@ export class ShedStore {
     return { records, problems };
   }
 
+  /** Writes the record atomically; a failed write leaves the previous file whole (STORAGE_FULL when the disk is). */
   put(record: ShedRecord): void {
-    writeFileAtomic(this.path(record.name), `${JSON.stringify(record, null, 2)}\n`, 0o600);
+    const file = this.path(record.name);
+    try {
+      writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const full = code === "ENOSPC" || code === "EDQUOT";
+      throw new ShedError(
+        full ? "STORAGE_FULL" : "INTERNAL",
+        `the state of shed "${record.name}" could not be saved (${code ?? (err as Error).message})${full ? ": the server's disk is full; free space on it" : ""}`,
+        { cause: err },
+      );
+    }
   }
 
   remove(name: string): void {
@@ -68,19 +79,25 @@ export class ShedStore {
     }
   }
 
-  private read(file: string): { record: ShedRecord } | { problem: StateProblem } {
+  private read(file: string, stem = file.split("/").pop()!.replace(/\.json$/, "")): { record: ShedRecord } | { problem: StateProblem } {
+    const name = SHED_NAME_PATTERN.test(stem) ? { name: stem } : {};
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(file, "utf8"));
     } catch (err) {
-      const problem = { file, reason: `not valid JSON: ${(err as Error).message}` };
+      const problem = { file, ...name, reason: `not valid JSON: ${(err as Error).message}` };
       this.logger.warn("skipping unreadable state file", { ...problem });
       return { problem };
     }
     const parsed = v.safeParse(ShedRecordSchema, raw);
     if (!parsed.success) {
-      const problem = { file, reason: formatIssues(parsed.issues) };
+      const problem = { file, ...name, reason: formatIssues(parsed.issues) };
       this.logger.warn("skipping invalid state file", { ...problem });
+      return { problem };
+    }
+    if (parsed.output.name !== stem) {
+      const problem = { file, ...name, reason: `it names the shed "${parsed.output.name}", not "${stem}"` };
+      this.logger.warn("skipping misnamed state file", { ...problem });
       return { problem };
     }
     return { record: parsed.output };
