@@ -42,8 +42,8 @@ export interface TapOwner {
  * finds its VMs' network as it left it. A tap lives from a VM's boot until its deletion.
  */
 export class VmNetwork {
-  readonly subnet: Subnet;
-  readonly table: string;
+  private readonly subnet: Subnet;
+  private readonly table: string;
   private readonly dir: string;
   private ensuring: Promise<void> | undefined;
 
@@ -54,10 +54,6 @@ export class VmNetwork {
     this.subnet = parseSubnet(opts.subnet);
     this.table = tableName(opts.bridge);
     this.dir = join(opts.stateDir, "vm-network", opts.bridge);
-  }
-
-  get bridge(): string {
-    return this.opts.bridge;
   }
 
   /** Throws the clear "what to install, or network: none" error when the host cannot. */
