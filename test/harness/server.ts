@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
+import type { TestNetns } from "./netns.ts";
 import { namePrefix, testLabels } from "./run-id.ts";
 
 export const DIST = resolve(import.meta.dirname, "../../dist");
@@ -16,6 +17,8 @@ export interface CliOptions {
   stdin?: string | Uint8Array;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Run the CLI inside this network namespace (where its server listens). */
+  netns?: TestNetns;
 }
 
 export interface TestServer {
@@ -35,12 +38,16 @@ export interface TestServer {
   restart(): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
+  /** `argv` run where the server's loopback is (inside its network namespace, if any). */
+  wrap(argv: string[]): string[];
 }
 
 export interface StartOptions {
   /** Merged over the defaults written to server.yaml. */
   config?: Record<string, unknown>;
   env?: Record<string, string>;
+  /** Run the server (and the CLI of `shed()`) inside this namespace (test/harness/netns.ts). */
+  netns?: TestNetns;
 }
 
 /**
@@ -69,13 +76,14 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
 
   let proc: ReturnType<typeof Bun.spawn> | undefined;
   let ports = { http: 0, ssh: 0 };
+  const wrap = (argv: string[]) => opts.netns?.wrap(argv) ?? argv;
 
   const launch = async () => {
     const args = [join(DIST, "shed-server"), "serve", "--config", configPath];
     if (ports.http) args.push("--port", String(ports.http), "--ssh-port", String(ports.ssh));
     const log = Bun.file(logPath);
     const prior = (await log.exists()) ? await log.text() : "";
-    proc = Bun.spawn(args, {
+    proc = Bun.spawn(wrap(args), {
       stdout: "pipe",
       stderr: "pipe",
       env: { ...process.env, ...opts.env },
@@ -112,9 +120,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     configDir,
     configPath,
     logPath,
-    shed: (args, o = {}) => runShed(args, { ...o, env: { ...clientEnv(), ...o.env } }),
+    wrap,
+    shed: (args, o = {}) => runShed(args, { netns: opts.netns, ...o, env: { ...clientEnv(), ...o.env } }),
     async shedJson(args, o = {}) {
-      const r = await runShed(["--json", ...args], { ...o, env: { ...clientEnv(), ...o.env } });
+      const r = await runShed(["--json", ...args], { netns: opts.netns, ...o, env: { ...clientEnv(), ...o.env } });
       // The result is stdout's one document; an error is `{"error":...}` on stderr.
       const last = (r.stdout.trim() || r.stderr.trim()).split("\n").at(-1) ?? "";
       try {
@@ -150,7 +159,8 @@ export function writeClientConfig(configDir: string, httpPort: number, sshPort: 
 
 /** Runs dist/shed with the given args; never throws for a non-zero exit. */
 export async function runShed(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  const proc = Bun.spawn([join(DIST, "shed"), ...args], {
+  const argv = [join(DIST, "shed"), ...args];
+  const proc = Bun.spawn(opts.netns?.wrap(argv) ?? argv, {
     stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
     stdout: "pipe",
     stderr: "pipe",

@@ -1,8 +1,9 @@
 import {
-  chmodSync,
+  chownSync,
   closeSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -16,20 +17,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIST, startServer, type TestServer } from "../harness/index.ts";
+import { makeTestNetwork, netnsMissing, type TestNetwork } from "../harness/netns.ts";
 import { opensshArgs } from "../harness/openssh.ts";
-import { readForwardedPort } from "../harness/tcp.ts";
 import { baseImage, vmTestsMissing } from "./guest-image.ts";
 
 /**
  * Real VMs under QEMU (TCG here: minutes, not seconds), booted from the base guest image
  * through the erofs + ext4 overlay chain, driven through the compiled CLI and server. Boots
  * are few on purpose (2 cores): vm1 boots three times (create, start, start after reset),
- * vm2 once; the rest reuses running VMs.
+ * vm2 once; the rest reuses running VMs. The server runs as on a host of its own, in a
+ * network namespace the test made (its default, isolated VM network makes a bridge and
+ * nftables rules there: see network.test.ts), so the CLI and the SSH clients run there too.
  */
-const skip = vmTestsMissing();
+const skip = vmTestsMissing() ?? (netnsMissing() ? `skipped: VM tests need ${netnsMissing()}` : undefined);
+if (skip && !vmTestsMissing()) console.warn(skip);
 const BOOT_MS = 600_000;
+/** The owner of the --local-dir, as a person's project directory has one. */
+const OWNER = 1000;
 
 describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
+  let net: TestNetwork;
   let server: TestServer;
   let image: string;
 
@@ -51,12 +58,14 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     image = (await baseImage()).ref;
     const root = join(tmpdir(), `shed-vm-mounts-${process.pid}`);
     hostDirs = { workspace: join(root, "ws"), secrets: join(root, "secrets"), file: join(root, "netrc") };
-    mkdirSync(hostDirs.workspace, { recursive: true, mode: 0o777 });
-    chmodSync(hostDirs.workspace, 0o777);
+    mkdirSync(hostDirs.workspace, { recursive: true, mode: 0o755 });
+    chownSync(hostDirs.workspace, OWNER, OWNER);
     mkdirSync(hostDirs.secrets);
     writeFileSync(join(hostDirs.secrets, "token"), "t0ken\n");
     writeFileSync(hostDirs.file, "machine example.test\n");
+    net = makeTestNetwork();
     server = await startServer({
+      netns: net.host,
       config: {
         enabled_backends: ["qemu"],
         default_backend: "qemu",
@@ -70,9 +79,11 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
   }, BOOT_MS);
 
   afterAll(async () => {
-    if (!server) return;
-    for (const name of ["vm1", "vm2"]) await server.shed(["delete", name, "--force"]).catch(() => {});
-    await server.stop();
+    if (server) {
+      for (const name of ["vm1", "vm2"]) await server.shed(["delete", name, "--force"]).catch(() => {});
+      await server.stop();
+    }
+    await net?.remove();
     rmSync(join(hostDirs.workspace, ".."), { recursive: true, force: true });
   }, 120_000);
 
@@ -109,7 +120,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
       "host edit\n9p\n",
     );
     expect(readFileSync(join(hostDirs.workspace, "from-vm.txt"), "utf8")).toBe("vm edit\n");
-    expect(statSync(join(hostDirs.workspace, "from-vm.txt")).uid).toBe(1000);
+    expect(statSync(join(hostDirs.workspace, "from-vm.txt")).uid).toBe(OWNER);
     expect(await exec("vm1", "cat /opt/secrets/token; touch /opt/secrets/x 2>/dev/null || echo read-only")).toBe("t0ken\nread-only\n");
     expect(await exec("vm1", "cat /home/shed/.netrc; stat -c %U /home/shed/.netrc")).toBe("machine example.test\nshed\n");
   });
@@ -124,29 +135,29 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]);
     // Loopback server, so ssh.auth is warn: any key that signs gets in.
     const opts = opensshArgs({ port: server.sshPort, key });
-    const ssh = Bun.spawnSync(["ssh", ...opts, "vm1@127.0.0.1", "echo door-$(hostname); exit 3"], { stdout: "pipe", stderr: "pipe" });
+    const ssh = Bun.spawnSync(server.wrap(["ssh", ...opts, "vm1@127.0.0.1", "echo door-$(hostname); exit 3"]), { stdout: "pipe", stderr: "pipe" });
     expect(ssh.exitCode, ssh.stderr.toString()).toBe(3);
     expect(ssh.stdout.toString()).toBe("door-vm1\n");
     const local = join(server.dir, "sftp.txt");
     writeFileSync(local, "through sftp\n");
     const batch = join(server.dir, "batch");
     writeFileSync(batch, `put ${local} /tmp/sftp.txt\n`);
-    const sftp = Bun.spawnSync(["sftp", ...opensshArgs({ port: server.sshPort, key, portFlag: "-P" }), "-b", batch, "vm1@127.0.0.1"], { stderr: "pipe" });
+    const sftp = Bun.spawnSync(server.wrap(["sftp", ...opensshArgs({ port: server.sshPort, key, portFlag: "-P" }), "-b", batch, "vm1@127.0.0.1"]), { stderr: "pipe" });
     expect(sftp.exitCode, sftp.stderr.toString()).toBe(0);
     expect((await exec("vm1", "cat /tmp/sftp.txt")).trim()).toBe("through sftp");
     // ssh -L through the door to a port in the VM: the guest's own sshd answers with its banner.
     await exec("vm1", "sudo systemctl start ssh");
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const fwd = Bun.spawn(["ssh", ...opts, "-N", "-o", "ExitOnForwardFailure=yes", "-L", `${port}:127.0.0.1:22`, "vm1@127.0.0.1"], { stderr: "pipe" });
+    const fwd = Bun.spawn(server.wrap(["ssh", ...opts, "-N", "-o", "ExitOnForwardFailure=yes", "-L", `${port}:127.0.0.1:22`, "vm1@127.0.0.1"]), { stderr: "pipe" });
     try {
-      const banner = await readForwardedPort(port, (t) => t.startsWith("SSH-2.0-"));
+      const banner = await readPortInServerNetns(port);
       expect(banner).toMatch(/^SSH-2\.0-OpenSSH/);
     } finally {
       fwd.kill();
     }
     // `shed attach` (the CLI's own SSH client) makes a tmux session in the VM that outlives it.
     const outer = `shed-vm-attach-${process.pid}`;
-    const attach = `env HOME=${server.dir} SSH_AUTH_SOCK= SHED_CONFIG_DIR=${server.configDir} ${join(DIST, "shed")} attach vm1 -S agent`;
+    const attach = server.wrap(["env", `HOME=${server.dir}`, "SSH_AUTH_SOCK=", `SHED_CONFIG_DIR=${server.configDir}`, join(DIST, "shed"), "attach", "vm1", "-S", "agent"]).join(" ");
     mkdirSync(join(server.dir, ".ssh"), { recursive: true });
     copyFileSync(key, join(server.dir, ".ssh", "id_ed25519"));
     Bun.spawnSync(["tmux", "new-session", "-d", "-s", outer, "-x", "100", "-y", "30", attach]);
@@ -220,6 +231,39 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     expect(b.hostKey).toContain("vm2");
   }, BOOT_MS);
 
+  it("confines every QEMU: unprivileged (the share owner, else shed-vmm), no capabilities, seccomp; shares make no setuid or device file on the host", async () => {
+    const status = (name: string) => {
+      const pids = qemuProcesses(server, name);
+      expect(pids).toHaveLength(1);
+      const text = readFileSync(`/proc/${pids[0]}/status`, "utf8");
+      const field = (key: string) => text.match(new RegExp(`^${key}:[ \\t]*(.*)$`, "m"))?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+      return {
+        uid: field("Uid"),
+        gid: field("Gid"),
+        groups: field("Groups"),
+        capEff: field("CapEff")[0],
+        capBnd: field("CapBnd")[0],
+        noNewPrivs: field("NoNewPrivs")[0],
+        seccomp: field("Seccomp")[0],
+      };
+    };
+    const confined = { capEff: "0000000000000000", capBnd: "0000000000000000", noNewPrivs: "1", seccomp: "2" };
+    // vm1 shares the owner's --local-dir read-write: its QEMU is that user (real, effective, saved, fs).
+    expect(status("vm1")).toEqual({ uid: Array(4).fill(String(OWNER)), gid: Array(4).fill(String(OWNER)), groups: [], ...confined });
+    // vm2 has only the root-owned read-only config mount: the system user the server made.
+    const vmm = Bun.spawnSync(["id", "-u", "shed-vmm"], { stdout: "pipe" }).stdout.toString().trim();
+    expect(vmm).toMatch(/^[1-9]\d*$/);
+    expect(status("vm2")).toMatchObject({ uid: Array(4).fill(vmm), ...confined });
+    // Guest root makes a setuid+setgid binary and two device nodes on the share: the guest
+    // sees them so (kept in xattrs), the host sees plain files of the owner with the share's mode.
+    const seen = await ok(["exec", "vm1", "-u", "root", "--", "sh", "-c", "cd /workspace && cp /bin/true suid && chmod 6755 suid && chmod u+s suid && mknod blk b 8 0 && mknod chr c 1 3 && stat -c '%n %a %F' suid blk chr"]);
+    expect(seen.trim().split("\n")).toEqual(["suid 6755 regular file", expect.stringMatching(/^blk \d+ block special file$/), expect.stringMatching(/^chr \d+ character special file$/)]);
+    for (const name of ["suid", "blk", "chr"]) {
+      const st = lstatSync(join(hostDirs.workspace, name));
+      expect({ name, file: st.isFile(), mode: (st.mode & 0o7777).toString(8), uid: st.uid }).toEqual({ name, file: true, mode: "644", uid: OWNER });
+    }
+  });
+
   it("survives a SIGKILL of shed-server: the VM keeps running, is listed and answers", async () => {
     await exec("vm1", "echo before-kill > /tmp/marker");
     const pids = qemuProcesses(server, "vm1");
@@ -260,6 +304,17 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
       expect(existsSync(join(server.stateDir, "qemu", "instances", name))).toBe(false);
     }
   }, 400_000);
+
+  /** The first line a TCP port on 127.0.0.1 of the server's namespace sends (tries while a forward comes up). */
+  async function readPortInServerNetns(port: number): Promise<string> {
+    let line = "";
+    for (let i = 0; i < 50 && !line.startsWith("SSH-2.0-"); i++) {
+      await Bun.sleep(200);
+      const p = Bun.spawnSync(server.wrap(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port} && timeout 3 head -n1 <&3`]), { stdout: "pipe", stderr: "ignore" });
+      line = p.stdout.toString();
+    }
+    return line;
+  }
 });
 
 /** Pids of QEMU processes running this server's instance `name` (by their command line). */

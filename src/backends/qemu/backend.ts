@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
@@ -13,17 +13,20 @@ import type {
   InstanceStatus,
   ProbeResult,
 } from "../backend.ts";
-import { runInShed } from "../../agent/protocol/run-in-shed.ts";
 import { waitForAgent } from "../agent-wait.ts";
+import { removeLink, tapName, type VmNetwork } from "../vm-network/index.ts";
 import { type AccelChoice, chooseAccel } from "./accel.ts";
 import { SharedAgentLink } from "./agent-link.ts";
-import { defaultBinary, qemuArgs, type Share, type VmLayout } from "./command.ts";
+import { defaultBinary, type VmLayout } from "./command.ts";
 import { appendBootMarker, bootFailure, readConsole } from "./console-log.ts";
 import { makeUpperDisk, parseUpperSize } from "../../rootfs/upper.ts";
 import { checkUpperDisk } from "./disks.ts";
 import type { QemuImageSource } from "./images.ts";
+import { allocateCid, type QemuData, readInstanceFiles, socketPath, writeInstanceFile } from "./instance-files.ts";
 import { qmpOnce } from "./qmp.ts";
-import { killVm, launchVm, runningPid, waitGone } from "./vm-process.ts";
+import { mountShares, sharesOf } from "./shares.ts";
+import { killVm, runningPid, waitGone } from "./vm-process.ts";
+import { startVm } from "./vm-start.ts";
 
 export interface QemuBackendOptions {
   /** Instances live in <stateDir>/qemu/instances/<name>/. */
@@ -43,20 +46,10 @@ export interface QemuBackendOptions {
   agentTimeoutMs?: number;
   /** Use vhost-vsock when the host has it (default true). */
   vsock?: boolean;
-}
-
-/** What the state file keeps for a QEMU shed: where its files are and how it booted. */
-type QemuData = VmLayout & {
-  image: string;
-  imageDigest: string;
-  accel: string;
-};
-
-/** The metadata file of an instance dir: lets `list` find VMs after a server restart. */
-interface InstanceFile {
-  name: string;
-  serverId: string;
-  data: QemuData;
+  /** The isolated VM network (`qemu.network: isolated`); undefined: VMs get no NIC. */
+  network?: VmNetwork;
+  /** qemu.run_as: the user every QEMU runs as (else see vmm-user.ts). */
+  runAs?: string;
 }
 
 export const AGENT_VSOCK_PORT = 1024;
@@ -65,7 +58,8 @@ export const AGENT_VSOCK_PORT = 1024;
  * A shed is a QEMU VM: the image's erofs root (shared, read-only) under the shed's own ext4
  * disk, booted with the image's kernel and initramfs (guest/README.md). QEMU runs detached
  * with its pid file, QMP socket, agent socket and console log in the instance dir, so the
- * server can die and come back without the VM noticing.
+ * server can die and come back without the VM noticing; it runs confined (vm-start.ts:
+ * unprivileged, sandboxed) on the server's isolated VM network (../vm-network).
  */
 export class QemuBackend implements Backend {
   readonly name = "qemu" as const;
@@ -143,9 +137,11 @@ export class QemuBackend implements Backend {
   }
 
   async create(spec: InstanceSpec, progress: Progress): Promise<InstanceData> {
+    // Before any work: a host that cannot isolate VMs says so at once (never falls back).
+    this.opts.network?.preflight();
     progress({ id: "image", status: `preparing ${spec.image}` });
     const boot = await this.opts.images.prepare(spec.image, progress);
-    const base = this.layout(spec.name, this.useVsock() ? this.allocateCid() : undefined);
+    const base = this.layout(spec.name, this.useVsock() ? allocateCid(this.root) : undefined);
     if (runningPid(base.pidFile, base.dir)) {
       throw new ShedError(
         "SHED_EXISTS",
@@ -171,6 +167,7 @@ export class QemuBackend implements Backend {
     } catch (err) {
       this.dropLink(spec.name);
       killVm(data.pidFile, data.dir);
+      await removeLink(tapName(this.opts.serverId, spec.name)).catch(() => {});
       // Keep nothing but what explains the failure: the error carries the console's last words.
       rmSync(data.dir, { recursive: true, force: true });
       throw err;
@@ -181,12 +178,12 @@ export class QemuBackend implements Backend {
   private async boot(spec: InstanceSpec, data: QemuData, progress: Progress): Promise<void> {
     const { accel } = await this.accel();
     data.accel = accel;
-    this.writeInstanceFile(spec.name, data);
+    writeInstanceFile(spec.name, this.opts.serverId, data);
     appendBootMarker(data.console, `accel ${accel}, image ${data.imageDigest.slice(0, 19)}`);
     progress({ id: "vm", status: `booting (${accel})` });
     const shares = sharesOf(spec);
-    const args = qemuArgs({ name: spec.name, cpus: spec.cpus, memoryMb: spec.memoryMb, accel, shares }, data);
-    await launchVm(this.binary, args, data.pidFile);
+    const vmm = { binary: this.binary, network: this.opts.network, runAs: this.opts.runAs };
+    await startVm(vmm, { name: spec.name, cpus: spec.cpus, memoryMb: spec.memoryMb, accel, shares }, data);
     progress({ id: "agent", status: "waiting for agent" });
     await waitForAgent({
       dial: () => this.dialData(spec.name, data),
@@ -199,7 +196,7 @@ export class QemuBackend implements Backend {
     });
     if (shares.length) {
       progress({ id: "mounts", status: `mounting ${shares.length} host director${shares.length === 1 ? "y" : "ies"}` });
-      await mountShares(await this.dialData(spec.name, data), shares);
+      await mountShares(await this.dialData(spec.name, data), shares, data.vmm);
     }
     progress({ id: "agent", status: "ready" });
   }
@@ -210,6 +207,7 @@ export class QemuBackend implements Backend {
       await this.waitReadyOnly(instance.name, data);
       return data;
     }
+    this.opts.network?.preflight();
     checkUpperDisk(data.upper, instance.name);
     if (![data.lower, data.kernel, data.initrd].every((f) => existsSync(f))) {
       // The image cache was cleaned: make the boot files again from the image.
@@ -282,6 +280,8 @@ export class QemuBackend implements Backend {
     rmSync(dir, { recursive: true, force: true });
     const sockets = data.qmpSocket ? join(data.qmpSocket, "..") : undefined;
     if (sockets && sockets !== dir) rmSync(sockets, { recursive: true, force: true });
+    // Its tap: the record's, or the one its name gives (delete --force without a record).
+    await removeLink(data.tap ?? tapName(this.opts.serverId, instance.name));
   }
 
   async status(instance: Instance): Promise<InstanceStatus> {
@@ -313,19 +313,16 @@ export class QemuBackend implements Backend {
   }
 
   async list(): Promise<FoundInstance[]> {
-    if (!existsSync(this.root)) return [];
     const found: FoundInstance[] = [];
-    for (const name of readdirSync(this.root)) {
-      const file = join(this.root, name, "instance.json");
-      if (!existsSync(file)) continue;
-      try {
-        const meta = JSON.parse(readFileSync(file, "utf8")) as InstanceFile;
-        if (meta.serverId !== this.opts.serverId) continue;
-        const running = !!runningPid(meta.data.pidFile, meta.data.dir);
-        found.push({ name: meta.name, status: running ? "running" : "stopped", data: meta.data });
-      } catch (err) {
-        this.opts.logger.warn("unreadable qemu instance file", { file, error: String(err) });
-      }
+    const bad = (file: string, err: unknown) => this.opts.logger.warn("unreadable qemu instance file", { file, error: String(err) });
+    for (const meta of readInstanceFiles(this.root, bad)) {
+      if (meta.serverId !== this.opts.serverId) continue;
+      const running = !!runningPid(meta.data.pidFile, meta.data.dir);
+      found.push({ name: meta.name, status: running ? "running" : "stopped", data: meta.data });
+    }
+    // Re-adoption after a restart: running VMs keep their network (dnsmasq restarted if it died).
+    if (this.opts.network && found.some((f) => f.status === "running")) {
+      await this.opts.network.ensure().catch((err) => this.opts.logger.warn("VM network not restored", { error: String(err) }));
     }
     return found;
   }
@@ -336,64 +333,6 @@ export class QemuBackend implements Backend {
     const path = data.console ?? join(this.root, instance.name, "console.log");
     return readConsole(path, opts.tailBytes ?? 256 * 1024);
   }
-
-  private writeInstanceFile(name: string, data: QemuData): void {
-    const meta: InstanceFile = { name, serverId: this.opts.serverId, data };
-    const file = join(data.dir, "instance.json");
-    writeFileSync(`${file}.tmp`, `${JSON.stringify(meta, null, 2)}\n`);
-    renameSync(`${file}.tmp`, file);
-  }
-
-  /** A vsock CID no other instance of this server uses (3 and up; 0-2 are reserved). */
-  private allocateCid(): number {
-    const used = new Set<number>();
-    if (existsSync(this.root)) {
-      for (const name of readdirSync(this.root)) {
-        try {
-          const meta = JSON.parse(readFileSync(join(this.root, name, "instance.json"), "utf8")) as InstanceFile;
-          if (meta.data.vsockCid) used.add(meta.data.vsockCid);
-        } catch {}
-      }
-    }
-    let cid = 100;
-    while (used.has(cid)) cid++;
-    return cid;
-  }
-}
-
-function sharesOf(spec: InstanceSpec): Share[] {
-  return (spec.mounts ?? []).map((m, i) => ({ tag: `shed9p${i}`, path: m.source, target: m.target, readonly: m.readonly }));
-}
-
-/**
- * 9p mounts do not survive a reboot, so every boot mounts them again (as root, through the
- * agent). A mount that fails fails the boot: the shed would otherwise miss its /workspace.
- */
-async function mountShares(agent: AgentConnection, shares: Share[]): Promise<void> {
-  for (const { tag, path, target, readonly } of shares) {
-    const options = `trans=virtio,version=9p2000.L,msize=524288${readonly ? ",ro" : ""}`;
-    const r = await runInShed(agent, {
-      argv: ["sh", "-c", 'modprobe -q 9pnet_virtio 2>/dev/null; mkdir -p "$2" && mount -t 9p -o "$3" "$1" "$2"', "sh", tag, target, options],
-      user: "root",
-      login: false,
-    });
-    if (r.code !== 0) {
-      throw new ShedError("MOUNT_FAILED", `mounting ${path} at ${target} in the VM failed: ${r.stderr.trim() || `exit ${r.code}`}`);
-    }
-  }
-}
-
-/**
- * Unix socket paths are limited to 107 bytes; a deep state dir would exceed that, so such
- * sockets go to a short per-instance dir under /tmp instead (named by a hash of the dir).
- */
-function socketPath(dir: string, file: string): string {
-  const direct = join(dir, file);
-  if (direct.length <= 100) return direct;
-  const hash = new Bun.CryptoHasher("sha256").update(dir).digest("hex").slice(0, 16);
-  const short = join("/tmp", `shed-qemu-${hash}`);
-  mkdirSync(short, { recursive: true, mode: 0o700 });
-  return join(short, file);
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -1,5 +1,6 @@
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import type { Logger } from "../../log/logger.ts";
+import { VmNetwork } from "../vm-network/index.ts";
 import type { QemuBackendOptions } from "./backend.ts";
 import { StoreBootImages, type StoreBootImagesDeps } from "./store-images.ts";
 
@@ -7,6 +8,10 @@ import { StoreBootImages, type StoreBootImagesDeps } from "./store-images.ts";
 export interface QemuSection {
   accel: "auto" | "kvm" | "tcg";
   binary?: string;
+  network: "isolated" | "none";
+  bridge: string;
+  subnet: string;
+  run_as?: string;
 }
 
 /**
@@ -24,15 +29,21 @@ export function qemuBackendOptions(deps: {
   store: Omit<StoreBootImagesDeps, "stateDir">;
   upperSize?: string;
 }): QemuBackendOptions {
+  const { section } = deps;
   return {
     stateDir: deps.stateDir,
     serverId: deps.serverId,
     logger: deps.logger,
-    accel: deps.section.accel,
-    binary: deps.section.binary,
+    accel: section.accel,
+    binary: section.binary,
     upperSize: deps.upperSize,
     images: new StoreBootImages({ ...deps.store, stateDir: deps.stateDir }),
     dialUnix: deps.dialUnix,
     dialVsock: deps.dialVsock,
+    network:
+      section.network === "isolated"
+        ? new VmNetwork({ bridge: section.bridge, subnet: section.subnet, stateDir: deps.stateDir, serverId: deps.serverId, logger: deps.logger })
+        : undefined,
+    runAs: section.run_as,
   };
 }

@@ -1,32 +1,6 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { ShedError } from "../../api/errors.ts";
+import { existsSync, readFileSync } from "node:fs";
 
-/**
- * The QEMU process of a VM. QEMU daemonizes itself (-daemonize): it leaves the server's
- * session, writes its pid file once the VM is set up, and then the launcher exits, so setup
- * errors still reach us on stderr while the VM survives a restart (or SIGKILL) of the server.
- */
-export async function launchVm(binary: string, args: string[], pidFile: string): Promise<number> {
-  rmSync(pidFile, { force: true });
-  let proc: ReturnType<typeof Bun.spawn>;
-  try {
-    proc = Bun.spawn([binary, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  } catch (err) {
-    throw new ShedError(
-      "BACKEND_UNAVAILABLE",
-      `cannot run ${binary}: ${(err as Error).message}; install QEMU (apt-get install qemu-system-x86) or set qemu.binary in server.yaml`,
-      { cause: err },
-    );
-  }
-  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr as ReadableStream).text()]);
-  if (code !== 0) {
-    throw new ShedError("BACKEND_UNAVAILABLE", `QEMU failed to start the VM (exit ${code}): ${stderr.trim().slice(-800)}`);
-  }
-  const pid = readPid(pidFile);
-  if (!pid) throw new ShedError("INTERNAL", `QEMU started but wrote no pid to ${pidFile}`);
-  return pid;
-}
-
+/** The pid file of a VM (written by launch.ts), and whether it still names this VM's QEMU. */
 export function readPid(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number.parseInt(readFileSync(pidFile, "utf8").trim(), 10);

@@ -1,0 +1,139 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ShedError } from "../../api/errors.ts";
+import type { Logger } from "../../log/logger.ts";
+import { dnsmasqFiles, ensureDnsmasq } from "./dnsmasq.ts";
+import { findTool, hostFacts, isolationUnavailable, runTool } from "./host-tools.ts";
+import { bridgeAlias, macAddress, tableName, tapAlias, tapName } from "./names.ts";
+import { vmNetworkRuleset } from "./nft-rules.ts";
+import { parseSubnet, type Subnet } from "./subnet.ts";
+
+export interface VmNetworkOptions {
+  /** The bridge's name (at most 15 bytes), e.g. shed-br0. */
+  bridge: string;
+  /** IPv4 subnet of the guests, e.g. 172.30.0.0/24: the bridge takes the first address. */
+  subnet: string;
+  stateDir: string;
+  serverId: string;
+  logger: Logger;
+}
+
+/** What a VM gets: its own tap on the bridge and the MAC its DHCP lease follows. */
+export interface VmNic {
+  tap: string;
+  mac: string;
+}
+
+/** Who may open a VM's tap by name (Firecracker's jailer); without one only root can (QEMU gets an fd: openTap). */
+export interface TapOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The isolated network of a server's VMs, for every VM backend (QEMU today, Firecracker
+ * next): a bridge with the subnet's first address, a persistent tap per VM (root's, or its
+ * VMM user's) made an isolated bridge port (VMs do not see each other), shed's own
+ * nftables table (nft-rules.ts: guests reach the outside through NAT and nothing of the
+ * host but DHCP and DNS), and dnsmasq on the bridge for DHCP and DNS.
+ *
+ * The bridge, the table and dnsmasq are per server and outlive it (dnsmasq daemonizes, like
+ * QEMU): `ensure()` adopts what is there and makes what is missing, so a restarted server
+ * finds its VMs' network as it left it. A tap lives from a VM's boot until its deletion.
+ */
+export class VmNetwork {
+  private readonly subnet: Subnet;
+  private readonly table: string;
+  private readonly dir: string;
+  private ensuring: Promise<void> | undefined;
+
+  constructor(private readonly opts: VmNetworkOptions) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/.test(opts.bridge)) {
+      throw new ShedError("INVALID_CONFIG", `bridge name "${opts.bridge}" is not a network interface name (1-15 of a-z A-Z 0-9 _ . -)`);
+    }
+    this.subnet = parseSubnet(opts.subnet);
+    this.table = tableName(opts.bridge);
+    this.dir = join(opts.stateDir, "vm-network", opts.bridge);
+  }
+
+  /** Throws the clear "what to install, or network: none" error when the host cannot. */
+  preflight(): void {
+    const why = isolationUnavailable(hostFacts());
+    if (why) throw new ShedError("BACKEND_UNAVAILABLE", why);
+  }
+
+  /** Bridge, forwarding, rules and dnsmasq in place (idempotent; one at a time). */
+  ensure(): Promise<void> {
+    const run = (this.ensuring ?? Promise.resolve()).catch(() => {}).then(() => this.ensureOnce());
+    this.ensuring = run;
+    return run;
+  }
+
+  private async ensureOnce(): Promise<void> {
+    this.preflight();
+    const { bridge, serverId } = this.opts;
+    await this.ensureBridge();
+    // Routing for the guests' NAT; no IPv6 on the bridge, so no link-local way to the host.
+    writeFileSync("/proc/sys/net/ipv4/ip_forward", "1\n");
+    const v6 = `/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`;
+    if (existsSync(v6)) writeFileSync(v6, "1\n");
+    const comment = `shed: VMs of server ${serverId} on ${bridge} (${this.subnet.cidr}); see shed's README`;
+    await runTool("nft", ["-f", "-"], vmNetworkRuleset({ table: this.table, bridge, subnet: this.subnet, comment }));
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const pid = await ensureDnsmasq(bridge, this.subnet, dnsmasqFiles(this.dir));
+    this.opts.logger.debug("vm network ready", { bridge, subnet: this.subnet.cidr, table: this.table, dnsmasq: pid });
+  }
+
+  private async ensureBridge(): Promise<void> {
+    const { bridge, serverId } = this.opts;
+    const found = await linkInfo(bridge);
+    if (found && found.kind !== "bridge") {
+      throw new ShedError("BACKEND_UNAVAILABLE", `VM network: ${bridge} exists and is not a bridge (${found.kind ?? "no kind"}); set qemu.bridge to another name`);
+    }
+    // A bridge made by hand (seed setups) is adopted; one labelled for another server is not.
+    if (found?.alias?.startsWith("shed ") && found.alias !== bridgeAlias(serverId)) {
+      throw new ShedError("BACKEND_UNAVAILABLE", `VM network: bridge ${bridge} belongs to another shed server (${found.alias}); set qemu.bridge to another name`);
+    }
+    const batch = [
+      ...(found ? [] : [`link add ${bridge} type bridge`]),
+      `link set dev ${bridge} alias "${bridgeAlias(serverId)}"`,
+      `address replace ${this.subnet.gateway}/${this.subnet.prefix} dev ${bridge}`,
+      `link set dev ${bridge} up`,
+    ];
+    await runTool("ip", ["-batch", "-"], `${batch.join("\n")}\n`);
+  }
+
+  /** The shed's tap, made afresh for a boot, on the bridge. */
+  async attach(shed: string, owner?: TapOwner): Promise<VmNic> {
+    await this.ensure();
+    const { bridge, serverId } = this.opts;
+    const tap = tapName(serverId, shed);
+    await removeLink(tap);
+    const batch = [
+      `tuntap add dev ${tap} mode tap${owner ? ` user ${owner.uid} group ${owner.gid}` : ""}`,
+      `link set dev ${tap} alias "${tapAlias(serverId, shed)}"`,
+      `link set dev ${tap} master ${bridge}`,
+      `link set dev ${tap} type bridge_slave isolated on`,
+      `link set dev ${tap} up`,
+    ];
+    try {
+      await runTool("ip", ["-batch", "-"], `${batch.join("\n")}\n`);
+    } catch (err) {
+      await removeLink(tap).catch(() => {});
+      throw err;
+    }
+    return { tap, mac: macAddress(serverId, shed) };
+  }
+}
+
+/** Removes a link this network made (a VM's tap: tapName) when it is there; needs no VmNetwork. */
+export async function removeLink(name: string): Promise<void> {
+  if (findTool("ip") && (await linkInfo(name))) await runTool("ip", ["link", "del", "dev", name]);
+}
+
+/** A link of this network namespace, or undefined (asked of `ip`: /sys may show another namespace). */
+async function linkInfo(name: string): Promise<{ kind?: string; alias?: string } | undefined> {
+  const out = await runTool("ip", ["-j", "-d", "link", "show"]);
+  const link = (JSON.parse(out) as { ifname: string; ifalias?: string; linkinfo?: { info_kind?: string } }[]).find((l) => l.ifname === name);
+  return link && { kind: link.linkinfo?.info_kind, alias: link.ifalias };
+}
