@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { useTempDirs } from "../../../test/harness/temp-dir.ts";
@@ -119,6 +119,15 @@ describe.skipIf(missing)("hung-KVM fallback", () => {
     expect(hung.running()).toBe(false);
     expect(await acc.choose("/k")).toEqual({ accel: "kvm" });
     expect(existsSync(cacheFile)).toBe(false);
+  });
+
+  it("auto: a launch that fails for another reason is that failure, not a fallback", async () => {
+    const { acc } = accelerator("auto", join(tempDir("cache"), "accel.json"));
+    const broken = vm("qemu-system-x86_64", "tcg");
+    rmSync(join(broken.console, "..", "boot.img"));
+    const err = await launchWatchingKvm(acc, { ...broken, accel: "kvm", name: "vm5", progress: () => {} }).catch((e) => e);
+    expect(err.message).toMatch(/^QEMU failed to start the VM \(exit 1\): .*boot\.img/);
+    expect(await acc.choose("/k")).toEqual({ accel: "kvm" });
   });
 
   it.skipIf(existsSync("/dev/kvm"))("auto: a QEMU that cannot start under KVM (no /dev/kvm) falls back too", async () => {

@@ -28,7 +28,7 @@ export interface WatchedBoot {
 
 /**
  * Launches a VM and, under KVM, watches that its console starts to speak. With `accel: auto`
- * a VM that stays silent (or a QEMU that cannot start under KVM) is stopped, the reason goes
+ * a VM that stays silent (or a QEMU that KVM does not let start) is stopped, the reason goes
  * to the log and the progress, the accelerator turns to TCG for good, and this returns true:
  * boot it again (the caller's next boot gets TCG). With `accel: kvm` forced it fails instead.
  */
@@ -39,7 +39,8 @@ export async function launchWatchingKvm(accelerator: Accelerator, boot: WatchedB
   try {
     await boot.launch();
   } catch (err) {
-    if (!watched || !auto) throw err;
+    // Only KVM's own failures ("Could not access KVM kernel module", "failed to initialize kvm").
+    if (!watched || !auto || !/KVM kernel module|failed to initialize kvm|-accel kvm:/.test((err as Error).message)) throw err;
     return fallBack(accelerator, boot, `QEMU could not start a VM under KVM (${(err as Error).message})`);
   }
   if (!watched) return false;

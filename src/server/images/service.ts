@@ -208,10 +208,6 @@ export class ImageService {
 
   /**
    * The image a shed is created from, per the backend's pull_policy: `missing` pulls when the
-   * store lacks it, `always` pulls every time, `never` only looks in the store.
-   */
-  /**
-   * The image a shed is created from, per the backend's pull_policy: `missing` pulls when the
    * store lacks it, `always` pulls every time, `never` only looks in the store. Only a ref that
    * names its registry host is pulled: a bare name (`shed/base:latest`, `busybox`) is a local
    * image, and its absence is an error that says how to build or pull it, never a request to
