@@ -129,7 +129,7 @@ describe.skipIf(missing)("the front door", () => {
     const r = run([SERVER, "doctor", "--config", bad]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("");
-    expect(r.stdout).toMatch(/^FAIL  config  .*http_port.*\(INVALID_CONFIG\); fix: fix server\.yaml/);
+    expect(r.stdout).toMatch(/^FAIL {2}config {2}.*http_port.*\(INVALID_CONFIG\); fix: fix server\.yaml/);
   });
 
   const verify = Bun.which("systemd-analyze") ? undefined : "skipped: needs systemd-analyze (apt-get install systemd)";
