@@ -19,7 +19,7 @@ QS_SAY_BACKEND := const get = (p) => fetch("http://127.0.0.1:$(HTTP_PORT)/api/" 
   console.log("shed hello runs on " + shed.backend + (shed.backend === info.defaultBackend ? ": " + info.defaultBackendReason : ""));
 SHED_HINT := $(if $(filter 8080:2222:/var/lib/shed,$(HTTP_PORT):$(SSH_PORT):$(STATE_DIR)),dist/shed,SHED_CONFIG_DIR=$(STATE_DIR)/client dist/shed)
 
-.PHONY: setup deps dockerd build cross check typecheck lint unit test integration bench quickstart quickstart-stop clean \
+.PHONY: setup deps dockerd build cross check typecheck lint unit test integration bench quickstart quickstart-stop quickstart-clean clean \
   image-base image-devtools image-default
 
 ## setup: apt packages the tests need (when missing), npm ci, a running dockerd
@@ -111,6 +111,11 @@ quickstart-stop:
 	@pid=$$(cat $(STATE_DIR)/quickstart.pid 2>/dev/null) && kill -0 $$pid 2>/dev/null || { echo "no quickstart server runs for $(STATE_DIR)"; exit 0; }; \
 	  kill $$pid; for i in $$(seq 1 100); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
 	  rm -f $(STATE_DIR)/quickstart.pid; echo "stopped shed-server (pid $$pid)"
+
+## quickstart-clean: delete the quickstart's shed hello, then stop its server (what CI does after it)
+quickstart-clean:
+	@$(SHED) delete hello --force >/dev/null 2>&1 && echo "deleted shed hello" || true
+	@$(MAKE) -s quickstart-stop
 
 clean:
 	rm -rf dist
