@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
-import { ShedError, toShedError } from "../../api/errors.ts";
+import { ShedError } from "../../api/errors.ts";
 import type { BackendName } from "../../api/schemas/shed.ts";
 import type { ProbeResult } from "../../backends/backend.ts";
 import { detectionOrder, pickBackend } from "../../backends/detect.ts";
@@ -30,17 +30,11 @@ async function detectWithDefaults(root: string): Promise<string> {
   return pickBackend(detectionOrder(), probes).reason;
 }
 
-/** Prints what was done, or the error as one line (`shed-server: message (CODE)`), exit 1. */
+/** Prints what was done (errors go to shed-server's one-line fatal handler). */
 async function report(title: string, work: () => Promise<InstallResult> | InstallResult): Promise<void> {
-  try {
-    const r = await work();
-    const lines = [title, ...r.files.map((f) => `  ${f.path}: ${f.what}`), ...r.next];
-    process.stdout.write(`${lines.join("\n")}\n`);
-  } catch (err) {
-    const e = toShedError(err);
-    process.stderr.write(`shed-server: ${e.message} (${e.code})\n`);
-    process.exitCode = 1;
-  }
+  const r = await work();
+  const lines = [title, ...r.files.map((f) => `  ${f.path}: ${f.what}`), ...r.next];
+  process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 /** The compiled shed-server (not `bun src/bin/shed-server.ts`): what the service runs. */
