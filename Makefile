@@ -4,11 +4,22 @@ BUN := node_modules/.bin/bun
 VITEST := $(BUN) --bun vitest run
 APT_PACKAGES := docker.io skopeo docker-registry erofs-utils e2fsprogs debootstrap tmux \
   openssh-client openssh-server sshpass git ssh-audit busybox-static apache2-utils ca-certificates curl bash-completion \
-  qemu-system-x86 cpio kmod iproute2 nftables dnsmasq-base util-linux
+  qemu-system-x86 cpio kmod iproute2 nftables dnsmasq-base util-linux systemd
+## The quickstart's server: state dir and ports (override for a second server beside another).
 STATE_DIR ?= /var/lib/shed
-DEV_IMAGE ?= shed/dev:bookworm
+HTTP_PORT ?= 8080
+SSH_PORT ?= 2222
+QEMU_ACCEL ?= auto
+## The CLI pointed at that server (a client config in STATE_DIR/client once the quickstart ran;
+## without one: the local server on 8080).
+SHED := SHED_CONFIG_DIR=$(STATE_DIR)/client dist/shed
+## Prints which backend the shed uses and, when it is the default, why detection chose it.
+QS_SAY_BACKEND := const get = (p) => fetch("http://127.0.0.1:$(HTTP_PORT)/api/" + p).then((r) => r.json()); \
+  const [info, shed] = await Promise.all([get("info"), get("sheds/hello")]); \
+  console.log("shed hello runs on " + shed.backend + (shed.backend === info.defaultBackend ? ": " + info.defaultBackendReason : ""));
+SHED_HINT := $(if $(filter 8080:2222:/var/lib/shed,$(HTTP_PORT):$(SSH_PORT):$(STATE_DIR)),dist/shed,SHED_CONFIG_DIR=$(STATE_DIR)/client dist/shed)
 
-.PHONY: setup deps dockerd build cross check typecheck lint unit test integration bench quickstart image-dev clean \
+.PHONY: setup deps dockerd build cross check typecheck lint unit test integration bench quickstart quickstart-stop quickstart-clean clean \
   image-base image-devtools image-default
 
 ## setup: apt packages the tests need (when missing), npm ci, a running dockerd
@@ -60,31 +71,51 @@ test: setup check integration
 bench: build
 	$(BUN) bench/run.ts
 
-image-dev: dockerd
-	$(BUN) guest/docker-dev/build.ts $(DEV_IMAGE)
-
-## image-base, image-devtools, image-default: VM guest images from guest/<recipe> (root, debootstrap;
+## image-base, image-devtools, image-default: guest images from guest/<recipe> (root, debootstrap;
 ## cached), built by `shed image build --recipe` into the local server's store as shed/<recipe>:latest
+## (the built-in aliases base, devtools, default). They run on the qemu and the docker backend.
 image-base image-devtools image-default: build
-	dist/shed image build --recipe guest/$(@:image-%=%) -t shed/$(@:image-%=%):latest --agent dist/shed-agent
+	$(SHED) image build --recipe guest/$(@:image-%=%) -t shed/$(@:image-%=%):latest --agent dist/shed-agent
 
-## quickstart: set up, build, run a local shed-server, create a shed and run a command in it
-quickstart: setup build image-dev
-	@mkdir -p $(STATE_DIR)
-	@if ! curl -fsS http://127.0.0.1:8080/api/info >/dev/null 2>&1; then \
-	  printf 'docker:\n  default_image: $(DEV_IMAGE)\n' > $(STATE_DIR)/server.yaml; \
-	  (nohup dist/shed-server serve --config $(STATE_DIR)/server.yaml --state-dir $(STATE_DIR) \
-	    >$(STATE_DIR)/server.log 2>&1 & echo $$! > $(STATE_DIR)/quickstart.pid); \
-	  for i in $$(seq 1 50); do curl -fsS http://127.0.0.1:8080/api/info >/dev/null 2>&1 && break; sleep 0.2; done; \
+## quickstart: set up, build, run a local shed-server, build the base image, create a shed and
+## run a command in it. The shed goes where detection says (docker unless KVM really boots VMs).
+quickstart: setup build
+	@mkdir -p $(STATE_DIR)/client
+	@printf 'default_server: quickstart\nservers:\n  quickstart: { host: 127.0.0.1, http_port: $(HTTP_PORT), ssh_port: $(SSH_PORT) }\n' \
+	  > $(STATE_DIR)/client/config.yaml
+	@if ! curl -fsS http://127.0.0.1:$(HTTP_PORT)/api/info >/dev/null 2>&1; then \
+	  printf '# written by make quickstart (again on each start)\nstate_dir: %s\nhttp_port: %s\nssh_port: %s\nqemu:\n  accel: %s\n' \
+	    $(STATE_DIR) $(HTTP_PORT) $(SSH_PORT) $(QEMU_ACCEL) > $(STATE_DIR)/server.yaml; \
+	  echo "starting shed-server on 127.0.0.1:$(HTTP_PORT) (state: $(STATE_DIR))"; \
+	  (nohup dist/shed-server serve --config $(STATE_DIR)/server.yaml >$(STATE_DIR)/server.log 2>&1 & echo $$! > $(STATE_DIR)/quickstart.pid); \
+	  for i in $$(seq 1 300); do curl -fsS http://127.0.0.1:$(HTTP_PORT)/api/info >/dev/null 2>&1 && break; \
+	    kill -0 $$(cat $(STATE_DIR)/quickstart.pid) 2>/dev/null || break; sleep 0.2; done; \
+	  curl -fsS http://127.0.0.1:$(HTTP_PORT)/api/info >/dev/null 2>&1 || \
+	    { echo "shed-server did not start; the end of $(STATE_DIR)/server.log:"; tail -n 20 $(STATE_DIR)/server.log; exit 1; }; \
 	fi
-	@dist/shed info hello >/dev/null 2>&1 || dist/shed create hello --image $(DEV_IMAGE)
-	dist/shed exec hello -- bash -lc 'echo "hello from $$(hostname): $$(uname -sr), $$(id -un)"'
+	@echo "building the base image (debootstrap; cached after the first time)"
+	@$(SHED) image build --recipe guest/base -t shed/base:latest --agent dist/shed-agent >/dev/null
+	@$(SHED) info hello >/dev/null 2>&1 || $(SHED) create hello --image base
+	@$(BUN) -e '$(QS_SAY_BACKEND)'
+	$(SHED) exec hello -- bash -lc 'echo "hello from $$(hostname): $$(uname -sr), $$(id -un)"'
 	@echo
-	@echo "shed-server runs on 127.0.0.1:8080 (log: $(STATE_DIR)/server.log)."
-	@echo "  list sheds:        dist/shed list"
-	@echo "  run a command:     dist/shed exec hello -- ls /"
-	@echo "  shell in it:       dist/shed exec -t hello -- bash   (or: dist/shed console hello)"
-	@echo "  stop the server:   kill \$$(cat $(STATE_DIR)/quickstart.pid)"
+	@echo "shed-server runs on 127.0.0.1:$(HTTP_PORT) (log: $(STATE_DIR)/server.log)."
+	@echo "  list sheds:        $(SHED_HINT) list"
+	@echo "  run a command:     $(SHED_HINT) exec hello -- ls /"
+	@echo "  shell in it:       $(SHED_HINT) exec -t hello -- bash   (or: $(SHED_HINT) console hello)"
+	@echo "  check this host:   dist/shed-server doctor --config $(STATE_DIR)/server.yaml"
+	@echo "  stop the server:   make quickstart-stop$(if $(filter /var/lib/shed,$(STATE_DIR)),, STATE_DIR=$(STATE_DIR))   (sheds keep running)"
+
+## quickstart-stop: stop the shed-server the quickstart started (by its pid file)
+quickstart-stop:
+	@pid=$$(cat $(STATE_DIR)/quickstart.pid 2>/dev/null) && kill -0 $$pid 2>/dev/null || { echo "no quickstart server runs for $(STATE_DIR)"; exit 0; }; \
+	  kill $$pid; for i in $$(seq 1 100); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
+	  rm -f $(STATE_DIR)/quickstart.pid; echo "stopped shed-server (pid $$pid)"
+
+## quickstart-clean: delete the quickstart's shed hello, then stop its server (what CI does after it)
+quickstart-clean:
+	@$(SHED) delete hello --force >/dev/null 2>&1 && echo "deleted shed hello" || true
+	@$(MAKE) -s quickstart-stop
 
 clean:
 	rm -rf dist

@@ -6,8 +6,8 @@
  *   stop:            `shed stop` (agent drain + ACPI power-off) vs ACPI power-off over QMP
  * Target: ours at most 1.1x plain QEMU's.
  *
- * Accelerator: SHED_QEMU_ACCEL=auto|kvm|tcg (default auto: KVM when a test guest boots on it,
- * else TCG). On a KVM host run `SHED_QEMU_ACCEL=kvm bun bench/run.ts qemu` (or `make bench`):
+ * Accelerator: SHED_QEMU_ACCEL=auto|kvm|tcg (default auto: KVM when the image's kernel boots
+ * on it, else TCG; decided in the server's own accel cache, so both sides use the same). On a KVM host run `SHED_QEMU_ACCEL=kvm bun bench/run.ts qemu` (or `make bench`):
  * there the create-to-ready figure should be under 2 s.
  *
  * Both run in a network namespace the bench made (shed's default, isolated VM network makes
@@ -39,8 +39,6 @@ if (netnsMissing()) {
 const binary = defaultBinary();
 const setting = (process.env.SHED_QEMU_ACCEL ?? "auto") as "auto" | "kvm" | "tcg";
 const scratch = mkdtempSync(join(tmpdir(), "shed-bench-qemu-"));
-const { accel, reason } = await chooseAccel(setting, binary, join(scratch, "accel.json"));
-console.log(`accelerator: ${accel}${reason ? ` (${reason})` : ""}`);
 
 const { ref } = await baseImage();
 const net = makeTestNetwork();
@@ -49,7 +47,7 @@ const server = await startServer({
   config: {
     enabled_backends: ["qemu"],
     default_backend: "qemu",
-    qemu: { accel, default_cpus: 2, default_memory_mb: 1024, stop_timeout: 120 },
+    qemu: { accel: setting, default_cpus: 2, default_memory_mb: 1024, stop_timeout: 120 },
   },
 });
 const env = { SHED_CONFIG_DIR: server.configDir };
@@ -67,6 +65,8 @@ try {
       throw new ShedError("IMAGE_NOT_FOUND", "the bench boots the oci: layout only");
     },
   }).prepare(ref, () => {});
+  const { accel, reason } = await chooseAccel(setting, binary, join(server.stateDir, "qemu", "accel.json"), boot.kernel);
+  console.log(`accelerator: ${accel}${reason ? ` (${reason})` : ""}`);
 
   // Plain QEMU: the same command line shed uses, in the foreground, with its own tap (opened
   // by name inside the namespace: never from here, where TUNSETIFF would make a tap in this

@@ -48,8 +48,10 @@ export interface FoundInstance {
 
 export interface ProbeResult {
   ok: boolean;
-  /** Why not, in words a user can act on. */
+  /** Why not (or, when emulated, why so), in words a user can act on. */
   reason?: string;
+  /** Works, but its VMs run emulated (slow): detection prefers any backend that is not. */
+  emulated?: boolean;
 }
 
 /**

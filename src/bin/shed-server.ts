@@ -2,6 +2,8 @@ import { defineCommand, runCommand, runMain } from "citty";
 import { toShedError } from "../api/errors.ts";
 import { jsonLineLogger } from "../log/logger.ts";
 import { loadServerConfig } from "../server/config/load.ts";
+import { doctorCommand } from "../server/doctor/command.ts";
+import { installCommand, uninstallCommand } from "../server/install/command.ts";
 import { startServer } from "../server/serve.ts";
 import { VERSION } from "../version.ts";
 
@@ -53,6 +55,9 @@ const main = defineCommand({
   subCommands: {
     serve,
     "config-validate": configValidate,
+    doctor: doctorCommand,
+    install: installCommand,
+    uninstall: uninstallCommand,
     version: defineCommand({ meta: { name: "version" }, run: () => void process.stdout.write(`shed-server ${VERSION}\n`) }),
   },
 });

@@ -19,6 +19,8 @@ export interface ServerContext {
   logger: Logger;
   backends: Map<BackendName, Backend>;
   defaultBackend: BackendName;
+  /** How the default backend was picked (config, or what detection found). */
+  defaultBackendReason?: string;
   sheds: ShedService;
   images: ImageService;
   /** The SSH door's host key (`ssh-ed25519 AAAA...`), when the door is enabled. */

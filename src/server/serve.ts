@@ -71,8 +71,12 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   if (backends.size === 0) {
     throw new ShedError("INVALID_CONFIG", `none of the enabled backends (${enabled.join(", ")}) exist in this build`);
   }
-  const defaultBackend =
-    config.default_backend === "detect" ? await detectBackend(backends) : (config.default_backend as BackendName);
+  const detection =
+    config.default_backend === "detect"
+      ? await detectBackend(backends)
+      : { chosen: config.default_backend as BackendName, reason: `default_backend is ${config.default_backend} in server.yaml` };
+  const defaultBackend = detection.chosen;
+  logger.info("default backend", { backend: defaultBackend, reason: detection.reason });
   if (!defaultBackend || !backends.has(defaultBackend)) {
     throw new ShedError("INVALID_CONFIG", `default_backend "${config.default_backend}" is not enabled on this server`);
   }
@@ -88,6 +92,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     logger,
     backends,
     defaultBackend,
+    defaultBackendReason: detection.reason,
     sheds,
     images,
     stateDir,

@@ -17,8 +17,12 @@ export type BackendFeatures = v.InferOutput<typeof BackendFeaturesSchema>;
 export const BackendInfoSchema = v.object({
   name: BackendNameSchema,
   available: v.boolean(),
+  /** Available, but its VMs run emulated (slow): detection picks it only when nothing else runs. */
+  emulated: v.optional(v.boolean()),
+  /** Why it is not available, or not the default, in words a user can act on. */
   reason: v.optional(v.string()),
-  features: BackendFeaturesSchema,
+  /** Absent for a backend this server does not have (not built in, or not enabled). */
+  features: v.optional(BackendFeaturesSchema),
 });
 export type BackendInfo = v.InferOutput<typeof BackendInfoSchema>;
 
@@ -29,6 +33,9 @@ export const ServerInfoSchema = v.object({
   httpPort: v.number(),
   sshPort: v.number(),
   defaultBackend: BackendNameSchema,
+  /** How the default was picked: default_backend in server.yaml, or what detection found. */
+  defaultBackendReason: v.optional(v.string()),
+  /** Every backend shed knows, in detection order, with what it can do here. */
   backends: v.array(BackendInfoSchema),
   auth: v.picklist(["open", "token"]),
   platform: v.object({ os: v.string(), arch: v.string() }),

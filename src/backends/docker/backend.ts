@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
@@ -66,13 +66,8 @@ export class DockerBackend implements Backend {
     this.engine = new DockerEngine(opts.socket);
   }
 
-  async probe(): Promise<ProbeResult> {
-    try {
-      await this.engine.ping();
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, reason: (err as Error).message };
-    }
+  probe(): Promise<ProbeResult> {
+    return probeDocker(this.engine);
   }
 
   private labels(name: string): Record<string, string> {
@@ -227,5 +222,21 @@ export class DockerBackend implements Backend {
       status: c.State === "running" ? ("running" as const) : ("stopped" as const),
       data: { containerId: c.Id },
     }));
+  }
+}
+
+/** Whether the engine answers; when not, what to install or start. */
+export async function probeDocker(engine: DockerEngine): Promise<ProbeResult> {
+  try {
+    await engine.ping();
+    return { ok: true };
+  } catch (err) {
+    if (!existsSync(engine.socketPath)) {
+      return {
+        ok: false,
+        reason: `no Docker engine socket at ${engine.socketPath}: install Docker (apt-get install docker.io) and start it (systemctl start docker), or set docker.socket in server.yaml`,
+      };
+    }
+    return { ok: false, reason: `${(err as Error).message} (start it: systemctl start docker, or dockerd)` };
   }
 }

@@ -1,7 +1,11 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../../fs/atomic-file.ts";
+import { type Logger, silentLogger } from "../../log/logger.ts";
 import type { Accel } from "./command.ts";
+import { bootProbe, type ProbeOutcome } from "./probe-guest.ts";
+
+export type AccelSetting = "auto" | "kvm" | "tcg";
 
 export interface AccelChoice {
   accel: Accel;
@@ -9,108 +13,168 @@ export interface AccelChoice {
   reason?: string;
 }
 
-/**
- * A 512-byte boot sector: `mov al, 0x31; out 0xf4, al; hlt`. With QEMU's isa-debug-exit
- * device at port 0xf4 it ends QEMU with exit code (0x31 << 1) | 1 = 99: proof that a guest
- * really ran under the accelerator, not only that /dev/kvm opened.
- */
-function bootSector(): Uint8Array {
-  const b = new Uint8Array(512);
-  b.set([0xb0, 0x31, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd], 0);
-  b[510] = 0x55;
-  b[511] = 0xaa;
-  return b;
-}
-const PROBE_EXIT = 99;
+/** How long a Linux kernel may take to reach its init under KVM (a working KVM needs ~1 s). */
+export const KVM_PROBE_TIMEOUT_MS = 20_000;
+/** How long a decision is kept: a day, and only for the same host kernel and QEMU binary. */
+const CACHE_TTL_MS = 24 * 3600_000;
 
 /**
- * Can KVM boot a guest here? /dev/kvm existing is not enough: a nested host may offer a
- * /dev/kvm on which guests hang. So boot the tiny program above, with a deadline.
+ * Can KVM boot a Linux guest here? /dev/kvm existing is not enough: a nested host may offer a
+ * /dev/kvm on which a boot sector runs but Linux hangs. So boot `kernel` (probe-guest.ts).
  */
-export async function probeKvm(binary: string, timeoutMs = 8000): Promise<{ ok: boolean; reason?: string }> {
-  if (process.arch !== "x64") {
-    // The probe program is x86 code; elsewhere trust an openable /dev/kvm.
-    return kvmOpenable();
-  }
+export async function probeKvm(binary: string, kernel: string, timeoutMs = KVM_PROBE_TIMEOUT_MS): Promise<ProbeOutcome> {
   const open = kvmOpenable();
-  if (!open.ok) return open;
-  return bootProbe(binary, "kvm", timeoutMs);
+  // The probe's init is x86 code; elsewhere trust an openable /dev/kvm.
+  if (!open.ok || process.arch !== "x64") return open;
+  return bootProbe(binary, "kvm", kernel, timeoutMs);
 }
 
-/** Boots the probe program under `accel`; ok when it ran to its exit port in time. */
-export async function bootProbe(binary: string, accel: Accel, timeoutMs: number): Promise<{ ok: boolean; reason?: string }> {
-  const dir = join(tmpdir(), `shed-kvm-probe-${process.pid}-${Date.now()}`);
-  mkdirSync(dir, { recursive: true });
-  const disk = join(dir, "boot.img");
-  writeFileSync(disk, bootSector());
-  try {
-    const proc = Bun.spawn(
-      [
-        binary,
-        "-accel",
-        accel,
-        "-machine",
-        "pc",
-        "-nodefaults",
-        "-no-user-config",
-        "-display",
-        "none",
-        "-m",
-        "16M",
-        "-device",
-        "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        "-drive",
-        `file=${disk},format=raw,if=ide`,
-      ],
-      { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
-    );
-    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-    clearTimeout(timer);
-    if (code === PROBE_EXIT) return { ok: true };
-    if (proc.signalCode === "SIGKILL") {
-      return { ok: false, reason: `a test guest under ${accel.toUpperCase()} did not finish within ${timeoutMs / 1000}s (a nested or broken KVM)` };
-    }
-    return { ok: false, reason: `a test guest under ${accel.toUpperCase()} failed (exit ${code}): ${stderr.trim().slice(-300)}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+export function kvmOpenable(): { ok: boolean; reason?: string } {
+  if (!existsSync("/dev/kvm")) {
+    return { ok: false, reason: "no /dev/kvm on this host (no hardware virtualization, or the kvm module is not loaded)" };
   }
-}
-
-function kvmOpenable(): { ok: boolean; reason?: string } {
-  if (!existsSync("/dev/kvm")) return { ok: false, reason: "no /dev/kvm on this host" };
   try {
     closeSync(openSync("/dev/kvm", "r+"));
     return { ok: true };
   } catch (err) {
-    return { ok: false, reason: `cannot open /dev/kvm (${(err as NodeJS.ErrnoException).code}): add this user to the kvm group` };
+    return {
+      ok: false,
+      reason: `cannot open /dev/kvm (${(err as NodeJS.ErrnoException).code}): run shed-server as root or add its user to the kvm group`,
+    };
   }
 }
 
 /**
- * The accelerator for `accel: auto|kvm|tcg`. auto probes KVM once and remembers the answer in
- * `cacheFile` for a day (keyed by kernel release and QEMU binary), so a server start on a host
- * with a hanging KVM pays the probe's deadline once, not on every create.
+ * Kernels a probe can boot when no VM's kernel is at hand, best first: the guest kernels this
+ * server already extracted from images (`<state>/qemu/boot/<digest>/vmlinuz`), then the host's
+ * own Debian kernels in /boot.
  */
-export async function chooseAccel(
-  setting: "auto" | "kvm" | "tcg",
-  binary: string,
-  cacheFile: string,
-  probe: (binary: string) => Promise<{ ok: boolean; reason?: string }> = probeKvm,
-): Promise<AccelChoice> {
-  if (setting === "tcg") return { accel: "tcg", reason: "qemu.accel is tcg in server.yaml" };
-  if (setting === "kvm") return { accel: "kvm" };
-  const key = `${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}|${binary}|${binaryStamp(binary)}`;
+export function knownKernels(stateDir: string): string[] {
+  const found: { path: string; mtime: number }[] = [];
+  const bootCache = join(stateDir, "qemu", "boot");
+  const add = (path: string) => {
+    try {
+      const st = statSync(path);
+      if (st.isFile()) found.push({ path, mtime: st.mtimeMs });
+    } catch {}
+  };
+  for (const dir of safeReaddir(bootCache)) add(join(bootCache, dir, "vmlinuz"));
+  const guests = found.length;
+  for (const file of safeReaddir("/boot")) if (file.startsWith("vmlinuz-")) add(join("/boot", file));
+  const byAge = (a: { mtime: number }, b: { mtime: number }) => b.mtime - a.mtime;
+  return [...found.slice(0, guests).sort(byAge), ...found.slice(guests).sort(byAge)].map((f) => f.path);
+}
+
+function safeReaddir(dir: string): string[] {
   try {
-    const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as AccelChoice & { key: string; at: number };
-    if (cached.key === key && Date.now() - cached.at < 24 * 3600_000) return { accel: cached.accel, reason: cached.reason };
-  } catch {}
-  const result = await probe(binary);
-  const choice: AccelChoice = result.ok ? { accel: "kvm" } : { accel: "tcg", reason: result.reason };
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+export interface AcceleratorOptions {
+  setting: AccelSetting;
+  binary: string;
+  /** Where the decision is kept across server starts. */
+  cacheFile: string;
+  /** Kernels to probe with when the caller has none (knownKernels). */
+  kernels?: () => string[];
+  logger?: Logger;
+  /** Whether /dev/kvm can be opened (kvmOpenable by default). */
+  device?: () => { ok: boolean; reason?: string };
+  /** The KVM test: boot a kernel (probeKvm by default). */
+  probe?: (binary: string, kernel: string) => Promise<ProbeOutcome>;
+}
+
+/**
+ * The accelerator of a qemu backend for `accel: auto|kvm|tcg`. auto decides once by booting a
+ * real kernel under KVM (the VM's own kernel at the first create, or a known one earlier) and
+ * remembers the answer in `cacheFile` for a day (keyed by host kernel release and QEMU
+ * binary), so a host with a hanging KVM pays the probe's deadline once, not on every create.
+ * A VM that hangs under KVM later (kvm-fallback.ts) turns the choice into TCG the same way.
+ */
+export class Accelerator {
+  private decided: Promise<AccelChoice> | undefined;
+
+  constructor(private readonly opts: AcceleratorOptions) {}
+
+  get setting(): AccelSetting {
+    return this.opts.setting;
+  }
+
+  get logger(): Logger {
+    return this.opts.logger ?? silentLogger;
+  }
+
+  /**
+   * The accelerator to boot with. `kernel`: the kernel the caller is about to boot. Undefined
+   * only for auto when nothing is decided yet and no kernel is known to decide with.
+   */
+  async choose(kernel?: string): Promise<AccelChoice | undefined> {
+    const { setting } = this.opts;
+    if (setting === "tcg") return { accel: "tcg", reason: "qemu.accel is tcg in server.yaml" };
+    if (setting === "kvm") return { accel: "kvm" };
+    if (this.decided) return this.decided;
+    const cached = this.readCache();
+    if (cached) return (this.decided = Promise.resolve(cached));
+    const open = (this.opts.device ?? kvmOpenable)();
+    // Not remembered: loading the kvm module or fixing permissions takes effect at once.
+    if (!open.ok) return { accel: "tcg", reason: open.reason };
+    const probeKernel = kernel ?? this.opts.kernels?.()[0];
+    if (!probeKernel) return undefined;
+    this.decided = (async () => {
+      const result = await (this.opts.probe ?? probeKvm)(this.opts.binary, probeKernel);
+      const choice: AccelChoice = result.ok ? { accel: "kvm" } : { accel: "tcg", reason: result.reason };
+      this.remember(choice);
+      return choice;
+    })();
+    return this.decided;
+  }
+
+  /** auto: a VM hung (or failed) under KVM, so TCG from now on, remembered like a probe's answer. */
+  fallBack(reason: string): AccelChoice {
+    const choice: AccelChoice = { accel: "tcg", reason };
+    this.decided = Promise.resolve(choice);
+    this.remember(choice);
+    return choice;
+  }
+
+  private remember(choice: AccelChoice): void {
+    this.logger.info("qemu accelerator", { accel: choice.accel, ...(choice.reason ? { reason: choice.reason } : {}) });
+    writeAccelCache(this.opts.cacheFile, this.opts.binary, choice);
+  }
+
+  private readCache(): AccelChoice | undefined {
+    try {
+      const cached = JSON.parse(readFileSync(this.opts.cacheFile, "utf8")) as AccelChoice & { key: string; at: number };
+      if (cached.key === cacheKey(this.opts.binary) && Date.now() - cached.at < CACHE_TTL_MS && (cached.accel === "kvm" || cached.accel === "tcg")) {
+        return { accel: cached.accel, ...(cached.reason ? { reason: cached.reason } : {}) };
+      }
+    } catch {}
+    return undefined;
+  }
+}
+
+/** One decision, for tools that boot once (the QEMU bench): chooses with `kernel`, TCG when undecidable. */
+export async function chooseAccel(setting: AccelSetting, binary: string, cacheFile: string, kernel: string): Promise<AccelChoice> {
+  return (await new Accelerator({ setting, binary, cacheFile }).choose(kernel)) ?? { accel: "tcg", reason: "no kernel to test KVM with" };
+}
+
+/** Writes a decision as a probe on this host would have (also what tests seed a cache with). */
+export function writeAccelCache(cacheFile: string, binary: string, choice: AccelChoice): void {
   try {
-    writeFileSync(cacheFile, `${JSON.stringify({ ...choice, key, at: Date.now() })}\n`);
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileAtomic(cacheFile, `${JSON.stringify({ ...choice, key: cacheKey(binary), at: Date.now() })}\n`);
   } catch {}
-  return choice;
+}
+
+function cacheKey(binary: string): string {
+  let release = "unknown";
+  try {
+    release = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
+  } catch {}
+  return `${release}|${binary}|${binaryStamp(binary)}`;
 }
 
 function binaryStamp(binary: string): string {

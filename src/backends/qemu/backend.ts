@@ -15,7 +15,7 @@ import type {
 } from "../backend.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import { removeLink, tapName, type VmNetwork } from "../vm-network/index.ts";
-import { type AccelChoice, chooseAccel } from "./accel.ts";
+import { Accelerator, knownKernels } from "./accel.ts";
 import { SharedAgentLink } from "./agent-link.ts";
 import { defaultBinary, type VmLayout } from "./command.ts";
 import { appendBootMarker, bootFailure, readConsole } from "./console-log.ts";
@@ -24,6 +24,8 @@ import { checkUpperDisk } from "./disks.ts";
 import type { QemuImageSource } from "./images.ts";
 import { allocateCid, type QemuData, readInstanceFiles, socketPath, writeInstanceFile } from "./instance-files.ts";
 import { qmpOnce } from "./qmp.ts";
+import { launchWatchingKvm } from "./kvm-fallback.ts";
+import { probeQemu } from "./probe.ts";
 import { mountShares, sharesOf } from "./shares.ts";
 import { killVm, runningPid, waitGone } from "./vm-process.ts";
 import { startVm } from "./vm-start.ts";
@@ -74,11 +76,18 @@ export class QemuBackend implements Backend {
     vm: true,
   };
   private readonly binary: string;
-  private accelChoice: Promise<AccelChoice> | undefined;
+  private readonly accelerator: Accelerator;
   private readonly links = new Map<string, SharedAgentLink>();
 
   constructor(private readonly opts: QemuBackendOptions) {
     this.binary = opts.binary ?? defaultBinary();
+    this.accelerator = new Accelerator({
+      setting: opts.accel,
+      binary: this.binary,
+      cacheFile: join(opts.stateDir, "qemu", "accel.json"),
+      kernels: () => knownKernels(opts.stateDir),
+      logger: opts.logger,
+    });
     this.features.vsock = this.useVsock();
   }
 
@@ -90,35 +99,8 @@ export class QemuBackend implements Backend {
     return (this.opts.vsock ?? true) && !!this.opts.dialVsock && existsSync("/dev/vhost-vsock");
   }
 
-  async probe(): Promise<ProbeResult> {
-    const which = Bun.which(this.binary);
-    if (!which) {
-      return { ok: false, reason: `${this.binary} not found: apt-get install qemu-system-x86 (or set qemu.binary)` };
-    }
-    if (!Bun.which("mkfs.ext4")) return { ok: false, reason: "mkfs.ext4 not found: apt-get install e2fsprogs" };
-    if (this.opts.accel === "auto") {
-      // Emulated VMs are too slow to be anyone's default: only with a working KVM, unless the
-      // config asks for TCG explicitly.
-      const choice = await this.accel();
-      if (choice.accel !== "kvm") {
-        return {
-          ok: false,
-          reason: `KVM is not usable (${choice.reason}); to run VMs emulated (slow) set qemu.accel: tcg in server.yaml`,
-        };
-      }
-    }
-    return { ok: true };
-  }
-
-  /** The accelerator, decided once per server (auto probes KVM by booting a tiny guest). */
-  accel(): Promise<AccelChoice> {
-    this.accelChoice ??= (async () => {
-      mkdirSync(join(this.opts.stateDir, "qemu"), { recursive: true });
-      const choice = await chooseAccel(this.opts.accel, this.binary, join(this.opts.stateDir, "qemu", "accel.json"));
-      this.opts.logger.info("qemu accelerator", { accel: choice.accel, ...(choice.reason ? { reason: choice.reason } : {}) });
-      return choice;
-    })();
-    return this.accelChoice;
+  probe(): Promise<ProbeResult> {
+    return probeQemu(this.binary, this.accelerator);
   }
 
   private layout(name: string, cid?: number): VmLayout {
@@ -176,14 +158,28 @@ export class QemuBackend implements Backend {
 
   /** Launches QEMU on `data` and waits until the agent answers. */
   private async boot(spec: InstanceSpec, data: QemuData, progress: Progress): Promise<void> {
-    const { accel } = await this.accel();
+    // auto: KVM is decided by booting this VM's own kernel once (the choice is then cached).
+    const { accel } = (await this.accelerator.choose(data.kernel))!;
     data.accel = accel;
     writeInstanceFile(spec.name, this.opts.serverId, data);
     appendBootMarker(data.console, `accel ${accel}, image ${data.imageDigest.slice(0, 19)}`);
     progress({ id: "vm", status: `booting (${accel})` });
     const shares = sharesOf(spec);
     const vmm = { binary: this.binary, network: this.opts.network, runAs: this.opts.runAs };
-    await startVm(vmm, { name: spec.name, cpus: spec.cpus, memoryMb: spec.memoryMb, accel, shares }, data);
+    const watch = {
+      accel,
+      name: spec.name,
+      console: data.console,
+      progress,
+      launch: () => startVm(vmm, { name: spec.name, cpus: spec.cpus, memoryMb: spec.memoryMb, accel, shares }, data),
+      running: () => !!runningPid(data.pidFile, data.dir),
+      stop: () => {
+        killVm(data.pidFile, data.dir);
+        return waitGone(data.pidFile, data.dir, 5000);
+      },
+    };
+    // A VM silent under KVM: stopped, and booted again under TCG (auto) or failed (kvm forced).
+    if (await launchWatchingKvm(this.accelerator, watch)) return this.boot(spec, data, progress);
     progress({ id: "agent", status: "waiting for agent" });
     await waitForAgent({
       dial: () => this.dialData(spec.name, data),

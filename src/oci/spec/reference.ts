@@ -92,12 +92,9 @@ export function parseReference(input: string): Reference {
   let domain = DEFAULT_DOMAIN;
   let path = rest;
   const slash = rest.indexOf("/");
-  if (slash >= 0) {
-    const first = rest.slice(0, slash);
-    if (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase()) {
-      domain = first;
-      path = rest.slice(slash + 1);
-    }
+  if (slash >= 0 && isDomain(rest.slice(0, slash))) {
+    domain = rest.slice(0, slash);
+    path = rest.slice(slash + 1);
   }
   if (!DOMAIN.test(domain)) fail(`"${domain}" is not a valid registry host[:port]`);
   if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
@@ -115,6 +112,21 @@ export function parseReference(input: string): Reference {
   if (`${domain}/${path}`.length > NAME_MAX) fail(`the name is longer than ${NAME_MAX} characters`);
   if (!tag && !digest) tag = DEFAULT_TAG;
   return new Reference(domain, path, tag, digest);
+}
+
+/** Docker's rule: a first component with a dot or a port, `localhost`, or capitals is a registry host. */
+function isDomain(first: string): boolean {
+  return first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase();
+}
+
+/**
+ * Whether `input` names its registry (`host[:port]/repo`, `localhost/repo`). A name that does
+ * not (`busybox`, `shed/base:latest`) gets Docker Hub from parseReference, like Docker.
+ */
+export function namesRegistry(input: string): boolean {
+  const rest = input.trim().split("@")[0]!;
+  const slash = rest.indexOf("/");
+  return slash > 0 && isDomain(rest.slice(0, slash));
 }
 
 /** Like parseReference but undefined instead of an error. */

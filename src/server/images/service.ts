@@ -29,11 +29,12 @@ import { pushImage } from "../../oci/image-ops/push.ts";
 import { RegistryClient } from "../../oci/registry/client.ts";
 import { type Digest, isDigest } from "../../oci/spec/digest.ts";
 import { parsePlatform } from "../../oci/spec/platform.ts";
-import { parseReference, tryParseReference } from "../../oci/spec/reference.ts";
+import { namesRegistry, parseReference, tryParseReference } from "../../oci/spec/reference.ts";
 import type { StoredImage } from "../../oci/store/index.ts";
 import type { ContentStore } from "../../oci/store/index.ts";
 import { openContentStore } from "../../oci/store/layout.ts";
 import type { ServerConfig } from "../config/schema.ts";
+import { aliasesOf, BUILTIN_ALIASES, backendAliases, howToGet } from "./aliases.ts";
 
 /**
  * The server's images: the content store under `<state_dir>/images`, a registry client, and
@@ -61,17 +62,22 @@ export class ImageService {
     this.registry = new RegistryClient({ logger: deps.logger, insecureRegistries: deps.config.insecure_registries });
   }
 
-  /** An alias (`full`) becomes its ref; `{version}` becomes the server's version. */
+  /**
+   * An alias (`base`, `full`) becomes its ref: the backend's image_aliases (without a backend:
+   * the default backend's, then the others'), else the built-in ones (aliases.ts); `{version}`
+   * becomes the server's version.
+   */
   expand(input: string, backend?: BackendName): string {
+    const name = input.trim();
     const order = backend ? [backend] : [this.deps.defaultBackend, ...BACKENDS.filter((b) => b !== this.deps.defaultBackend)];
     for (const b of order) {
-      const target = this.deps.config[b]?.image_aliases?.[input];
+      const target = this.deps.config[b]?.image_aliases?.[name];
       if (target) return this.withVersion(target);
     }
-    return this.withVersion(input.trim());
+    return this.withVersion(BUILTIN_ALIASES[name] ?? name);
   }
 
-  /** Full refs the config names (default images, alias targets) with the aliases of each. */
+  /** Full refs the config names (default images, alias targets, built-in aliases) with the aliases of each. */
   configRefs(): Map<string, string[]> {
     const out = new Map<string, string[]>();
     const add = (ref: string | undefined, alias?: string) => {
@@ -82,11 +88,9 @@ export class ImageService {
       if (alias && !list.includes(alias)) list.push(alias);
       out.set(key, list);
     };
-    for (const b of BACKENDS) {
-      const section = this.deps.config[b];
-      if (!section) continue;
-      add(section.default_image);
-      for (const [alias, ref] of Object.entries(section.image_aliases ?? {})) add(ref, alias);
+    for (const b of this.deps.config.enabled_backends ?? BACKENDS) {
+      add(this.deps.config[b]?.default_image);
+      for (const [alias, ref] of Object.entries(backendAliases(this.deps.config, b))) add(ref, alias);
     }
     return out;
   }
@@ -204,34 +208,43 @@ export class ImageService {
 
   /**
    * The image a shed is created from, per the backend's pull_policy: `missing` pulls when the
-   * store lacks it, `always` pulls every time, `never` only looks in the store.
+   * store lacks it, `always` pulls every time, `never` only looks in the store. Only a ref that
+   * names its registry host is pulled: a bare name (`shed/base:latest`, `busybox`) is a local
+   * image, and its absence is an error that says how to build or pull it, never a request to
+   * Docker Hub.
    */
   async ensure(input: string, backend: BackendName, progress: Progress): Promise<StoredImage> {
     const ref = this.expand(input, backend);
     const policy = this.deps.config[backend]?.pull_policy ?? "missing";
-    if (policy !== "always") {
-      const local = await this.store.tryResolve(ref);
-      if (local) return local;
-      if (policy === "never") {
-        throw new ShedError(
-          "IMAGE_NOT_FOUND",
-          `image "${input}" is not in the server's image store and ${backend}.pull_policy is "never"; load or pull it first (shed image pull ${input})`,
-        );
-      }
-    }
-    if (isDigest(ref)) throw new ShedError("IMAGE_NOT_FOUND", `image ${ref} is not in the server's image store`);
+    const pullable = !isDigest(ref) && namesRegistry(ref);
+    const local = await this.store.tryResolve(ref);
+    if (local && (policy !== "always" || !pullable)) return local;
+    const missing = (why: string, cause?: unknown) =>
+      new ShedError("IMAGE_NOT_FOUND", `${this.describe(input, ref, backend)} is not in the server's image store${why}`, { cause });
+    if (isDigest(ref)) throw missing("; load or pull the image it belongs to first");
+    const familiar = tryParseReference(ref)?.familiar() ?? ref;
+    if (!local && policy === "never") throw missing(` and ${backend}.pull_policy is "never": ${howToGet(ref, familiar)}`);
+    if (!pullable) throw missing(`, and ${familiar} names no registry host, so it is not pulled: ${howToGet(ref, familiar)}`);
     try {
       const pulled = await this.pull({ ref }, progress);
       return await this.store.resolve(pulled.ref);
     } catch (err) {
       // Unreachable registry or no such repository: for a create, the image is simply not there.
       if (err instanceof ShedError && (err.code === "IMAGE_NOT_FOUND" || err.code === "REGISTRY_ERROR")) {
-        throw new ShedError("IMAGE_NOT_FOUND", `image "${input}" is not in the server's image store, and pulling it failed: ${err.message}`, {
-          cause: err,
-        });
+        throw missing(`, and pulling it failed: ${err.message} (try \`shed image pull ${familiar}\` once the registry answers)`, err);
       }
       throw err;
     }
+  }
+
+  /** `image "base" (alias of shed/base:latest)`, or `image "team/dev:1"`: how errors name an image. */
+  private describe(input: string, ref: string, backend: BackendName): string {
+    const name = input.trim();
+    const familiar = tryParseReference(ref)?.familiar() ?? ref;
+    const aliases = aliasesOf(this.deps.config, backend, ref, name);
+    if (aliases[0] === name) return `image "${name}" (alias of ${familiar})`;
+    if (aliases.length) return `image "${familiar}" (what the alias ${aliases.map((a) => `"${a}"`).join(", ")} points at)`;
+    return `image "${name === familiar || name === ref ? familiar : name}"`;
   }
 
   private withVersion(ref: string): string {

@@ -1,6 +1,9 @@
 import { Hono } from "hono";
 import { ShedError } from "../../api/errors.ts";
 import type { BackendInfo, ServerInfo } from "../../api/schemas/info.ts";
+import { BACKEND_NAMES } from "../../api/schemas/shed.ts";
+import { absentReason, detectionOrder, probeAll, whyNotChosen } from "../../backends/detect.ts";
+import { knownBackends } from "../../backends/registry.ts";
 import type { ServerContext } from "../context.ts";
 
 export const API_VERSION = 1;
@@ -8,11 +11,6 @@ export const API_VERSION = 1;
 export function infoRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
   app.get("/info", async (c) => {
-    const backends: BackendInfo[] = [];
-    for (const [name, backend] of ctx.backends) {
-      const probe = await backend.probe();
-      backends.push({ name, available: probe.ok, reason: probe.reason, features: backend.features });
-    }
     const info: ServerInfo = {
       name: ctx.config.name,
       version: ctx.version,
@@ -20,7 +18,8 @@ export function infoRoutes(ctx: ServerContext): Hono {
       httpPort: ctx.httpPort,
       sshPort: ctx.sshPort,
       defaultBackend: ctx.defaultBackend,
-      backends,
+      ...(ctx.defaultBackendReason ? { defaultBackendReason: ctx.defaultBackendReason } : {}),
+      backends: await backendInfo(ctx),
       auth: ctx.config.auth.mode,
       platform: { os: process.platform, arch: process.arch },
     };
@@ -31,4 +30,26 @@ export function infoRoutes(ctx: ServerContext): Hono {
     return c.json({ key: ctx.sshHostKey });
   });
   return app;
+}
+
+/** Every backend shed knows (this platform's detection order first), probed now. */
+async function backendInfo(ctx: ServerContext): Promise<BackendInfo[]> {
+  const probes = await probeAll(ctx.backends);
+  const order = [...new Set([...detectionOrder(), ...BACKEND_NAMES])];
+  const built = knownBackends();
+  return order.map((name): BackendInfo => {
+    const backend = ctx.backends.get(name);
+    const probe = probes.get(name);
+    if (!backend || !probe) return { name, available: false, reason: absentReason(name, built.includes(name)) };
+    const reason = !probe.ok || name === ctx.defaultBackend
+      ? probe.reason
+      : whyNotChosen(name, ctx.defaultBackend, probe, ctx.config.default_backend !== "detect");
+    return {
+      name,
+      available: probe.ok,
+      ...(probe.emulated ? { emulated: true } : {}),
+      ...(reason ? { reason } : {}),
+      features: backend.features,
+    };
+  });
 }

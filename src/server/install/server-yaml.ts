@@ -1,0 +1,58 @@
+/**
+ * The server.yaml `shed-server install` writes when there is none: every key commented with
+ * what it does, set to its default, with what detection finds on this host at install time.
+ * It must parse to the defaults (unit-tested against the schema).
+ */
+export function serverYamlTemplate(opts: { name: string; stateDir: string; detected: string; date: string }): string {
+  return `# shed-server configuration, written by \`shed-server install\` on ${opts.date}.
+# Every key is optional; the values below are the defaults. Check a change with
+#   shed-server config-validate --config <this file>
+# and look at the host with: shed-server doctor
+
+name: ${JSON.stringify(opts.name)}
+# Loopback only. To serve other machines set 0.0.0.0 (and auth.mode: token).
+bind_address: 127.0.0.1
+http_port: 8080
+ssh_port: 2222
+state_dir: ${opts.stateDir}
+
+# detect picks, in order: firecracker (usable KVM), qemu with a KVM that boots a Linux
+# kernel, docker, qemu emulated under TCG. Or name one: docker | qemu | firecracker | vz.
+${comment(`On this host at install time: ${opts.detected}`)}
+default_backend: detect
+
+ssh:
+  # enforce: only these keys; warn: any key that signs (unknown ones logged); off.
+  # Default: enforce, or warn while bound to loopback.
+  authorized_keys: [~/.ssh/authorized_keys]
+
+auth:
+  # token: every API call but /api/info needs "Authorization: Bearer <token>" (token_file: PATH).
+  mode: open
+
+docker:
+  # The image of \`shed create\` without --image. Built-in aliases on every backend:
+  # base, devtools, default -> shed/<variant>:latest (make image-base builds shed/base:latest).
+  # default_image: base
+  pull_policy: missing   # missing | always | never (only refs with a registry host are pulled)
+
+qemu:
+  # auto: KVM when a Linux kernel boots under it, else TCG (slow); kvm: KVM or fail; tcg.
+  accel: auto
+  # default_image: base
+`;
+}
+
+/** `text` as comment lines of at most ~95 columns. */
+function comment(text: string): string {
+  const lines: string[] = [];
+  let line = "#";
+  for (const word of text.replaceAll("\n", " ").split(" ").filter(Boolean)) {
+    if (line.length + word.length > 94 && line !== "#") {
+      lines.push(line);
+      line = "#  ";
+    }
+    line += ` ${word}`;
+  }
+  return [...lines, line].join("\n");
+}
