@@ -1,8 +1,11 @@
+import type { ExecRequest } from "./messages.ts";
+
 /**
  * What the host sees of an agent: the contract between shed-server (backends, exec route,
  * SSH door, provisioning) and the protocol implementation in this folder. Transports
  * (unix socket, stdio, virtio-serial, vsock) all yield an AgentConnection.
  */
+export type { ExecRequest };
 
 export interface AgentInfo {
   /** shed-agent's version string (same as the host binaries that built it). */
@@ -21,20 +24,6 @@ export interface AgentHealth {
   activeStreams: number;
 }
 
-export interface ExecRequest {
-  /** Run this argv directly (no shell). Exactly one of argv / command. */
-  argv?: string[];
-  /** Run this string in the image's login shell (`bash -lc`, else `sh -lc`). */
-  command?: string;
-  /** argv goes through the login shell (its PATH and profile) unless this is false. */
-  login?: boolean;
-  env?: Record<string, string>;
-  cwd?: string;
-  /** "shed" (uid 1000, the default) or "root", or a user name / numeric uid known in the guest. */
-  user?: string;
-  /** Allocate a PTY of this size; stderr is then merged into stdout as on any terminal. */
-  tty?: { rows: number; cols: number; term?: string };
-}
 
 export interface ExitStatus {
   /** Exit code as a shell reports it: the process's own, or 128+N when killed by signal N. */

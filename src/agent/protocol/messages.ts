@@ -1,5 +1,4 @@
 import * as v from "valibot";
-import type { ExecRequest } from "./api.ts";
 
 /**
  * The JSON payloads of HELLO, OPEN and CONTROL frames, defined once. Both ends validate
@@ -42,25 +41,29 @@ const envKey = v.pipe(v.string(), v.regex(/^[^=\0]+$/, "env names are non-empty,
 const noNul = v.pipe(v.string(), v.regex(/^[^\0]*$/, "must not contain NUL"));
 
 const execFields = {
-    argv: v.optional(v.pipe(v.array(noNul), v.minLength(1, "argv needs at least the program"))),
-    command: v.optional(noNul),
-    login: v.optional(v.boolean()),
-    env: v.optional(v.record(envKey, noNul)),
-    cwd: v.optional(v.pipe(noNul, v.minLength(1))),
-    user: v.optional(v.pipe(noNul, v.minLength(1))),
-    tty: v.optional(
-      v.object({
-        rows: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
-        cols: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
-        term: v.optional(v.pipe(v.string(), v.regex(/^[\w.+-]{1,64}$/))),
-      }),
-    ),
+  /** Run this argv directly (no shell). Exactly one of argv / command. */
+  argv: v.optional(v.pipe(v.array(noNul), v.minLength(1, "argv needs at least the program"))),
+  /** Run this string in the image's login shell (`bash -lc`, else `sh -lc`). */
+  command: v.optional(noNul),
+  /** argv goes through the login shell (its PATH and profile) unless this is false. */
+  login: v.optional(v.boolean()),
+  env: v.optional(v.record(envKey, noNul)),
+  cwd: v.optional(v.pipe(noNul, v.minLength(1))),
+  /** "shed" (uid 1000, the default) or "root", or a user name / numeric uid known in the guest. */
+  user: v.optional(v.pipe(noNul, v.minLength(1))),
+  /** Allocate a PTY of this size; stderr is then merged into stdout as on any terminal. */
+  tty: v.optional(
+    v.object({
+      rows: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
+      cols: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
+      term: v.optional(v.pipe(v.string(), v.regex(/^[\w.+-]{1,64}$/))),
+    }),
+  ),
 };
 /** Exactly one of argv / command; checked by the agent (valibot variants take no pipes). */
 export const ExecRequestSchema = v.object(execFields);
-// The schema and the contract in api.ts must describe the same thing.
-const _sameShape: ExecRequest = {} as v.InferOutput<typeof ExecRequestSchema>;
-void _sameShape;
+/** What an exec asks for: the type every side uses is the schema's. */
+export type ExecRequest = v.InferOutput<typeof ExecRequestSchema>;
 
 export const OpenRequestSchema = v.variant("op", [
   v.object({ op: v.literal("health") }),

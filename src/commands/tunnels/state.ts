@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join } from "node:path";
 import { clientConfigDir } from "../../cli/client-config.ts";
 import { writeFileAtomic } from "../../fs/atomic-file.ts";
+import { processAlive } from "../../proc/alive.ts";
 
 /** A running `shed tunnels start`: one file per shed under the client config dir. */
 export interface TunnelState {
@@ -45,7 +46,7 @@ function readTunnel(path: string): TunnelState | undefined {
   if (!existsSync(path)) return undefined;
   try {
     const state = JSON.parse(readFileSync(path, "utf8")) as TunnelState;
-    if (alive(state.pid)) return state;
+    if (processAlive(state.pid, { ours: true })) return state;
   } catch {}
   rmSync(path, { force: true });
   return undefined;
@@ -56,15 +57,7 @@ export async function stopTunnel(t: TunnelState): Promise<void> {
   try {
     process.kill(t.pid, "SIGTERM");
   } catch {}
-  for (let i = 0; i < 50 && alive(t.pid); i++) await Bun.sleep(100);
+  for (let i = 0; i < 50 && processAlive(t.pid, { ours: true }); i++) await Bun.sleep(100);
   rmSync(file(t.server, t.shed), { force: true });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -10,6 +10,7 @@ import type { DevicePolicy } from "./apply-layer.ts";
 import { type ErofsCompression, looksLikeErofs, packErofs, uuidFromDigest } from "./erofs.ts";
 import { flattenLayers, type LayerInput } from "./flatten.ts";
 import type { SymlinkPolicy } from "./safe-tree.ts";
+import { processAlive } from "../../proc/alive.ts";
 
 /** What ensureRootfs needs of the content store (the OciStore has it all). */
 export type RootfsStore = Pick<ContentStore, "resolve" | "openBlob"> & {
@@ -132,18 +133,10 @@ function sweepStale(tmpRoot: string): void {
   sweptTmp.add(tmpRoot);
   for (const name of readdirSync(tmpRoot)) {
     const pid = Number(name.split(".")[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(tmpRoot, name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) rmSync(join(tmpRoot, name), { recursive: true, force: true });
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function fsyncPath(p: string): void {
   const fd = openSync(p, "r");

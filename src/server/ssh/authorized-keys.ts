@@ -1,8 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { utils } from "ssh2";
+import { expandHome } from "../../fs/home-path.ts";
 
 /**
  * Public keys from authorized_keys files (OpenSSH format; options before the key are
@@ -16,7 +15,7 @@ export class AuthorizedKeys {
 
   /** The files as read (with ~ expanded). */
   paths(): string[] {
-    return this.files.map((f) => (f === "~" ? homedir() : f.startsWith("~/") ? join(homedir(), f.slice(2)) : f));
+    return this.files.map(expandHome);
   }
 
   has(publicKeyBlob: Buffer): boolean {
