@@ -3,6 +3,7 @@ import { constants } from "node:os";
 import type { ExecProcess, ExecRequest, ExitStatus } from "./protocol/api.ts";
 import { loginEnv } from "./login-env.ts";
 import { type GuestUser, lookupUser, supplementaryGroups } from "./users.ts";
+import { pushStream } from "./push-stream.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const SIGNALS = constants.signals as Record<string, number>;
@@ -138,8 +139,7 @@ function spawnTty(
   ids: Ids,
   tty: { rows: number; cols: number },
 ): ExecProcess {
-  let out!: ReadableStreamDefaultController<Uint8Array>;
-  const stdout = new ReadableStream<Uint8Array>({ start: (c) => (out = c) });
+  const out = pushStream();
   const proc = Bun.spawn(argv, {
     cwd,
     env,
@@ -147,7 +147,7 @@ function spawnTty(
     terminal: {
       rows: tty.rows,
       cols: tty.cols,
-      data: (_term: unknown, chunk: Uint8Array) => out.enqueue(new Uint8Array(chunk)),
+      data: (_term: unknown, chunk: Uint8Array) => out.push(new Uint8Array(chunk)),
     },
   } as Parameters<typeof Bun.spawn>[1]);
   const terminal = (proc as unknown as { terminal: PtyHandle }).terminal;
@@ -163,13 +163,13 @@ function spawnTty(
   const exit = proc.exited.then(async () => {
     // Let the last output the PTY holds reach us before the stream ends.
     await Bun.sleep(5);
-    out.close();
+    out.end();
     terminal.close?.();
     return exitStatus(proc.exitCode, proc.signalCode);
   });
   return {
     stdin,
-    stdout,
+    stdout: out.readable,
     stderr: emptyStream(),
     resize: (rows, cols) => terminal.resize(cols, rows),
     signal: (name) => signalGroup(proc.pid, name, () => proc.kill(name as NodeJS.Signals)),

@@ -1,10 +1,10 @@
 import { ShedError } from "../api/errors.ts";
 import type { ByteDuplex } from "./protocol/api.ts";
+import { pushStream } from "./push-stream.ts";
 
 /** A TCP connection from inside the guest, as web streams (tunnels, direct-tcpip). */
 export async function dialTcp(port: number, host = "127.0.0.1"): Promise<ByteDuplex> {
-  let push!: ReadableStreamDefaultController<Uint8Array>;
-  const readable = new ReadableStream<Uint8Array>({ start: (c) => (push = c) });
+  const out = pushStream();
   let drained: (() => void) | undefined;
   let socket: Awaited<ReturnType<typeof Bun.connect>>;
   try {
@@ -12,20 +12,14 @@ export async function dialTcp(port: number, host = "127.0.0.1"): Promise<ByteDup
       hostname: host,
       port,
       socket: {
-        data: (_s, chunk) => push.enqueue(new Uint8Array(chunk)),
+        data: (_s, chunk) => out.push(new Uint8Array(chunk)),
         drain: () => drained?.(),
-        end: () => {
-          try {
-            push.close();
-          } catch {}
-        },
+        end: () => out.end(),
         close: () => {
-          try {
-            push.close();
-          } catch {}
+          out.end();
           drained?.();
         },
-        error: (_s, err) => push.error(err),
+        error: (_s, err) => out.fail(err),
       },
     });
   } catch (err) {
@@ -48,5 +42,5 @@ export async function dialTcp(port: number, host = "127.0.0.1"): Promise<ByteDup
       socket.end();
     },
   });
-  return { readable, writable };
+  return { readable: out.readable, writable };
 }

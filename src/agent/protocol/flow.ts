@@ -78,6 +78,8 @@ export class InboundChannel {
 
   private async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     while (this.queue.length === 0) {
+      // Cancelled while waiting: the controller is closed, and touching it would throw.
+      if (this.cancelled) return;
       if (this.failure && !this.cancelled) {
         controller.error(this.failure);
         return;
@@ -88,6 +90,7 @@ export class InboundChannel {
       }
       await new Promise<void>((resolve) => (this.waiting = resolve));
     }
+    if (this.cancelled) return;
     const chunk = this.queue.shift()!;
     this.queuedBytes -= chunk.length;
     controller.enqueue(chunk);
