@@ -12,7 +12,8 @@ import { baseImage, vmTestsMissing } from "./guest-image.ts";
  * as root, every way to the host: the API port, the SSH door, a listener on the host's
  * 127.0.0.1, one on all its addresses and a port the host forwards elsewhere by DNAT (as
  * Docker's published ports are), at the gateway, at QEMU's user-mode gateway 10.0.2.2 and
- * at the host's outside address. One boot (TCG: about a minute here).
+ * at the host's outside address. The host namespace drops forwarded traffic by policy as a
+ * Docker host does. One boot (TCG: about a minute here).
  */
 const skip = vmTestsMissing() ?? (netnsMissing() ? `skipped: the network test needs ${netnsMissing()}` : undefined);
 if (skip && !vmTestsMissing()) console.warn(skip);
@@ -86,6 +87,11 @@ describe.skipIf(skip)("qemu backend: a VM reaches the outside, never its host", 
       "nft",
       `add table ip test_dnat; add chain ip test_dnat pre { type nat hook prerouting priority dstnat; }; add rule ip test_dnat pre ip daddr ${net.hostAddr} tcp dport ${DNAT_PORT} dnat to ${net.outsideAddr}:${OUTSIDE_PORT}`,
     ]);
+    // The host runs Docker, as most servers do: Docker's FORWARD policy drops what no rule
+    // accepts, and a host's own forwarding rules belong in its DOCKER-USER chain.
+    for (const rule of [["-N", "DOCKER-USER"], ["-A", "DOCKER-USER", "-j", "RETURN"], ["-I", "FORWARD", "-j", "DOCKER-USER"], ["-P", "FORWARD", "DROP"]]) {
+      net.host.run(["iptables", "-w", ...rule]);
+    }
     server = await startServer({
       netns: net.host,
       config: {
@@ -146,6 +152,10 @@ describe.skipIf(skip)("qemu backend: a VM reaches the outside, never its host", 
     expect(tables).toContain("table inet shed-vmnet-shed-br0");
     expect(net.host.run(["nft", "list", "table", "inet", "shed-vmnet-shed-br0"])).toContain("masquerade");
     expect(dnsmasqPids()).toHaveLength(1);
+    // The way out through Docker's FORWARD drop: two labelled accepts in DOCKER-USER, nothing else.
+    const dockerUser = net.host.run(["iptables", "-w", "-S", "DOCKER-USER"]).split("\n").filter((l) => l.includes("shed: VMs of server"));
+    expect(dockerUser).toHaveLength(2);
+    expect(dockerUser.every((l) => l.includes("shed-br0") && l.endsWith("-j ACCEPT"))).toBe(true);
   });
 
   it("keeps the VM's network across a SIGKILL of shed-server: dnsmasq and the rules are adopted, not doubled", async () => {
@@ -160,6 +170,7 @@ describe.skipIf(skip)("qemu backend: a VM reaches the outside, never its host", 
     const gw = await gateway();
     const seen = await probe([`${gw}:${server.port}`, `${gw}:${server.sshPort}`]);
     expect(Object.values(seen)).toEqual(["closed", "closed"]);
+    expect(net.host.run(["iptables", "-w", "-S", "DOCKER-USER"]).split("\n").filter((l) => l.includes("shed: VMs of server"))).toHaveLength(2);
   }, BOOT_MS);
 
   it("removes the shed's tap with the shed, and keeps the server's bridge, table and dnsmasq", async () => {

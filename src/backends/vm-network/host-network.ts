@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import type { Logger } from "../../log/logger.ts";
+import { allowThroughHostForward } from "./docker-forward.ts";
 import { dnsmasqFiles, ensureDnsmasq } from "./dnsmasq.ts";
 import { findTool, hostFacts, isolationUnavailable, runTool } from "./host-tools.ts";
 import { bridgeAlias, macAddress, tableName, tapAlias, tapName } from "./names.ts";
@@ -79,9 +80,11 @@ export class VmNetwork {
     if (existsSync(v6)) writeFileSync(v6, "1\n");
     const comment = `shed: VMs of server ${serverId} on ${bridge} (${this.subnet.cidr}); see shed's README`;
     await runTool("nft", ["-f", "-"], vmNetworkRuleset({ table: this.table, bridge, subnet: this.subnet, comment }));
+    // On a Docker host, Docker's FORWARD policy would drop the guests' way out.
+    const forwardChain = await allowThroughHostForward(bridge, `shed: VMs of server ${serverId} on ${bridge}`);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const pid = await ensureDnsmasq(bridge, this.subnet, dnsmasqFiles(this.dir));
-    this.opts.logger.debug("vm network ready", { bridge, subnet: this.subnet.cidr, table: this.table, dnsmasq: pid });
+    this.opts.logger.debug("vm network ready", { bridge, subnet: this.subnet.cidr, table: this.table, dnsmasq: pid, forwardChain });
   }
 
   private async ensureBridge(): Promise<void> {
