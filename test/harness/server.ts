@@ -71,8 +71,15 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     docker: { name_prefix: namePrefix, labels: testLabels, stop_timeout: 3 },
     // Tests keep the host directories they mount in temp dirs (the state dir is refused anyway).
     mount_roots: [tmpdir()],
+    // A VM network makes a bridge, taps, nftables rules and a dnsmasq: only ever inside a
+    // namespace the test made, never in this machine's own.
+    qemu: { network: opts.netns ? "isolated" : "none" },
   };
-  writeFileSync(configPath, stringify(deepMerge(base, opts.config ?? {})));
+  const config = deepMerge(base, opts.config ?? {});
+  if ((config.qemu as { network?: string }).network !== "none" && !opts.netns) {
+    throw new Error("startServer: a qemu network other than `none` needs `netns` (test/harness/netns.ts): the host's own namespace is off limits");
+  }
+  writeFileSync(configPath, stringify(config));
 
   let proc: ReturnType<typeof Bun.spawn> | undefined;
   let ports = { http: 0, ssh: 0 };
