@@ -8,11 +8,7 @@ import { cappedText } from "./body-limit.ts";
  * Runs a long operation and answers either as SSE (progress events, then the result) when
  * the client accepts text/event-stream, or as one JSON body when it does not.
  */
-export async function progressResponse(
-  c: Context,
-  op: (progress: Progress) => Promise<unknown>,
-  successStatus = 200,
-): Promise<Response> {
+export async function progressResponse(c: Context, op: (progress: Progress) => Promise<unknown>, successStatus = 200): Promise<Response> {
   if (!(c.req.header("accept") ?? "").includes("text/event-stream")) {
     const result = await op(() => {});
     return result === undefined ? c.body(null, 204) : c.json(result, successStatus as 200);
@@ -45,8 +41,8 @@ export async function progressResponse(
 }
 
 /** Parses a JSON body (within the body cap); a malformed one is INVALID_REQUEST, an empty one is `{}`. */
-export async function jsonBody(c: Context): Promise<unknown> {
-  const text = await cappedText(c);
+export async function jsonBody(c: Context, cap: number): Promise<unknown> {
+  const text = await cappedText(c, cap);
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
