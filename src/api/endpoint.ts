@@ -51,11 +51,11 @@ export function defineEndpoints<const T extends Record<string, Omit<Endpoint, "i
 
 type Schema = v.GenericSchema;
 type Empty = Record<never, never>;
-type Required<K extends string, T> = { [P in K]: T };
-type Optional<K extends string, T> = { [P in K]?: T };
+type Must<K extends string, T> = { [P in K]: T };
+type May<K extends string, T> = { [P in K]?: T };
 type Absent<K extends string> = { [P in K]?: undefined };
 /** A part the caller must give when its input has a required field, else may leave out. */
-type Given<K extends string, T> = Empty extends T ? Optional<K, T> : Required<K, T>;
+type Given<K extends string, T> = Empty extends T ? May<K, T> : Must<K, T>;
 
 /** What a caller sends as a binary body. */
 export type ArchiveBody = Blob | ReadableStream<Uint8Array>;
@@ -65,10 +65,10 @@ export interface Archive {
   size?: number;
 }
 
-type ParamsPart<E extends Endpoint> = E["params"] extends Record<string, Schema> ? Required<"params", { [K in keyof E["params"]]: string }> : Absent<"params">;
+type ParamsPart<E extends Endpoint> = E["params"] extends Record<string, Schema> ? Must<"params", { [K in keyof E["params"]]: string }> : Absent<"params">;
 type QueryPart<E extends Endpoint> = E["query"] extends Schema ? Given<"query", v.InferInput<E["query"]>> : Absent<"query">;
 type BodyPart<E extends Endpoint> = E["binary"] extends "request"
-  ? Required<"body", ArchiveBody>
+  ? Must<"body", ArchiveBody>
   : E["request"] extends Schema
     ? Given<"body", v.InferInput<E["request"]>>
     : Absent<"body">;
