@@ -1,5 +1,4 @@
 import * as v from "valibot";
-import { dialWebSocket } from "../agent/protocol/transports/websocket.ts";
 import { type CallArgs, type CallOptions, type CallResult, checkParams, checkQuery, type Endpoint } from "./endpoint.ts";
 import { type ErrorBody, isErrorCode, ShedError } from "./errors.ts";
 import { readEventStream } from "./sse.ts";
@@ -96,6 +95,8 @@ export class ApiClient {
 
   /** Opens a WebSocket with the client's token and timeout; a refusal is SERVER_UNREACHABLE. */
   private async dial(url: URL): Promise<CallResult<Endpoint & { websocket: string }>> {
+    // Loaded here: only the commands that talk to an agent need it at all.
+    const { dialWebSocket } = await import("../agent/protocol/transports/websocket.ts");
     const headers: Record<string, string> = this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {};
     const dialing = dialWebSocket(url.href, headers).catch((err) => {
       throw this.unreachable(err instanceof ShedError ? (err.cause ?? new Error("refused")) : err);
