@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import type { Transport } from "../agent/protocol/transport.ts";
 import { type CallArgs, type CallOptions, type CallResult, checkParams, checkQuery, type Endpoint } from "./endpoint.ts";
 import { type ErrorBody, isErrorCode, ShedError } from "./errors.ts";
 import { readEventStream } from "./sse.ts";
@@ -80,7 +81,7 @@ export class ApiClient {
   }
 
   /** The URL of an endpoint with its parameters checked and encoded, and its query checked. */
-  url(ep: Endpoint, opts: { params?: Record<string, string>; query?: Record<string, unknown> }, scheme: "http:" | "ws:"): URL {
+  private url(ep: Endpoint, opts: { params?: Record<string, string>; query?: Record<string, unknown> }, scheme: "http:" | "ws:"): URL {
     checkParams(ep, opts.params ?? {});
     const query = opts.query ?? {};
     checkQuery(ep, query);
@@ -94,7 +95,7 @@ export class ApiClient {
   }
 
   /** Opens a WebSocket with the client's token and timeout; a refusal is SERVER_UNREACHABLE. */
-  private async dial(url: URL): Promise<CallResult<Endpoint & { websocket: string }>> {
+  private async dial(url: URL): Promise<Transport> {
     // Loaded here: only the commands that talk to an agent need it at all.
     const { dialWebSocket } = await import("../agent/protocol/transports/websocket.ts");
     const headers: Record<string, string> = this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {};
@@ -187,7 +188,7 @@ export class ApiClient {
 function parseAnswer(ep: Endpoint, schema: v.GenericSchema, answer: unknown): unknown {
   const result = v.safeParse(schema, answer);
   if (result.success) return result.output;
-  throw new ShedError("PROTOCOL_ERROR", `the server's answer to ${ep.method.toUpperCase()} ${ep.path} is not what this shed expects (${formatIssues(result.issues)}); are client and server versions apart?`);
+  throw new ShedError("PROTOCOL_ERROR", `the server's answer to ${ep.method.toUpperCase()} ${ep.path} is not what this CLI expects (${formatIssues(result.issues)}); are client and server versions apart?`);
 }
 
 async function errorFromResponse(res: Response): Promise<ShedError> {

@@ -58,9 +58,9 @@ type Absent<K extends string> = { [P in K]?: undefined };
 type Given<K extends string, T> = Empty extends T ? May<K, T> : Must<K, T>;
 
 /** What a caller sends as a binary body. */
-export type ArchiveBody = Blob | ReadableStream<Uint8Array>;
+type ArchiveBody = Blob | ReadableStream<Uint8Array>;
 /** A binary answer: the archive as a stream, with its length when the server says it. */
-export interface Archive {
+interface Archive {
   body: ReadableStream<Uint8Array>;
   size?: number;
 }

@@ -11,6 +11,5 @@ export type { Endpoint } from "./endpoint.ts";
  * (endpoints/sheds.ts, images.ts, server.ts), so `shed exec` loads no image schemas.
  */
 export const API = { ...SERVER_API, ...SHED_API, ...IMAGE_API };
-export type Api = typeof API;
 
 export const ENDPOINTS: Endpoint[] = Object.values(API);

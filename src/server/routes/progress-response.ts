@@ -8,7 +8,11 @@ import { cappedText } from "./body-limit.ts";
  * Runs a long operation and answers either as SSE (progress events, then the result) when
  * the client accepts text/event-stream, or as one JSON body when it does not.
  */
-export async function progressResponse(c: Context, op: (progress: Progress) => Promise<unknown>, successStatus = 200): Promise<Response> {
+export async function progressResponse(
+  c: Context,
+  op: (progress: Progress) => Promise<unknown>,
+  successStatus = 200,
+): Promise<Response> {
   if (!(c.req.header("accept") ?? "").includes("text/event-stream")) {
     const result = await op(() => {});
     return result === undefined ? c.body(null, 204) : c.json(result, successStatus as 200);
