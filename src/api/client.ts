@@ -1,14 +1,9 @@
 import * as v from "valibot";
+import type { Transport } from "../agent/protocol/transport.ts";
+import { type CallArgs, type CallOptions, type CallResult, checkParams, checkQuery, type Endpoint } from "./endpoint.ts";
 import { type ErrorBody, isErrorCode, ShedError } from "./errors.ts";
-import { type ServerInfo, ServerInfoSchema } from "./schemas/info.ts";
-import {
-  type CreateShedRequest,
-  type Progress,
-  type Shed,
-  ShedListSchema,
-  ShedSchema,
-} from "./schemas/shed.ts";
 import { readEventStream } from "./sse.ts";
+import { formatIssues } from "./validation.ts";
 
 /** Where a server is, as the client config stores it. */
 export interface ServerEndpoint {
@@ -26,15 +21,6 @@ export interface ServerEndpoint {
 /** How long a call waits for the server to start answering unless told (--timeout, SHED_TIMEOUT). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-export interface RequestOptions {
-  body?: unknown;
-  query?: Record<string, string | undefined>;
-  /** Stream progress as SSE; the final result is returned. */
-  onProgress?: Progress;
-  /** Wait this long (ms) for the answer to start, on top of the client's timeout (a stop's own budget). */
-  extraTimeoutMs?: number;
-}
-
 /**
  * Typed client for /api. The CLI's only way to the server (besides SSH); every failure
  * comes back as a ShedError with the server's code, or SERVER_UNREACHABLE.
@@ -51,34 +37,84 @@ export class ApiClient {
     this.baseUrl = `http://${host}:${endpoint.httpPort}`;
   }
 
-  async request(method: string, path: string, opts: RequestOptions = {}): Promise<unknown> {
-    const url = new URL(`/api${path}`, this.baseUrl);
-    for (const [k, val] of Object.entries(opts.query ?? {})) {
-      if (val !== undefined) url.searchParams.set(k, val);
-    }
+  /**
+   * One call of a catalog endpoint: path parameters and query are checked here against the
+   * endpoint's schemas first (a name like `..` never leaves this process), and the answer is
+   * parsed with its response schema. Progress endpoints always answer as SSE (so the timeout
+   * covers only the wait for the answer to start); binary answers come back as a stream.
+   */
+  async call<E extends Endpoint>(ep: E, ...[options]: CallArgs<E>): Promise<CallResult<E>> {
+    const opts = (options ?? {}) as CallOptions<Endpoint> & { body?: unknown; query?: Record<string, unknown> };
+    if (ep.websocket) return (await this.dial(this.url(ep, opts, "ws:"))) as CallResult<E>;
     const headers: Record<string, string> = {};
-    if (opts.body !== undefined) headers["content-type"] = "application/json";
-    if (opts.onProgress) headers.accept = "text/event-stream";
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const { res, done } = await this.open(url, { method, headers, body }, opts.extraTimeoutMs);
+    let body: RequestInit["body"];
+    if (ep.binary === "request") {
+      headers["content-type"] = "application/x-tar";
+      body = opts.body as RequestInit["body"];
+    } else if (opts.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(opts.body);
+    }
+    if (ep.progress) headers.accept = "text/event-stream";
+    const init = { method: ep.method.toUpperCase(), headers, body, ...(ep.binary === "request" ? { duplex: "half" as const } : {}) };
+    const extraMs = ep.slowAnswerMs ? (ep.slowAnswerMs as (req: unknown) => number)(opts.body) : 0;
+    const { res, done } = await this.open(this.url(ep, opts, "http:"), init, extraMs, opts.signal);
     try {
       if (!res.ok) throw await errorFromResponse(res);
+      if (ep.binary === "response") {
+        done(); // the archive may take as long as it is big
+        if (!res.body) throw new ShedError("PROTOCOL_ERROR", `the server sent no archive for ${ep.id}`);
+        const len = res.headers.get("content-length");
+        return { body: res.body, ...(len ? { size: Number(len) } : {}) } as CallResult<E>;
+      }
+      let answer: unknown;
       if (res.headers.get("content-type")?.startsWith("text/event-stream") && res.body) {
         done(); // progress may take as long as the operation does
-        return await this.guard(readEventStream(res.body, opts.onProgress ?? (() => {})));
+        answer = await this.guard(readEventStream(res.body, opts.onProgress ?? (() => {})));
+      } else if (res.status !== 204) {
+        answer = await this.guard(res.json());
       }
-      if (res.status === 204) return undefined;
-      return await this.guard(res.json());
+      return (ep.response ? parseAnswer(ep, ep.response, answer) : undefined) as CallResult<E>;
     } finally {
       done();
     }
+  }
+
+  /** The URL of an endpoint with its parameters checked and encoded, and its query checked. */
+  private url(ep: Endpoint, opts: { params?: Record<string, string>; query?: Record<string, unknown> }, scheme: "http:" | "ws:"): URL {
+    checkParams(ep, opts.params ?? {});
+    const query = opts.query ?? {};
+    checkQuery(ep, query);
+    const path = ep.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(opts.params?.[name] ?? ""));
+    const url = new URL(path, this.baseUrl);
+    url.protocol = scheme;
+    for (const [key, value] of Object.entries(query)) {
+      for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) url.searchParams.append(key, String(item));
+    }
+    return url;
+  }
+
+  /** Opens a WebSocket with the client's token and timeout; a refusal is SERVER_UNREACHABLE. */
+  private async dial(url: URL): Promise<Transport> {
+    // Loaded here: only the commands that talk to an agent need it at all.
+    const { dialWebSocket } = await import("../agent/protocol/transports/websocket.ts");
+    const headers: Record<string, string> = this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {};
+    const dialing = dialWebSocket(url.href, headers).catch((err) => {
+      throw this.unreachable(err instanceof ShedError ? (err.cause ?? new Error("refused")) : err);
+    });
+    if (!this.timeoutMs) return dialing;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.timedOut(this.timeoutMs)), this.timeoutMs);
+    });
+    return Promise.race([dialing, timeout]).finally(() => clearTimeout(timer));
   }
 
   /**
    * fetch with the client's timeout until the answer's headers arrive (and its body, until
    * `done()`); every failure is a ShedError that says what happened in one line.
    */
-  async open(url: URL, init: RequestInit, extraMs = 0): Promise<{ res: Response; done: () => void }> {
+  private async open(url: URL, init: RequestInit, extraMs: number, signal?: AbortSignal): Promise<{ res: Response; done: () => void }> {
     const headers = new Headers(init.headers);
     if (this.endpoint.token) headers.set("authorization", `Bearer ${this.endpoint.token}`);
     const abort = new AbortController();
@@ -92,10 +128,11 @@ export class ApiClient {
       : undefined;
     const done = () => clearTimeout(timer);
     try {
-      const res = await fetch(url, { ...init, headers, signal: abort.signal });
+      const res = await fetch(url, { ...init, headers, signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal });
       return { res, done };
     } catch (err) {
       done();
+      if (signal?.aborted) throw signal.reason;
       throw timedOut ? this.timedOut(limit) : this.unreachable(err);
     }
   }
@@ -145,45 +182,16 @@ export class ApiClient {
       { cause: err },
     );
   }
-
-  async info(): Promise<ServerInfo> {
-    return v.parse(ServerInfoSchema, await this.request("GET", "/info"));
-  }
-
-  async listSheds(): Promise<Shed[]> {
-    return v.parse(ShedListSchema, await this.request("GET", "/sheds")).sheds;
-  }
-
-  async getShed(name: string): Promise<Shed> {
-    return v.parse(ShedSchema, await this.request("GET", `/sheds/${encodeURIComponent(name)}`));
-  }
-
-  async createShed(req: CreateShedRequest, onProgress?: Progress): Promise<Shed> {
-    return v.parse(ShedSchema, await this.request("POST", "/sheds", { body: req, onProgress }));
-  }
-
-  async deleteShed(name: string, force: boolean, onProgress?: Progress): Promise<void> {
-    await this.request("DELETE", `/sheds/${encodeURIComponent(name)}`, {
-      query: { force: force ? "true" : undefined },
-      onProgress,
-    });
-  }
-
-  async shedAction(
-    name: string,
-    action: "start" | "stop" | "reset",
-    body?: unknown,
-    onProgress?: Progress,
-  ): Promise<Shed> {
-    const path = `/sheds/${encodeURIComponent(name)}/${action}`;
-    // A stop runs the shutdown hook (up to 30 s) and waits its own timeout before it answers.
-    const stopSeconds = (body as { timeoutSeconds?: number } | undefined)?.timeoutSeconds ?? 60;
-    const extraTimeoutMs = action === "stop" ? (stopSeconds + 30) * 1000 : 0;
-    return v.parse(ShedSchema, await this.request("POST", path, { body, onProgress, extraTimeoutMs }));
-  }
 }
 
-export async function errorFromResponse(res: Response): Promise<ShedError> {
+/** The answer parsed with the endpoint's response schema; one that does not fit is the server's fault, said so. */
+function parseAnswer(ep: Endpoint, schema: v.GenericSchema, answer: unknown): unknown {
+  const result = v.safeParse(schema, answer);
+  if (result.success) return result.output;
+  throw new ShedError("PROTOCOL_ERROR", `the server's answer to ${ep.method.toUpperCase()} ${ep.path} is not what this CLI expects (${formatIssues(result.issues)}); are client and server versions apart?`);
+}
+
+async function errorFromResponse(res: Response): Promise<ShedError> {
   const text = await res.text();
   try {
     const body = JSON.parse(text) as Partial<ErrorBody>;
@@ -197,7 +205,7 @@ export async function errorFromResponse(res: Response): Promise<ShedError> {
 }
 
 /** One line for a network failure: the errno, or the runtime's first sentence. */
-export function networkReason(err: unknown): string {
+function networkReason(err: unknown): string {
   const code = (err as { code?: string }).code;
   if (code === "ConnectionRefused" || code === "ECONNREFUSED") return "connection refused";
   if (code === "ECONNRESET" || code === "ConnectionClosed") return "connection reset";

@@ -1,12 +1,11 @@
-import * as v from "valibot";
 import type { ApiClient } from "./client.ts";
+import { SERVER_API } from "./endpoints/server.ts";
 import { ShedError } from "./errors.ts";
-import { SshHostKeySchema } from "./schemas/info.ts";
 
 /** The server's SSH host key line (/api/ssh-host-key); undefined when it has no SSH door. */
 export async function fetchHostKey(client: ApiClient): Promise<string | undefined> {
   try {
-    return v.parse(SshHostKeySchema, await client.request("GET", "/ssh-host-key")).key.trim();
+    return (await client.call(SERVER_API.getSshHostKey)).key.trim();
   } catch (err) {
     // An older server without the route, or one whose SSH door is off.
     if (err instanceof ShedError && (err.code === "NOT_FOUND" || err.code === "UNSUPPORTED")) return undefined;

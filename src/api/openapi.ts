@@ -1,51 +1,39 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
-import { ERROR_CODES, type ErrorCode } from "./errors.ts";
+import type * as v from "valibot";
+import { type Endpoint, pathParams } from "./endpoint.ts";
 import { ENDPOINTS } from "./endpoints.ts";
+import { ERROR_CODES, type ErrorCode } from "./errors.ts";
+
+type Json = Record<string, unknown>;
+
+/** A valibot schema as the JSON Schema of an OpenAPI 3.1 document (its own `$schema` dropped: the document says the dialect). */
+function schema(s: v.GenericSchema): Json {
+  const { $schema: _, ...json } = toJsonSchema(s, { errorMode: "ignore" }) as Json;
+  return json;
+}
+
+const TAR = (description: string) => ({ "application/x-tar": { schema: { type: "string", format: "binary", description } } });
+const SSE = { "text/event-stream": { schema: { type: "string", description: "SSE: `progress` events, then one `result` (the JSON answer) or `error` ({code, message})" } } };
 
 /** OpenAPI 3.1 document generated from the endpoint catalog and its valibot schemas. */
-export function openApiDocument(version: string): Record<string, unknown> {
+export function openApiDocument(version: string): Json {
   const paths: Record<string, Record<string, unknown>> = {};
-  const schema = (s: Parameters<typeof toJsonSchema>[0]) => toJsonSchema(s, { errorMode: "ignore" });
   for (const ep of ENDPOINTS) {
-    const responses: Record<string, unknown> = {};
-    const content: Record<string, unknown> = {};
-    if (ep.response) content["application/json"] = { schema: schema(ep.response) };
-    if (ep.progress) {
-      content["text/event-stream"] = {
-        schema: { type: "string", description: "SSE: `progress` events, then one `result` or `error`" },
-      };
-    }
-    if (ep.binary === "response") content["application/x-tar"] = { schema: { type: "string", format: "binary" } };
-    responses[ep.websocket ? "101" : "200"] = {
-      description: ep.websocket ? `WebSocket: ${ep.websocket}` : "OK",
-      ...(Object.keys(content).length ? { content } : {}),
-    };
-    const implied: ErrorCode[] = [...(ep.params ? (["INVALID_NAME"] as const) : []), ...(ep.query ? (["INVALID_REQUEST"] as const) : [])];
-    for (const code of new Set([...implied, ...(ep.errors ?? [])])) {
-      const status = String(ERROR_CODES[code]);
-      responses[status] ??= { description: "", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
-      const r = responses[status] as { description: string };
-      r.description = r.description ? `${r.description}, ${code}` : code;
-    }
-    const op: Record<string, unknown> = { summary: ep.summary, responses };
-    if (ep.request) op.requestBody = { content: { "application/json": { schema: schema(ep.request) } } };
-    if (ep.binary === "request") op.requestBody = { content: { "application/x-tar": { schema: { type: "string", format: "binary" } } } };
-    if (ep.public) op.security = [];
-    const params = [...ep.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
-      name: m[1],
-      in: "path",
-      required: true,
-      schema: ep.params?.[m[1]!] ? schema(ep.params[m[1]!]!) : { type: "string" },
-    }));
-    if (params.length) op.parameters = params;
     paths[ep.path] ??= {};
-    paths[ep.path]![ep.method] = op;
+    paths[ep.path]![ep.method] = operation(ep);
   }
   return {
     openapi: "3.1.0",
-    info: { title: "shed-server API", version },
+    info: { title: "shed-server API", version, description: "The HTTP API of shed-server: sheds, their agents, images. Every error is `{code, message}`." },
+    servers: [
+      {
+        url: "http://{host}:{port}",
+        description: "a shed-server (it binds 127.0.0.1:8080 unless configured)",
+        variables: { host: { default: "127.0.0.1" }, port: { default: "8080" } },
+      },
+    ],
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "auth.mode token: the server's API token" } },
       schemas: {
         Error: {
           type: "object",
@@ -57,4 +45,44 @@ export function openApiDocument(version: string): Record<string, unknown> {
     security: [{ bearer: [] }],
     paths,
   };
+}
+
+function operation(ep: Endpoint): Json {
+  const op: Json = { operationId: ep.id, summary: ep.summary, responses: responses(ep) };
+  const parameters = [
+    ...pathParams(ep.path).map((name) => ({ name, in: "path", required: true, schema: ep.params?.[name] ? schema(ep.params[name]) : { type: "string" } })),
+    ...Object.entries(ep.query?.entries ?? {}).map(([name, s]) => ({ name, in: "query", required: s.type !== "optional", schema: schema(s) })),
+  ];
+  if (parameters.length) op.parameters = parameters;
+  if (ep.request) op.requestBody = { content: { "application/json": { schema: schema(ep.request) } } };
+  if (ep.binary === "request") op.requestBody = { required: true, content: TAR(ep.archive ?? "a tar archive") };
+  if (ep.public) op.security = [];
+  return op;
+}
+
+function responses(ep: Endpoint): Json {
+  const out: Json = {};
+  if (ep.websocket) out["101"] = { description: `Switching Protocols to a WebSocket: ${ep.websocket}` };
+  else if (ep.binary === "response") out["200"] = { description: "The archive, streamed", content: TAR(ep.archive ?? "a tar archive") };
+  else if (ep.response) out[String(ep.status ?? 200)] = { description: "OK", content: { "application/json": { schema: schema(ep.response) } } };
+  else out["204"] = { description: "Done" };
+  // SSE is asked for with Accept: text/event-stream; it is always a 200, its outcome inside.
+  if (ep.progress) out["200"] = { description: "Progress, then the outcome", content: { ...((out["200"] as { content?: Json })?.content ?? {}), ...SSE } };
+  for (const code of new Set([...impliedErrors(ep), ...(ep.errors ?? [])])) {
+    const status = String(ERROR_CODES[code]);
+    out[status] ??= { description: "", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+    const r = out[status] as { description: string };
+    r.description = r.description ? `${r.description}, ${code}` : code;
+  }
+  return out;
+}
+
+/** The errors every endpoint of its kind can answer with, whatever its handler does. */
+function impliedErrors(ep: Endpoint): ErrorCode[] {
+  const codes: ErrorCode[] = [];
+  if (ep.params) codes.push("INVALID_NAME");
+  if (ep.query || ep.request || ep.binary === "request") codes.push("INVALID_REQUEST");
+  if (ep.request || ep.binary === "request") codes.push("PAYLOAD_TOO_LARGE");
+  if (!ep.public) codes.push("UNAUTHORIZED");
+  return codes;
 }

@@ -1,5 +1,5 @@
 import { openShedAgent } from "../api/agent-client.ts";
-import type { ServerEndpoint } from "../api/client.ts";
+import type { ApiClient } from "../api/client.ts";
 import type { Shed } from "../api/schemas/shed.ts";
 import { runInShed } from "../agent/protocol/run-in-shed.ts";
 
@@ -14,10 +14,10 @@ export interface ShedDetails {
 }
 
 /** Asked of the agent; a shed that does not answer just has no details (and agentOk false). */
-export async function shedDetails(endpoint: ServerEndpoint, shed: Shed, timeoutMs: number): Promise<ShedDetails> {
+export async function shedDetails(client: ApiClient, shed: Shed): Promise<ShedDetails> {
   if (shed.state !== "running") return {};
   try {
-    const conn = await openShedAgent(endpoint, shed.name, { timeoutMs });
+    const conn = await openShedAgent(client, shed.name);
     try {
       const [health, addr, logs] = await Promise.all([
         conn.health(),

@@ -1,6 +1,7 @@
 import type { Command, RootCommand } from "@bomb.sh/tab";
 import { ApiClient } from "../api/client.ts";
-import { listImages } from "../api/image-client.ts";
+import { IMAGE_API } from "../api/endpoints/images.ts";
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { loadClientConfig, resolveServer } from "../cli/client-config.ts";
 import type { AnyCommand, ArgsDef, Completer } from "../cli/command.ts";
 import { GLOBAL_ARGS } from "../cli/global.ts";
@@ -76,9 +77,9 @@ async function namesFromServer(): Promise<Names> {
     names.server = Object.keys(config.servers);
     names.tunnel = listTunnels().map((t) => t.shed);
     const client = new ApiClient(resolveServer(config, process.env.SHED_SERVER || undefined), NAMES_TIMEOUT_MS);
-    const [sheds, images] = await Promise.allSettled([client.listSheds(), listImages(client)]);
-    if (sheds.status === "fulfilled") names.shed = sheds.value.map((s) => s.name);
-    if (images.status === "fulfilled") names.image = images.value.flatMap((i) => [...(i.name ? [i.name] : []), ...(i.aliases ?? [])]);
+    const [sheds, images] = await Promise.allSettled([client.call(SHED_API.listSheds), client.call(IMAGE_API.listImages)]);
+    if (sheds.status === "fulfilled") names.shed = sheds.value.sheds.map((s) => s.name);
+    if (images.status === "fulfilled") names.image = images.value.images.flatMap((i) => [...(i.name ? [i.name] : []), ...(i.aliases ?? [])]);
   } catch {
     // no config, a broken one, no server: complete what needs none
   }

@@ -38,7 +38,7 @@ export default defineCommand({
     if (src.shed && dst.shed) throw usageError("shed cp: copy between a shed and this machine (one of SRC and DST is NAME:PATH, not both)");
     if (!src.shed && !dst.shed) throw usageError("shed cp: one of SRC and DST must be NAME:PATH in a shed");
     const shed = (src.shed ?? dst.shed)!;
-    const conn = await openShedAgent(cli().client().endpoint, shed, { timeoutMs: cli().globals.timeoutMs });
+    const conn = await openShedAgent(cli().client(), shed);
     try {
       if (dst.shed) await copyIn(conn, src.path, dst.path, Boolean(args.archive));
       else await copyOut(conn, src.path, dst.path, Boolean(args.archive));

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import * as v from "valibot";
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { ShedError } from "../api/errors.ts";
 import { BACKEND_NAMES, type BackendName, ShedNameSchema } from "../api/schemas/shed.ts";
 import { defineCommand } from "../cli/command.ts";
@@ -65,10 +66,10 @@ export default defineCommand({
       noProvision: args.provision === false || undefined,
       timeoutSeconds: args.timeout === undefined ? undefined : parseDuration("--timeout", args.timeout),
     };
-    const shed = await cli().client().createShed(req, out.progress);
+    const shed = await cli().client().call(SHED_API.createShed, { body: req, onProgress: out.progress });
     if (sync && shed.state === "running") {
       // Seed 004: sync is the client's last step and, like every step after the boot, only warns.
-      const warnings = await syncShed(cli().client().endpoint, shed.name, sync, out.progress).catch((err: Error) => [`sync: ${err.message}`]);
+      const warnings = await syncShed(cli().client(), shed.name, sync, out.progress).catch((err: Error) => [`sync: ${err.message}`]);
       if (warnings.length) shed.warnings = [...(shed.warnings ?? []), ...warnings];
     }
     for (const w of shed.warnings ?? []) out.warn(w);

@@ -1,3 +1,4 @@
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { defineCommand } from "../cli/command.ts";
 import { confirm } from "../cli/confirm.ts";
 import { cli } from "../cli/context.ts";
@@ -22,7 +23,7 @@ export default defineCommand({
     return eachShed(
       args.names,
       async (name) => {
-        await cli().client().deleteShed(name, Boolean(args.force), out.progress);
+        await cli().client().call(SHED_API.deleteShed, { params: { name }, query: { force: args.force ? "true" : undefined }, onProgress: out.progress });
         return { name, deleted: true };
       },
       (_, name) => `Deleted ${name}.`,

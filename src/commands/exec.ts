@@ -38,8 +38,7 @@ export default defineCommand({
     // Everything the command line can get wrong is checked before the connection is opened.
     const env = args.env.length ? parseEnvPairs("-e", args.env) : undefined;
     const tty = args["no-tty"] ? false : (args.tty ?? Boolean(process.stdin.isTTY && process.stdout.isTTY));
-    const { globals } = cli();
-    const conn = await openShedAgent(cli().client().endpoint, args.name, { start: args.start, timeoutMs: globals.timeoutMs });
+    const conn = await openShedAgent(cli().client(), args.name, { start: args.start });
     try {
       const proc = await conn.exec({
         argv,

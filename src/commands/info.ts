@@ -1,3 +1,4 @@
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { defineCommand } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
 import { shedDetails } from "../cli/shed-details.ts";
@@ -14,10 +15,10 @@ export default defineCommand({
     format: { type: "string", valueHint: "FORMAT", description: "json, yaml, or a template over the JSON fields: '{{.state}}'" },
   },
   async run({ args }) {
-    const { out, globals } = cli();
+    const { out } = cli();
     const client = cli().client();
-    const shed = await client.getShed(args.name);
-    const details = await shedDetails(client.endpoint, shed, globals.timeoutMs);
+    const shed = await client.call(SHED_API.getShed, { params: { name: args.name } });
+    const details = await shedDetails(client, shed);
     const full = { ...shed, ...details };
     const lines: [string, string | undefined][] = [
       ["Name", shed.name],

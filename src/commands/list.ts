@@ -1,3 +1,4 @@
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import type { Shed } from "../api/schemas/shed.ts";
 import { acrossServers } from "../cli/across-servers.ts";
 import { defineCommand } from "../cli/command.ts";
@@ -22,9 +23,9 @@ export default defineCommand({
   async run({ args }) {
     const { out, globals } = cli();
     const sheds: (Shed & Partial<ShedDetails>)[] = await acrossServers(args.all, async (client) => {
-      const list = (await client.listSheds()).map((s) => ({ ...s, server: client.endpoint.name }));
+      const list = (await client.call(SHED_API.listSheds)).sheds.map((s) => ({ ...s, server: client.endpoint.name }));
       if (!globals.verbose) return list;
-      return Promise.all(list.map(async (s) => ({ ...s, ...(await shedDetails(client.endpoint, s, globals.timeoutMs)) })));
+      return Promise.all(list.map(async (s) => ({ ...s, ...(await shedDetails(client, s)) })));
     });
     await out.list({ sheds }, sheds, {
       quiet: args.quiet,

@@ -1,4 +1,4 @@
-import { getShedLogs } from "../api/logs-client.ts";
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { defineCommand } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
 import { numberArg, usageError } from "../cli/values.ts";
@@ -20,7 +20,7 @@ export default defineCommand({
     const { out } = cli();
     const lines = args.tail === undefined ? undefined : numberArg("--tail", args.tail, { min: 0, integer: true });
     const client = cli().client();
-    const logs = await getShedLogs(client, args.name);
+    const logs = await client.call(SHED_API.getShedLogs, { params: { name: args.name } });
     const text = lastLines(logs.text, lines);
     if (!args.follow) {
       await out.result({ ...logs, text }, text || `(shed ${logs.name} has printed nothing yet)`);
@@ -32,7 +32,7 @@ export default defineCommand({
     let seen = logs.text;
     for (;;) {
       await Bun.sleep(FOLLOW_EVERY_MS);
-      const now = (await getShedLogs(client, args.name)).text;
+      const now = (await client.call(SHED_API.getShedLogs, { params: { name: args.name } })).text;
       const fresh = newPart(seen, now);
       if (fresh) process.stdout.write(fresh);
       seen = now;

@@ -1,3 +1,4 @@
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { defineCommand } from "../cli/command.ts";
 import { confirm } from "../cli/confirm.ts";
 import { cli } from "../cli/context.ts";
@@ -20,7 +21,7 @@ export default defineCommand({
     await confirm(`Reset ${args.names.join(", ")} to their image, losing every change?`, args.force || args.yes);
     return eachShed(
       args.names,
-      (name) => cli().client().shedAction(name, "reset", undefined, out.progress),
+      (name) => cli().client().call(SHED_API.resetShed, { params: { name }, onProgress: out.progress }),
       (shed) => `Reset ${shed.name}; start it with: shed start ${shed.name}`,
     );
   },

@@ -1,3 +1,4 @@
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { defineCommand } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
 import { eachShed } from "../cli/each-shed.ts";
@@ -26,8 +27,10 @@ export default defineCommand({
       args.names,
       async (name) => {
         const client = cli().client();
-        if ((await client.getShed(name)).state === "running") await client.shedAction(name, "stop", { timeoutSeconds });
-        return client.shedAction(name, "start", undefined, out.progress);
+        if ((await client.call(SHED_API.getShed, { params: { name } })).state === "running") {
+          await client.call(SHED_API.stopShed, { params: { name }, body: { timeoutSeconds } });
+        }
+        return client.call(SHED_API.startShed, { params: { name }, onProgress: out.progress });
       },
       (shed) => `Restarted ${shed.name}.`,
     );

@@ -1,4 +1,4 @@
-import { killSession } from "../api/session-client.ts";
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { defineCommand } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
 
@@ -9,7 +9,7 @@ export default defineCommand({
     session: { type: "positional", required: true, description: "Session name", complete: "session" },
   },
   async run({ args }) {
-    await killSession(cli().client(), args.shed, args.session);
+    await cli().client().call(SHED_API.killSession, { params: { name: args.shed, session: args.session } });
     await cli().out.result({ shed: args.shed, session: args.session, killed: true }, `Killed session ${args.session} in ${args.shed}`);
   },
 });

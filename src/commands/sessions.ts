@@ -1,5 +1,5 @@
 import type { TmuxSession } from "../api/schemas/session.ts";
-import { listSessions } from "../api/session-client.ts";
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { acrossServers } from "../cli/across-servers.ts";
 import { defineCommand, sub } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
@@ -24,9 +24,9 @@ export default defineCommand({
   async run({ args }) {
     const { out } = cli();
     const rows: Row[] = await acrossServers(args.all, async (client) => {
-      const sheds = args.name ? [args.name] : (await client.listSheds()).filter((s) => s.state === "running").map((s) => s.name);
+      const sheds = args.name ? [args.name] : (await client.call(SHED_API.listSheds)).sheds.filter((s) => s.state === "running").map((s) => s.name);
       const found = await Promise.all(
-        sheds.map(async (shed) => (await listSessions(client, shed)).sessions.map((s) => ({ ...s, shed, server: client.endpoint.name }))),
+        sheds.map(async (shed) => (await client.call(SHED_API.listSessions, { params: { name: shed } })).sessions.map((s) => ({ ...s, shed, server: client.endpoint.name }))),
       );
       return found.flat();
     });

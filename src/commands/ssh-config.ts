@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { trustedHostKey } from "../api/host-key.ts";
 import { acrossServers } from "../cli/across-servers.ts";
 import { clientConfigDir } from "../cli/client-config.ts";
@@ -47,7 +48,7 @@ export default defineCommand({
     const servers = await acrossServers(args.all, async (client) => {
       const e = client.endpoint;
       const hostLine = `[${e.host}]:${e.sshPort} ${await trustedHostKey(client)}`;
-      const sheds = args.name ? [args.name] : (await client.listSheds()).map((s) => s.name);
+      const sheds = args.name ? [args.name] : (await client.call(SHED_API.listSheds)).sheds.map((s) => s.name);
       return [{ hostLine, entries: sheds.map((shed) => ({ alias: "", shed, server: e.name, host: e.host, port: e.sshPort })) }];
     });
     const hostLines = servers.map((s) => s.hostLine);

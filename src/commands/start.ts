@@ -1,3 +1,4 @@
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { cli } from "../cli/context.ts";
 import { defineCommand } from "../cli/command.ts";
 import { eachShed } from "../cli/each-shed.ts";
@@ -18,7 +19,7 @@ export default defineCommand({
     const seconds = args.timeout === undefined ? undefined : parseDuration("--timeout", args.timeout);
     return eachShed(
       args.names,
-      (name) => withDeadline(cli().client().shedAction(name, "start", undefined, out.progress), seconds, name),
+      (name) => withDeadline(cli().client().call(SHED_API.startShed, { params: { name }, onProgress: out.progress }), seconds, name),
       (shed) => `Started ${shed.name}.`,
     );
   },

@@ -1,3 +1,4 @@
+import { SHED_API } from "../api/endpoints/sheds.ts";
 import { defineCommand } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
 import { eachShed } from "../cli/each-shed.ts";
@@ -23,7 +24,7 @@ export default defineCommand({
     const timeoutSeconds = args.timeout === undefined ? undefined : numberArg("--timeout", args.timeout, { min: 0, max: 3600 });
     return eachShed(
       args.names,
-      (name) => cli().client().shedAction(name, "stop", { timeoutSeconds }),
+      (name) => cli().client().call(SHED_API.stopShed, { params: { name }, body: { timeoutSeconds } }),
       (shed) => `Stopped ${shed.name}.`,
     );
   },

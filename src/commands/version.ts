@@ -1,3 +1,4 @@
+import { SERVER_API } from "../api/endpoints/server.ts";
 import { defineCommand } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
 import { VERSION } from "../version.ts";
@@ -10,7 +11,7 @@ export default defineCommand({
     let server: { name: string; version: string } | { error: string } | undefined;
     if (!args.client) {
       try {
-        const info = await cli().client().info();
+        const info = await cli().client().call(SERVER_API.getInfo);
         server = { name: info.name, version: info.version };
       } catch (err) {
         server = { error: (err as Error).message };

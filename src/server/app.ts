@@ -1,22 +1,19 @@
 import { Hono } from "hono";
-import { ENDPOINTS } from "../api/endpoints.ts";
+import { API, ENDPOINTS } from "../api/endpoints.ts";
 import { ShedError, toShedError } from "../api/errors.ts";
 import type { ServerContext } from "./context.ts";
 import { requireToken } from "./auth.ts";
-import { agentSocketRoutes } from "./routes/agent-socket.ts";
-import { limitBodies } from "./routes/body-limit.ts";
-import { allowedMethods, guardEndpoints } from "./routes/contract.ts";
-import { imageRoutes } from "./routes/images.ts";
-import { infoRoutes } from "./routes/info.ts";
-import { logsRoutes } from "./routes/logs.ts";
-import { openapiRoutes } from "./routes/openapi.ts";
-import { sessionRoutes } from "./routes/sessions.ts";
-import { shedRoutes } from "./routes/sheds.ts";
+import { agentSocketHandler } from "./routes/agent-socket.ts";
+import { imageHandlers } from "./routes/images.ts";
+import { infoHandlers } from "./routes/info.ts";
+import { allowedMethods, mountEndpoints } from "./routes/mount.ts";
+import { openApiHandler } from "./routes/openapi.ts";
+import { shedHandlers } from "./routes/sheds.ts";
 
 /**
- * The HTTP API. Each routes/<noun>.ts returns a Hono app for its part of /api; this file
- * mounts them behind the catalog's guards (auth, body caps, parameter schemas) and turns
- * every thrown error into `{code, message}` with its status.
+ * The HTTP API: every route is mounted from the catalog (src/api/endpoints.ts) behind the
+ * token check; each routes/<noun>.ts gives the handlers of its part; every thrown error
+ * becomes `{code, message}` with its status.
  */
 export function createApp(ctx: ServerContext): Hono {
   const app = new Hono();
@@ -38,14 +35,13 @@ export function createApp(ctx: ServerContext): Hono {
   });
 
   app.use("/api/*", requireToken(ctx));
-  app.use("/api/*", limitBodies(ENDPOINTS, { jsonCap: ctx.config.max_body_bytes, archiveCap: ctx.config.max_archive_bytes }));
-  guardEndpoints(app, ENDPOINTS);
-  app.route("/api", infoRoutes(ctx));
-  app.route("/api", openapiRoutes());
-  app.route("/api", shedRoutes(ctx));
-  app.route("/api", agentSocketRoutes(ctx));
-  app.route("/api", imageRoutes(ctx));
-  app.route("/api", logsRoutes(ctx));
-  app.route("/api", sessionRoutes(ctx));
+  const handlers = {
+    ...infoHandlers(ctx),
+    getOpenApi: openApiHandler(),
+    ...shedHandlers(ctx),
+    connectShedAgent: agentSocketHandler(ctx),
+    ...imageHandlers(ctx),
+  };
+  mountEndpoints(app, API, handlers, { jsonCap: ctx.config.max_body_bytes, archiveCap: ctx.config.max_archive_bytes });
   return app;
 }

@@ -1,5 +1,6 @@
 import type { AgentConnection } from "../../src/agent/protocol/api.ts";
 import { openShedAgent } from "../../src/api/agent-client.ts";
+import { ApiClient } from "../../src/api/client.ts";
 import { cleanupDocker, ensureTestImage, missing, startServer, type TestServer } from "../harness/index.ts";
 import { protocolSuite } from "./protocol-suite.ts";
 
@@ -31,10 +32,10 @@ protocolSuite(
     const endpoint = { name: "test", host: "127.0.0.1", httpPort: server.port, sshPort: server.sshPort };
     let helper: AgentConnection | undefined;
     return {
-      connect: () => openShedAgent(endpoint, "relay"),
+      connect: () => openShedAgent(new ApiClient(endpoint), "relay"),
       // The agent's TCP connections start in the container: the echo server runs there too.
       echoServer: async () => {
-        helper ??= await openShedAgent(endpoint, "relay");
+        helper ??= await openShedAgent(new ApiClient(endpoint), "relay");
         const p = await helper.exec({ argv: ["python3", "-c", ECHO] });
         const reader = p.stdout.getReader();
         const { value } = await reader.read();

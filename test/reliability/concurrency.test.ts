@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openShedAgent } from "../../src/api/agent-client.ts";
+import { ApiClient } from "../../src/api/client.ts";
 import { cleanupDocker, ensureTestImage, missing, namePrefix, sh, startServer, type TestServer } from "../harness/index.ts";
 
 const skip = missing({ docker: true });
@@ -44,7 +45,7 @@ describe.skipIf(skip)("concurrency on Docker", () => {
     const endpoint = { name: "test", host: "127.0.0.1", httpPort: server.port, sshPort: server.sshPort };
     const runs = await Promise.all(
       Array.from({ length: 50 }, async (_, i) => {
-        const conn = await openShedAgent(endpoint, "same");
+        const conn = await openShedAgent(new ApiClient(endpoint), "same");
         try {
           const p = await conn.exec({ argv: ["sh", "-c", `echo out-${i}; echo err-${i} >&2; exit ${i % 7}`] });
           await p.stdin.getWriter().close();

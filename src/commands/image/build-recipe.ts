@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { buildImage, DEFAULT_CACHE } from "../../../guest/build/build.ts";
-import { loadImage } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import type { LoadImageResult } from "../../api/schemas/image.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
 import { saveOciArchive } from "../../oci/archive/save.ts";
@@ -27,6 +27,6 @@ export async function buildRecipe(recipe: string, opts: { tag?: string; agent?: 
     say: (line) => opts.progress({ id: "recipe", status: line }),
   });
   const archive = await saveOciArchive(openLayout(built.dir), [built.ref]);
-  const loaded = await loadImage(cli().client(), archive.stream, { tag: built.ref, onProgress: opts.progress });
+  const loaded = await cli().client().call(IMAGE_API.loadImage, { body: archive.stream, query: { tag: built.ref }, onProgress: opts.progress });
   return { ...loaded, layout: built.dir };
 }

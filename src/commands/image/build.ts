@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/command.ts";
-import { buildImage } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { cli } from "../../cli/context.ts";
 import { usageError } from "../../cli/values.ts";
 import { buildContext } from "./build-context.ts";
@@ -33,10 +33,9 @@ export default defineCommand({
     const buildArgs = args["build-arg"];
     for (const a of buildArgs) if (!a.includes("=")) throw usageError(`--build-arg takes KEY=VALUE, not "${a}"`);
     const ctx = buildContext(args.context, args.file);
-    const r = await buildImage(
-      cli().client(),
-      ctx.stream,
-      {
+    const r = await cli().client().call(IMAGE_API.buildImage, {
+      body: ctx.stream,
+      query: {
         dockerfile: ctx.dockerfile,
         ...(args.tag ? { tag: args.tag } : {}),
         ...(args.target ? { target: args.target } : {}),
@@ -44,8 +43,8 @@ export default defineCommand({
         ...(args["no-cache"] ? { no_cache: "true" as const } : {}),
         ...(buildArgs.length > 0 ? { build_arg: buildArgs } : {}),
       },
-      out.progress,
-    );
+      onProgress: out.progress,
+    });
     await out.result(r, `Built ${r.ref ?? "an untagged image (name it with shed image tag)"}\nDigest: ${r.digest}`);
   },
 });

@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/command.ts";
-import { imageHistory } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { cli } from "../../cli/context.ts";
 import { formatBytes } from "../../cli/output.ts";
 import { renderTable } from "../../cli/table.ts";
@@ -12,7 +12,7 @@ export default defineCommand({
     "no-trunc": { type: "boolean", description: "Do not shorten the created-by commands" },
   },
   async run({ args }) {
-    const h = await imageHistory(cli().client(), args.ref);
+    const h = await cli().client().call(IMAGE_API.imageHistory, { query: { ref: args.ref } });
     await cli().out.result(h, async () => {
       const rows = h.history.map((e) => {
         const by = (e.createdBy ?? "").replace(/\s+/g, " ");

@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/command.ts";
-import { inspectImage } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { cli } from "../../cli/context.ts";
 
 export default defineCommand({
@@ -8,7 +8,7 @@ export default defineCommand({
     ref: { type: "positional", description: "Image (ref, digest or unique prefix, or alias)", required: true, complete: "image" },
   },
   async run({ args }) {
-    const info = await inspectImage(cli().client(), args.ref);
+    const info = await cli().client().call(IMAGE_API.inspectImage, { query: { ref: args.ref } });
     await cli().out.result(info, JSON.stringify(info, null, 2));
   },
 });

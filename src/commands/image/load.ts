@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { defineCommand } from "../../cli/command.ts";
-import { loadImage } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { cli } from "../../cli/context.ts";
 import { usageError } from "../../cli/values.ts";
 
@@ -20,7 +20,7 @@ export default defineCommand({
       if (process.stdin.isTTY) throw usageError("give the archive with -i FILE or on stdin");
       archive = Bun.stdin.stream();
     }
-    const r = await loadImage(cli().client(), archive, { ...(args.tag ? { tag: args.tag } : {}), onProgress: out.progress });
+    const r = await cli().client().call(IMAGE_API.loadImage, { body: archive, query: args.tag ? { tag: args.tag } : {}, onProgress: out.progress });
     const lines = r.images.map((i) => (i.ref ? `Loaded image: ${i.ref} (${i.digest})` : `Loaded image ${i.digest} (untagged; name it with shed image tag)`));
     await out.result(r, lines.join("\n"));
   },

@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/command.ts";
-import { listImages } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { cli } from "../../cli/context.ts";
 import { LIST_ARGS } from "../../cli/list-args.ts";
 import { formatBytes } from "../../cli/output.ts";
@@ -14,7 +14,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const { out } = cli();
-    const images = await listImages(cli().client());
+    const { images } = await cli().client().call(IMAGE_API.listImages);
     await out.list({ images }, images, { quiet: args.quiet, format: args.format, quietKey: (i) => i.name ?? i.digest, table: () => {
       if (images.length === 0) return "No images. Pull one with: shed image pull <ref>";
       const rows = images.map((i) => ({

@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/command.ts";
-import { pruneImages } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { cli } from "../../cli/context.ts";
 import { formatBytes } from "../../cli/output.ts";
 
@@ -15,7 +15,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const { out } = cli();
-    const r = await pruneImages(cli().client(), { dryRun: Boolean(args["dry-run"]), all: Boolean(args.all) });
+    const r = await cli().client().call(IMAGE_API.pruneImages, { body: { dryRun: Boolean(args["dry-run"]), all: Boolean(args.all) } });
     const verb = r.dryRun ? "Would remove" : "Removed";
     const lines = r.images.map((i) => `${verb} ${i.ref ?? i.digest}`);
     lines.push(`${verb} ${r.blobs} blobs; ${r.dryRun ? "would reclaim" : "reclaimed"} ${formatBytes(r.reclaimedBytes)}`);

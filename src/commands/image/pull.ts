@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/command.ts";
-import { pullImage } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { cli } from "../../cli/context.ts";
 import { formatBytes } from "../../cli/output.ts";
 
@@ -11,7 +11,8 @@ export default defineCommand({
   },
   async run({ args }) {
     const { out } = cli();
-    const r = await pullImage(cli().client(), { ref: args.ref, ...(args.platform ? { platform: args.platform } : {}) }, out.progress);
+    const body = { ref: args.ref, ...(args.platform ? { platform: args.platform } : {}) };
+    const r = await cli().client().call(IMAGE_API.pullImage, { body, onProgress: out.progress });
     const fetched = r.downloaded > 0 ? `${formatBytes(r.downloaded)} downloaded` : "already up to date";
     await out.result(r, `Pulled ${r.ref}${r.platform ? ` (${r.platform})` : ""}\nDigest: ${r.digest}\n${r.layers} layers, ${formatBytes(r.size)}; ${fetched}`);
   },

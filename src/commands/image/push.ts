@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/command.ts";
-import { pushImage } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { cli } from "../../cli/context.ts";
 import { formatBytes } from "../../cli/output.ts";
 
@@ -11,7 +11,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const { out } = cli();
-    const r = await pushImage(cli().client(), args.source, args.destination, out.progress);
+    const r = await cli().client().call(IMAGE_API.pushImage, { body: { source: args.source, destination: args.destination }, onProgress: out.progress });
     await out.result(
       r,
       `Pushed ${r.ref}\nDigest: ${r.digest}\n${r.uploaded} blobs uploaded, ${r.mounted} mounted, ${r.existing} already there (${formatBytes(r.size)})`,

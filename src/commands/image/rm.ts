@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/command.ts";
-import { removeImage } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import type { RemoveImageResult } from "../../api/schemas/image.ts";
 import { cli } from "../../cli/context.ts";
 
@@ -17,7 +17,8 @@ export default defineCommand({
   async run({ args }) {
     const refs = args.refs;
     const removed: RemoveImageResult["removed"] = [];
-    for (const ref of refs) removed.push(...(await removeImage(cli().client(), ref, Boolean(args.force))).removed);
+    const force = args.force ? ("true" as const) : undefined;
+    for (const ref of refs) removed.push(...(await cli().client().call(IMAGE_API.removeImage, { query: { ref, force } })).removed);
     await cli().out.result({ removed }, removed.map((r) => `Untagged ${r.ref ?? r.digest}`).join("\n"));
   },
 });

@@ -1,6 +1,6 @@
 import { renameSync, rmSync } from "node:fs";
 import { defineCommand } from "../../cli/command.ts";
-import { saveImages } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { ShedError } from "../../api/errors.ts";
 import { cli } from "../../cli/context.ts";
 import { formatBytes } from "../../cli/output.ts";
@@ -25,7 +25,7 @@ export default defineCommand({
     if (!args.output && (process.stdout.isTTY || out.json)) {
       throw usageError("give the archive a file with -o FILE (it is not written to a terminal or mixed with --json output)");
     }
-    const { body, size } = await saveImages(cli().client(), refs, format);
+    const { body, size } = await cli().client().call(IMAGE_API.saveImages, { query: { ref: refs, format } });
     const id = "archive";
     let written = 0;
     if (!args.output) {

@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/command.ts";
-import { tagImage } from "../../api/image-client.ts";
+import { IMAGE_API } from "../../api/endpoints/images.ts";
 import { cli } from "../../cli/context.ts";
 
 export default defineCommand({
@@ -9,7 +9,7 @@ export default defineCommand({
     target: { type: "positional", description: "New ref (repo:tag)", required: true },
   },
   async run({ args }) {
-    const r = await tagImage(cli().client(), args.source, args.target);
+    const r = await cli().client().call(IMAGE_API.tagImage, { body: { source: args.source, target: args.target } });
     await cli().out.result(r, `Tagged ${r.ref} -> ${r.digest}`);
   },
 });

@@ -1,6 +1,8 @@
 import { defineCommand } from "../../cli/command.ts";
 import { fetchHostKey } from "../../api/host-key.ts";
 import { ApiClient } from "../../api/client.ts";
+import { SERVER_API } from "../../api/endpoints/server.ts";
+import { SHED_API } from "../../api/endpoints/sheds.ts";
 import { ShedError } from "../../api/errors.ts";
 import { clientConfigPath, loadClientConfig, saveClientConfig } from "../../cli/client-config.ts";
 import { cli } from "../../cli/context.ts";
@@ -30,9 +32,9 @@ export default defineCommand({
     const httpPort = args["http-port"] ? portArg("--http-port", args["http-port"]) : 8080;
     const token = args.token ?? process.env.SHED_TOKEN;
     const client = new ApiClient({ name, host: args.host, httpPort, sshPort: 2222, token }, cli().globals.timeoutMs);
-    const info = await client.info();
+    const info = await client.call(SERVER_API.getInfo);
     // /api/info is public: check the token against an endpoint that needs it.
-    await client.listSheds();
+    await client.call(SHED_API.listSheds);
     const sshPort = args["ssh-port"] ? portArg("--ssh-port", args["ssh-port"]) : info.sshPort || 2222;
     const hostKey = await fetchHostKey(client);
 

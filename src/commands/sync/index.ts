@@ -32,7 +32,7 @@ export default defineCommand({
       );
       return;
     }
-    const warnings = await syncShed(cli().client().endpoint, args.name, plans, out.progress);
+    const warnings = await syncShed(cli().client(), args.name, plans, out.progress);
     for (const w of warnings) out.warn(w);
     await out.result({ synced: true, features: describePlan(plans), warnings }, `Synced ${plans.map((p) => p.name).join(", ") || "nothing"} into ${args.name}.`);
   },

@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { openShedAgent } from "../../api/agent-client.ts";
-import type { ServerEndpoint } from "../../api/client.ts";
+import type { ApiClient } from "../../api/client.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
 import { expandHome } from "../../fs/home-path.ts";
 import { type CopyPlan, copyIntoShed, ownerFor, planCopy, SHED_HOME } from "../../transfer/copy-in.ts";
@@ -82,8 +82,8 @@ export async function runSync(agent: AgentConnection, plans: FeaturePlan[], say:
 }
 
 /** Runs planned features in a shed through its agent (relayed by the server). */
-export async function syncShed(endpoint: ServerEndpoint, name: string, plans: FeaturePlan[], progress: Progress): Promise<string[]> {
-  const agent = await openShedAgent(endpoint, name);
+export async function syncShed(client: ApiClient, name: string, plans: FeaturePlan[], progress: Progress): Promise<string[]> {
+  const agent = await openShedAgent(client, name);
   try {
     return await runSync(agent, plans, (line) => progress({ id: "sync", status: line }));
   } finally {

@@ -47,7 +47,7 @@ export default defineCommand({
 
     let conn: Promise<AgentConnection> | undefined;
     const agent = () => {
-      conn ??= openShedAgent(endpoint, args.name, { timeoutMs: cli().globals.timeoutMs }).then((c) => {
+      conn ??= openShedAgent(cli().client(), args.name).then((c) => {
         void c.closed.then(() => (conn = undefined));
         return c;
       });

@@ -1,27 +1,24 @@
-import { Hono } from "hono";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { errorToPayload } from "../../agent/protocol/errors.ts";
 import { encodeFrame, FrameType, jsonPayload } from "../../agent/protocol/frame.ts";
 import type { AgentOps } from "../../agent/protocol/ops.ts";
 import { serveAgent } from "../../agent/protocol/service.ts";
 import { ServerWebSocketTransport } from "../../agent/protocol/transports/websocket.ts";
+import type { SHED_API } from "../../api/endpoints/sheds.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { ServerContext } from "../context.ts";
-import { upgrade } from "../websocket.ts";
-import { shedName } from "./sheds.ts";
+import type { Handler } from "./mount.ts";
 
 /**
  * GET /api/sheds/{name}/agent: a WebSocket that speaks the agent protocol (exec, files,
  * tcp). The server relays each stream to the shed's one pooled agent connection, so a
  * client sees exactly what the agent says, whatever transport the backend uses.
  */
-export function agentSocketRoutes(ctx: ServerContext): Hono {
-  const app = new Hono();
-  app.get("/sheds/:name/agent", (c) => {
-    const name = shedName(c.req.param("name"));
-    const startIfStopped = c.req.query("start") === "true";
+export function agentSocketHandler(ctx: ServerContext): Handler<typeof SHED_API.connectShedAgent> {
+  return ({ params: { name }, query }) => {
+    const startIfStopped = query.start === "true";
     let transport: ServerWebSocketTransport | undefined;
-    return upgrade(c, {
+    return {
       open: (ws) => {
         transport = new ServerWebSocketTransport(ws, `websocket:${name}`);
         const t = transport;
@@ -37,9 +34,8 @@ export function agentSocketRoutes(ctx: ServerContext): Hono {
       message: (_ws, data) => transport?.received(data),
       drain: () => transport?.drain(),
       close: () => transport?.gone(),
-    });
-  });
-  return app;
+    };
+  };
 }
 
 async function connectShed(ctx: ServerContext, name: string, startIfStopped: boolean): Promise<AgentConnection> {

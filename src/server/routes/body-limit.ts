@@ -1,7 +1,5 @@
-import type { Context, MiddlewareHandler } from "hono";
-import type { Endpoint } from "../../api/endpoints.ts";
+import type { Context } from "hono";
 import { ShedError } from "../../api/errors.ts";
-import { honoPath } from "./contract.ts";
 
 /**
  * Request bodies are capped before they are read: a Content-Length past the cap is 413 at
@@ -13,28 +11,20 @@ export interface BodyCaps {
   archiveCap: number;
 }
 
-const CAP_KEY = "shed.bodyCap";
-
-export function limitBodies(endpoints: readonly Endpoint[], caps: BodyCaps): MiddlewareHandler {
-  const binary = endpoints.filter((ep) => ep.binary === "request").map((ep) => `${ep.method.toUpperCase()} ${honoPath(ep.path)}`);
-  return async (c, next) => {
-    const cap = binary.includes(`${c.req.method} ${c.req.path}`) ? caps.archiveCap : caps.jsonCap;
-    const length = c.req.header("content-length");
-    if (length !== undefined && Number(length) > cap) throw tooLarge(cap);
-    c.set(CAP_KEY as never, cap as never);
-    await next();
-  };
+/** 413 now when the request says its body is past the cap. */
+export function refuseLongBody(c: Context, cap: number): void {
+  const length = c.req.header("content-length");
+  if (length !== undefined && Number(length) > cap) throw tooLarge(cap);
 }
 
 function tooLarge(cap: number): ShedError {
   return new ShedError("PAYLOAD_TOO_LARGE", `the request body is larger than this server takes (${cap} bytes); send less`);
 }
 
-/** The request body as a stream that fails with 413 once it passes the route's cap. */
-export function cappedBody(c: Context): ReadableStream<Uint8Array> | null {
+/** The request body as a stream that fails with 413 once it passes the cap. */
+export function cappedBody(c: Context, cap: number): ReadableStream<Uint8Array> | null {
   const body = c.req.raw.body;
   if (!body) return null;
-  const cap = (c.get(CAP_KEY as never) as number | undefined) ?? Number.POSITIVE_INFINITY;
   let seen = 0;
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
@@ -48,10 +38,9 @@ export function cappedBody(c: Context): ReadableStream<Uint8Array> | null {
 }
 
 /** Reads the whole (capped) body as text. */
-export async function cappedText(c: Context): Promise<string> {
+export async function cappedText(c: Context, cap: number): Promise<string> {
   const body = c.req.raw.body;
   if (!body) return "";
-  const cap = (c.get(CAP_KEY as never) as number | undefined) ?? Number.POSITIVE_INFINITY;
   const chunks: Uint8Array[] = [];
   let seen = 0;
   const reader = body.getReader();

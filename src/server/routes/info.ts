@@ -1,16 +1,16 @@
-import { Hono } from "hono";
+import type { SERVER_API } from "../../api/endpoints/server.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { BackendInfo, ServerInfo } from "../../api/schemas/info.ts";
 import { BACKEND_NAMES } from "../../api/schemas/shed.ts";
 import { absentReason, detectionOrder, probeAll, whyNotChosen } from "../../backends/detect.ts";
 import { knownBackends } from "../../backends/registry.ts";
 import type { ServerContext } from "../context.ts";
+import type { Handlers } from "./mount.ts";
 
 export const API_VERSION = 1;
 
-export function infoRoutes(ctx: ServerContext): Hono {
-  const app = new Hono();
-  app.get("/info", async (c) => {
+export function infoHandlers(ctx: ServerContext): Handlers<Omit<typeof SERVER_API, "getOpenApi">> {
+  const getInfo = async () => {
     const info: ServerInfo = {
       name: ctx.config.name,
       version: ctx.version,
@@ -23,13 +23,13 @@ export function infoRoutes(ctx: ServerContext): Hono {
       auth: ctx.config.auth.mode,
       platform: { os: process.platform, arch: process.arch },
     };
-    return c.json(info);
-  });
-  app.get("/ssh-host-key", (c) => {
+    return info;
+  };
+  const getSshHostKey = () => {
     if (!ctx.sshHostKey) throw new ShedError("UNSUPPORTED", "this server's SSH door is disabled (ssh.enabled: false)");
-    return c.json({ key: ctx.sshHostKey });
-  });
-  return app;
+    return { key: ctx.sshHostKey };
+  };
+  return { getInfo, getSshHostKey };
 }
 
 /** Every backend shed knows (this platform's detection order first), probed now. */

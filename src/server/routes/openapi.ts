@@ -1,10 +1,10 @@
-import { Hono } from "hono";
 import { openApiDocument } from "../../api/openapi.ts";
 import { VERSION } from "../../version.ts";
+import type { Handler } from "./mount.ts";
+import type { SERVER_API } from "../../api/endpoints/server.ts";
 
-export function openapiRoutes(): Hono {
-  const app = new Hono();
+/** GET /api/openapi.json: generated once, on first ask. */
+export function openApiHandler(): Handler<typeof SERVER_API.getOpenApi> {
   let doc: Record<string, unknown> | undefined;
-  app.get("/openapi.json", (c) => c.json((doc ??= openApiDocument(VERSION))));
-  return app;
+  return () => (doc ??= openApiDocument(VERSION));
 }

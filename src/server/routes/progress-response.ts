@@ -45,8 +45,8 @@ export async function progressResponse(
 }
 
 /** Parses a JSON body (within the body cap); a malformed one is INVALID_REQUEST, an empty one is `{}`. */
-export async function jsonBody(c: Context): Promise<unknown> {
-  const text = await cappedText(c);
+export async function jsonBody(c: Context, cap: number): Promise<unknown> {
+  const text = await cappedText(c, cap);
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);

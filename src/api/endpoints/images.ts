@@ -1,14 +1,12 @@
-import type { Endpoint } from "./endpoints.ts";
+import { defineEndpoints } from "../endpoint.ts";
 import {
+  BuildImageQuerySchema,
   BuildImageResultSchema,
   ImageHistorySchema,
   ImageInspectSchema,
+  ImageListSchema,
   ImageRefQuerySchema,
   LoadImageQuerySchema,
-  RemoveImageQuerySchema,
-  SaveImagesQuerySchema,
-  BuildImageQuerySchema,
-  ImageListSchema,
   LoadImageResultSchema,
   PruneImagesRequestSchema,
   PruneImagesResultSchema,
@@ -16,15 +14,20 @@ import {
   PullImageResultSchema,
   PushImageRequestSchema,
   PushImageResultSchema,
+  RemoveImageQuerySchema,
   RemoveImageResultSchema,
+  SaveImagesQuerySchema,
   TagImageRequestSchema,
   TagImageResultSchema,
-} from "./schemas/image.ts";
+} from "../schemas/image.ts";
 
-/** The image endpoints of the API catalog (spread into ENDPOINTS for the OpenAPI document). */
-export const IMAGE_ENDPOINTS: Endpoint[] = [
-  { method: "get", path: "/api/images", summary: "Images in the server's store (REF, DIGEST, SIZE, SOURCE, CREATED)", response: ImageListSchema },
-  {
+/**
+ * /api/images: the server's image store. Refs contain `/` and `:`, so they travel in query
+ * strings and bodies, never in the path.
+ */
+export const IMAGE_API = defineEndpoints({
+  listImages: { method: "get", path: "/api/images", summary: "Images in the server's store (REF, DIGEST, SIZE, SOURCE, CREATED)", response: ImageListSchema },
+  pullImage: {
     method: "post",
     path: "/api/images/pull",
     summary: "Pull an image registry-direct (platform: os/arch[/variant], default the server's)",
@@ -33,7 +36,7 @@ export const IMAGE_ENDPOINTS: Endpoint[] = [
     progress: true,
     errors: ["INVALID_REQUEST", "IMAGE_NOT_FOUND", "REGISTRY_ERROR", "REGISTRY_UNAUTHORIZED", "DIGEST_MISMATCH", "STORAGE_FULL"],
   },
-  {
+  pushImage: {
     method: "post",
     path: "/api/images/push",
     summary: "Push an image from the store to a registry, byte-exact",
@@ -42,8 +45,15 @@ export const IMAGE_ENDPOINTS: Endpoint[] = [
     progress: true,
     errors: ["INVALID_REQUEST", "IMAGE_NOT_FOUND", "REGISTRY_ERROR", "REGISTRY_UNAUTHORIZED"],
   },
-  { method: "post", path: "/api/images/tag", summary: "Point a new ref at an image in the store", request: TagImageRequestSchema, response: TagImageResultSchema, errors: ["INVALID_REQUEST", "IMAGE_NOT_FOUND"] },
-  {
+  tagImage: {
+    method: "post",
+    path: "/api/images/tag",
+    summary: "Point a new ref at an image in the store",
+    request: TagImageRequestSchema,
+    response: TagImageResultSchema,
+    errors: ["INVALID_REQUEST", "IMAGE_NOT_FOUND"],
+  },
+  removeImage: {
     method: "delete",
     path: "/api/images",
     summary: "Remove a ref (query ref=name:tag), or every ref of a digest; force=true even when a shed uses it",
@@ -51,36 +61,59 @@ export const IMAGE_ENDPOINTS: Endpoint[] = [
     response: RemoveImageResultSchema,
     errors: ["IMAGE_NOT_FOUND", "IMAGE_IN_USE"],
   },
-  { method: "post", path: "/api/images/prune", summary: "Remove unused images and unreferenced blobs", request: PruneImagesRequestSchema, response: PruneImagesResultSchema },
-  { method: "get", path: "/api/images/inspect", query: ImageRefQuerySchema, summary: "Manifest, config, annotations and digest of an image (query ref)", response: ImageInspectSchema, errors: ["IMAGE_NOT_FOUND"] },
-  { method: "get", path: "/api/images/history", query: ImageRefQuerySchema, summary: "Layer stack of an image with sizes and created-by (query ref)", response: ImageHistorySchema, errors: ["IMAGE_NOT_FOUND"] },
-  {
+  pruneImages: {
+    method: "post",
+    path: "/api/images/prune",
+    summary: "Remove unused images and unreferenced blobs",
+    request: PruneImagesRequestSchema,
+    response: PruneImagesResultSchema,
+  },
+  inspectImage: {
+    method: "get",
+    path: "/api/images/inspect",
+    query: ImageRefQuerySchema,
+    summary: "Manifest, config, annotations and digest of an image (query ref)",
+    response: ImageInspectSchema,
+    errors: ["IMAGE_NOT_FOUND"],
+  },
+  imageHistory: {
+    method: "get",
+    path: "/api/images/history",
+    query: ImageRefQuerySchema,
+    summary: "Layer stack of an image with sizes and created-by (query ref)",
+    response: ImageHistorySchema,
+    errors: ["IMAGE_NOT_FOUND"],
+  },
+  saveImages: {
     method: "get",
     path: "/api/images/save",
     summary: "The images (query ref, repeatable) as an archive: format=oci (default) or docker",
     query: SaveImagesQuerySchema,
     binary: "response",
+    archive: "the images as an OCI or docker save archive (a tar)",
     errors: ["IMAGE_NOT_FOUND"],
   },
-  {
+  loadImage: {
     method: "post",
     path: "/api/images/load",
     summary: "Load an OCI archive or docker save archive sent as the body (query tag to name it)",
     query: LoadImageQuerySchema,
     binary: "request",
+    archive: "the image archive (a tar)",
     response: LoadImageResultSchema,
     progress: true,
     errors: ["INVALID_REQUEST", "DIGEST_MISMATCH", "STORAGE_FULL"],
   },
-  {
+  buildImage: {
     method: "post",
     path: "/api/images/build",
     summary:
       "Build from a Dockerfile with the Docker engine's builder, into the store: body is the context tar; query dockerfile, tag, target, platform, no_cache, build_arg=K=V (repeatable)",
     query: BuildImageQuerySchema,
     binary: "request",
+    archive: "the build context (a tar)",
     response: BuildImageResultSchema,
     progress: true,
     errors: ["INVALID_REQUEST", "BUILD_FAILED", "BACKEND_UNAVAILABLE"],
   },
-];
+});
