@@ -1,8 +1,8 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ShedError } from "../api/errors.ts";
 import type { AgentBundle } from "../backends/context.ts";
-import { fsyncDir, writeFileAtomic } from "../fs/atomic-file.ts";
+import { fsyncDir, fsyncPath, writeFileAtomic } from "../fs/atomic-file.ts";
 import { VERSION } from "../version.ts";
 
 /**
@@ -50,7 +50,7 @@ export async function prepareAgentBundle(stateDir: string, configured?: string):
   const libs = await linkedLibraries(bin);
   for (const lib of libs) copyFileSync(lib, join(tmp, "lib", basename(lib)));
   // A restart trusts a bundle with its marker: everything in it is on disk before the marker is.
-  for (const file of [bin, ...libs.map((lib) => join(tmp, "lib", basename(lib)))]) fsyncFile(file);
+  for (const file of [bin, ...libs.map((lib) => join(tmp, "lib", basename(lib)))]) fsyncPath(file);
   writeFileAtomic(join(tmp, ".complete"), `${key}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
@@ -77,13 +77,4 @@ async function loaderName(bin: string): Promise<string> {
   const loader = libs.find((l) => basename(l).startsWith("ld-linux"));
   if (!loader) throw new ShedError("INTERNAL", `cannot find the dynamic loader of ${bin}`);
   return basename(loader);
-}
-
-function fsyncFile(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

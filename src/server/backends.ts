@@ -55,9 +55,18 @@ export function imageBuilder(backends: Map<BackendName, Backend>, defaultBackend
  */
 export async function probeWithDefaults(stateDir: string): Promise<Map<BackendName, ProbeResult>> {
   const config = v.parse(serverConfigSchema(), { state_dir: stateDir });
-  const noImages = (): ImageSource => {
+  const none = (): never => {
     throw new ShedError("INTERNAL", "no images before the server runs");
   };
-  const backends = makeBackends(config, { stateDir, serverId: "probe", logger: silentLogger, images: noImages });
+  const noImages: ImageSource = {
+    expand: none,
+    resolve: none,
+    rootfs: none,
+    file: none,
+    get store(): never {
+      return none();
+    },
+  };
+  const backends = makeBackends(config, { stateDir, serverId: "probe", logger: silentLogger, images: () => noImages });
   return probeAll(backends);
 }

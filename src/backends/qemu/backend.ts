@@ -3,7 +3,6 @@ import { join } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
-import type { Logger } from "../../log/logger.ts";
 import type {
   Backend,
   CreateOptions,
@@ -71,8 +70,6 @@ export class QemuBackend implements Backend {
   private readonly links = new Map<string, SharedAgentLink>();
   /** The isolated VM network (`qemu.network: isolated`); undefined: VMs get no NIC. */
   private readonly network: VmNetwork | undefined;
-  private readonly serverId: string;
-  private readonly logger: Logger;
 
   constructor(
     private readonly ctx: BackendContext,
@@ -80,8 +77,6 @@ export class QemuBackend implements Backend {
     private readonly opts: QemuBackendOptions = {},
   ) {
     const { stateDir, serverId, logger } = ctx;
-    this.serverId = serverId;
-    this.logger = logger;
     this.binary = section.binary ?? defaultBinary();
     this.accelerator = new Accelerator({
       setting: section.accel,
@@ -158,7 +153,7 @@ export class QemuBackend implements Backend {
     } catch (err) {
       this.dropLink(spec.name);
       killByPidFile(data.pidFile, data.dir);
-      await removeLink(tapName(this.serverId, spec.name)).catch(() => {});
+      await removeLink(tapName(this.ctx.serverId, spec.name)).catch(() => {});
       // Keep nothing but what explains the failure: the error carries the console's last words.
       rmSync(data.dir, { recursive: true, force: true });
       throw err;
@@ -170,7 +165,7 @@ export class QemuBackend implements Backend {
     // auto: KVM is decided by booting this VM's own kernel once (the choice is then cached).
     const { accel } = (await this.accelerator.choose(data.kernel))!;
     data.accel = accel;
-    writeInstanceFile(spec.name, this.serverId, data);
+    writeInstanceFile(spec.name, this.ctx.serverId, data);
     appendBootMarker(data.console, `accel ${accel}, image ${data.imageDigest.slice(0, 19)}`);
     progress({ id: "vm", status: `booting (${accel})` });
     const shares = sharesOf(spec);
@@ -247,16 +242,16 @@ export class QemuBackend implements Backend {
       const agent = await this.dialData(instance.name, data);
       await withDeadline(agent.shutdown(Math.min(2000, timeoutMs / 4)), Math.min(5000, timeoutMs / 3));
     } catch (err) {
-      this.logger.debug("agent shutdown skipped", { name: instance.name, error: String(err) });
+      this.ctx.logger.debug("agent shutdown skipped", { name: instance.name, error: String(err) });
     }
     this.dropLink(instance.name);
     try {
       await qmpOnce(data.qmpSocket, "system_powerdown");
     } catch (err) {
-      this.logger.warn("ACPI power-off failed", { name: instance.name, error: String(err) });
+      this.ctx.logger.warn("ACPI power-off failed", { name: instance.name, error: String(err) });
     }
     if (await waitGone(data.pidFile, data.dir, Math.max(0, deadline - Date.now()))) return;
-    this.logger.warn("VM did not power off in time; ending it", { name: instance.name, timeoutMs });
+    this.ctx.logger.warn("VM did not power off in time; ending it", { name: instance.name, timeoutMs });
     await qmpOnce(data.qmpSocket, "quit").catch(() => {});
     if (await waitGone(data.pidFile, data.dir, 2000)) return;
     killByPidFile(data.pidFile, data.dir, "SIGKILL");
@@ -286,7 +281,7 @@ export class QemuBackend implements Backend {
     const sockets = data.qmpSocket ? join(data.qmpSocket, "..") : undefined;
     if (sockets && sockets !== dir) rmSync(sockets, { recursive: true, force: true });
     // Its tap: the record's, or the one its name gives (delete --force without a record).
-    await removeLink(data.tap ?? tapName(this.serverId, instance.name));
+    await removeLink(data.tap ?? tapName(this.ctx.serverId, instance.name));
   }
 
   async status(instance: Instance): Promise<InstanceStatus> {
@@ -320,15 +315,15 @@ export class QemuBackend implements Backend {
 
   async list(): Promise<FoundInstance[]> {
     const found: FoundInstance[] = [];
-    const bad = (file: string, err: unknown) => this.logger.warn("unreadable qemu instance file", { file, error: String(err) });
+    const bad = (file: string, err: unknown) => this.ctx.logger.warn("unreadable qemu instance file", { file, error: String(err) });
     for (const meta of readInstanceFiles(this.root, bad)) {
-      if (meta.serverId !== this.serverId) continue;
+      if (meta.serverId !== this.ctx.serverId) continue;
       const running = !!runningPid(meta.data.pidFile, meta.data.dir);
       found.push({ name: meta.name, status: running ? "running" : "stopped", data: meta.data });
     }
     // Re-adoption after a restart: running VMs keep their network (dnsmasq restarted if it died).
     if (this.network && found.some((f) => f.status === "running")) {
-      await this.network.ensure().catch((err) => this.logger.warn("VM network not restored", { error: String(err) }));
+      await this.network.ensure().catch((err) => this.ctx.logger.warn("VM network not restored", { error: String(err) }));
     }
     return found;
   }

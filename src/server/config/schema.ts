@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { ShedError } from "../../api/errors.ts";
 import type { BackendSection } from "../../backends/config-section.ts";
 import type { BackendDefinition } from "../../backends/definition.ts";
 import { BUILT_IN, backendDefinitions } from "../../backends/registry.ts";
@@ -102,6 +103,6 @@ export type ServerConfig = v.InferOutput<typeof ServerConfigSchema>;
 /** The section of backend `name` (its common keys are what the server reads). */
 export function sectionOf(config: ServerConfig, name: string): BackendSection {
   const section = (config as unknown as Record<string, BackendSection | undefined>)[name];
-  if (!section) throw new Error(`server.yaml has no section for backend ${name}`);
+  if (!section) throw new ShedError("UNSUPPORTED", `this server has no backend "${name}" (a state file of another server's backend?)`);
   return section;
 }

@@ -10,13 +10,17 @@ export function instanceOf(record: ShedRecord): Instance {
 
 /** The API view of a record. */
 export function toApi(record: ShedRecord): Shed {
-  const { spec, backendData: data, provision: _provision, pending: _pending, ...shed } = record;
+  const { spec, backendData: data, provision: _provision, pending: _pending, name, backend, state, ...rest } = record;
   const digest = data.imageDigest ?? (typeof data.image === "string" && data.image.startsWith("sha256:") ? data.image : undefined);
+  // In the order of ShedSchema, as the API always printed it.
   return {
-    ...shed,
+    name,
+    backend,
     image: spec.image,
+    state,
     cpus: spec.cpus,
     memoryMb: spec.memoryMb,
+    ...rest,
     ...(typeof digest === "string" ? { imageDigest: digest } : {}),
     ...(spec.mounts.length ? { mounts: spec.mounts } : {}),
     ...(Object.keys(spec.env).length ? { envNames: Object.keys(spec.env) } : {}),
