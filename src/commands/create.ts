@@ -26,7 +26,7 @@ export default defineCommand({
   args: {
     name: { type: "positional", description: "Shed name (lowercase letters, digits, hyphens)", required: true },
     image: { type: "string", alias: "i", valueHint: "REF", description: "Image ref or alias (default: the backend's default_image)", complete: "image" },
-    backend: { type: "string", valueHint: "NAME", description: "docker, qemu, ...: one the server has (its GET /api/info lists them; default: the server's)" },
+    backend: { type: "string", valueHint: "NAME", description: "docker, qemu, ...: one the server has (its GET /api/info lists them; default: the server's)", complete: "backend" },
     cpus: { type: "string", valueHint: "N", description: "CPUs (may be fractional on docker)" },
     memory: { type: "string", alias: "m", valueHint: "SIZE", description: "Memory: 8G, 8192M or 8192 (MB)" },
     env: { type: "string", alias: "e", multiple: true, valueHint: "K=V", description: "An environment variable of the shed" },
