@@ -21,10 +21,10 @@ import { join } from "node:path";
 import { chooseAccel } from "../src/backends/qemu/accel.ts";
 import { defaultBinary, qemuArgs, VM_FDS } from "../src/backends/qemu/command.ts";
 import { listenUnixFd } from "../src/backends/qemu/unix-listener.ts";
-import { makeUpperDisk } from "../src/rootfs/upper.ts";
-import { StoreBootImages } from "../src/backends/qemu/store-images.ts";
-import { ShedError } from "../src/api/errors.ts";
-import { openContentStore } from "../src/oci/store/index.ts";
+import { makeUpperDisk } from "../src/backends/vm-boot/upper-disk.ts";
+import { storeImageSource } from "../src/backends/image-source.ts";
+import { prepareBootImage } from "../src/backends/vm-boot/boot-image.ts";
+import { importLayoutRef, openContentStore } from "../src/oci/store/index.ts";
 import { qmpOnce } from "../src/backends/qemu/qmp.ts";
 import { startServer } from "../test/harness/index.ts";
 import { makeTestNetwork, netnsMissing } from "../test/harness/netns.ts";
@@ -58,13 +58,8 @@ try {
   // The image's erofs root is made once per image (in the server's store, as shed would);
   // neither side pays for it here.
   const store = openContentStore(join(server.stateDir, "images"));
-  const boot = await new StoreBootImages({
-    stateDir: server.stateDir,
-    store: () => store,
-    ensure: async () => {
-      throw new ShedError("IMAGE_NOT_FOUND", "the bench boots the oci: layout only");
-    },
-  }).prepare(ref, () => {});
+  const images = storeImageSource({ store, stateDir: server.stateDir, resolve: (layoutRef, progress) => importLayoutRef(store, layoutRef, progress) });
+  const boot = await prepareBootImage(images, ref, join(server.stateDir, "qemu", "boot"), () => {});
   const { accel, reason } = await chooseAccel(setting, binary, join(server.stateDir, "qemu", "accel.json"), boot.kernel);
   console.log(`accelerator: ${accel}${reason ? ` (${reason})` : ""}`);
 

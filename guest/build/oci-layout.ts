@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { writeFileAtomic } from "../../src/fs/atomic-file.ts";
 import type { Digest } from "../../src/oci/spec/digest.ts";
 import { MediaType } from "../../src/oci/spec/media-types.ts";
 import { openContentStore } from "../../src/oci/store/layout.ts";
@@ -89,7 +90,8 @@ export async function fileDigest(path: string): Promise<string> {
   for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
   const digest = `sha256:${hasher.digest("hex")}`;
   try {
-    writeFileSync(cache, `${stamp} ${digest}\n`);
+    // Atomic: a torn write would hand the next build a wrong digest.
+    writeFileAtomic(cache, `${stamp} ${digest}\n`);
   } catch {}
   return digest;
 }

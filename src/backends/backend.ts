@@ -1,28 +1,40 @@
+import * as v from "valibot";
 import type { AgentConnection } from "../agent/protocol/api.ts";
 import type { BackendFeatures } from "../api/schemas/info.ts";
 import type { BackendName, Progress } from "../api/schemas/shed.ts";
+import type { BuildOptions, BuildResult } from "../oci/build/build.ts";
 
-/** What a backend needs to know to make a shed. Resolved by the server from request + config. */
-export interface InstanceSpec {
-  name: string;
-  image: string;
-  cpus: number;
-  memoryMb: number;
-  env: Record<string, string>;
+export const MountSpecSchema = v.object({
+  /** Absolute host path (resolved through symlinks and checked against mount_roots by the server). */
+  source: v.string(),
+  target: v.string(),
+  readonly: v.boolean(),
+});
+export type MountSpec = v.InferOutput<typeof MountSpecSchema>;
+
+/**
+ * What a backend needs to know to make a shed, resolved by the server from request + config
+ * once at create and kept as it is in the shed's state file (reset makes the same again).
+ */
+export const InstanceSpecSchema = v.object({
+  name: v.string(),
+  image: v.string(),
+  cpus: v.number(),
+  memoryMb: v.number(),
+  env: v.optional(v.record(v.string(), v.string()), {}),
   /** The writable disk of a VM shed (`--upper-size`); the backend's default when absent. */
-  upperSizeBytes?: number;
+  upperSizeBytes: v.optional(v.number()),
   /** Most processes (and threads) a container shed may have at once; a VM is bounded by itself. */
-  pidsLimit?: number;
+  pidsLimit: v.optional(v.number()),
   /** Host paths to mount (config mounts, --local-dir, --add-dir). Host paths are absolute. */
-  mounts?: MountSpec[];
+  mounts: v.optional(v.array(MountSpecSchema), []),
+});
+export type InstanceSpec = v.InferOutput<typeof InstanceSpecSchema>;
+
+/** What one create asks beyond the spec (not kept). */
+export interface CreateOptions {
   /** How long the boot may take until the agent answers (create's --timeout); the backend's own default otherwise. */
   readyTimeoutMs?: number;
-}
-
-export interface MountSpec {
-  source: string;
-  target: string;
-  readonly: boolean;
 }
 
 /**
@@ -55,15 +67,22 @@ export interface ProbeResult {
 }
 
 /**
- * One folder per backend implements this; the server never branches on backend names.
- * Every method is idempotent where it can be (stop of a stopped instance is fine).
+ * One folder per backend implements this (made by its definition's factory, definition.ts);
+ * the server never branches on backend names. Every method is idempotent where it can be
+ * (stop of a stopped instance is fine). What a backend can do is data (`features`,
+ * `specDefaults`) or an optional method, so the server refuses what it cannot do up front.
  */
 export interface Backend {
   readonly name: BackendName;
   readonly features: BackendFeatures;
+  /** Spec fields this backend sets on every new shed unless the request does (docker: pidsLimit). */
+  readonly specDefaults?: Partial<InstanceSpec>;
   probe(): Promise<ProbeResult>;
-  /** Makes storage and the instance, starts it, and returns when the agent answers health. */
-  create(spec: InstanceSpec, progress: Progress): Promise<InstanceData>;
+  /**
+   * Makes storage and the instance, starts it, and returns when the agent answers health.
+   * A failure removes everything it made (the server then drops the record).
+   */
+  create(spec: InstanceSpec, progress: Progress, opts?: CreateOptions): Promise<InstanceData>;
   start(instance: Instance, progress: Progress): Promise<InstanceData>;
   stop(instance: Instance, timeoutMs: number): Promise<void>;
   /** Back to the image: fresh writable state, same name and settings. Only when stopped. */
@@ -77,4 +96,6 @@ export interface Backend {
   list(): Promise<FoundInstance[]>;
   /** What the instance printed (VM console, container output), newest last, at most ~tailBytes. */
   logs?(instance: Instance, opts?: { tailBytes?: number }): Promise<string>;
+  /** Builds an image from a Dockerfile context into the server's image store (an engine with a builder). */
+  buildImage?(context: ReadableStream<Uint8Array>, opts: BuildOptions): Promise<BuildResult>;
 }

@@ -1,15 +1,19 @@
 import type { BackendName } from "../api/schemas/shed.ts";
 import type { Backend, ProbeResult } from "./backend.ts";
+import { backendDefinition, backendDefinitions } from "./registry.ts";
 
 /**
- * `default_backend: detect`. Order of preference, VMs first where they run at full speed:
- * Linux: firecracker (usable KVM and the binary) -> qemu with usable KVM -> docker -> qemu
- * under TCG; macOS: vz -> docker. A backend whose VMs would be emulated (probe `emulated`)
- * comes after every backend that is not, so an emulated VM is never the default while
- * Docker runs.
+ * `default_backend: detect`. Order of preference (each definition's `detect` rank), VMs first
+ * where they run at full speed: Linux: firecracker (usable KVM and the binary) -> qemu with
+ * usable KVM -> docker -> qemu under TCG; macOS: vz -> docker. A backend whose VMs would be
+ * emulated (probe `emulated`) comes after every backend that is not, so an emulated VM is
+ * never the default while Docker runs.
  */
 export function detectionOrder(platform: NodeJS.Platform = process.platform): BackendName[] {
-  return platform === "darwin" ? ["vz", "docker"] : ["firecracker", "qemu", "docker"];
+  return backendDefinitions()
+    .filter((d) => d.detect?.[platform] !== undefined)
+    .sort((a, b) => a.detect![platform]! - b.detect![platform]!)
+    .map((d) => d.name);
 }
 
 export interface Detection {
@@ -59,8 +63,8 @@ export function whyNotChosen(name: BackendName, chosen: BackendName, probe: Prob
 
 /** Why a backend this server does not have is missing: not built in yet, wrong platform, or left out by the config. */
 export function absentReason(name: BackendName, built: boolean, platform: NodeJS.Platform = process.platform): string {
-  if (name === "vz" && platform !== "darwin") return "vz runs on macOS (Apple Silicon) only";
-  if (name === "firecracker" && platform !== "linux") return "firecracker runs on Linux with KVM only";
+  const runsOn = backendDefinition(name)?.runsOn;
+  if (runsOn && !runsOn.platforms.includes(platform)) return `${name} runs on ${runsOn.says} only`;
   if (!built) return `this shed-server build has no ${name} backend yet`;
   return `not enabled: enabled_backends in server.yaml leaves it out (add ${name} to use it)`;
 }

@@ -1,32 +1,43 @@
-import type { BackendName } from "../api/schemas/shed.ts";
-import type { Backend } from "./backend.ts";
-import { DockerBackend, type DockerBackendOptions } from "./docker/backend.ts";
-import { QemuBackend, type QemuBackendOptions } from "./qemu/backend.ts";
-
-/** What every backend factory may use; each takes the part it needs. */
-export interface BackendDeps {
-  docker: DockerBackendOptions;
-  qemu?: QemuBackendOptions;
-}
+import type { BackendSection } from "./config-section.ts";
+import type { BackendDefinition } from "./definition.ts";
+import { docker } from "./docker/index.ts";
+import { firecrackerPlanned, vzPlanned } from "./planned.ts";
+import { qemu } from "./qemu/index.ts";
 
 /**
- * The backends this build knows, as data: adding one is one line here plus its folder.
- * qemu, firecracker and vz are added by their own issues.
+ * Every backend shed knows, listed once. Adding one: its folder (a definition in its
+ * index.ts: name, config section, detection rank, factory) and one line here. The server
+ * config, detection, /api/info, doctor and the server's start-up all read this list.
  */
-const FACTORIES: Partial<Record<BackendName, (deps: BackendDeps) => Backend>> = {
-  docker: (deps) => new DockerBackend(deps.docker),
-  qemu: (deps) => new QemuBackend(deps.qemu!),
-};
+export const BUILT_IN = [docker, qemu, firecrackerPlanned, vzPlanned] as const;
 
-export function knownBackends(): BackendName[] {
-  return Object.keys(FACTORIES) as BackendName[];
+const registered: BackendDefinition[] = [];
+
+/**
+ * A backend that is not built in (a test's: test/backends/trivial/), registered before the
+ * server reads its config. Its name must be new.
+ */
+export function registerBackend<S extends BackendSection>(def: BackendDefinition<S>): void {
+  if (backendDefinition(def.name)) throw new Error(`a backend named ${def.name} is registered already`);
+  registered.push(def as unknown as BackendDefinition);
 }
 
-export function createBackends(names: BackendName[], deps: BackendDeps): Map<BackendName, Backend> {
-  const out = new Map<BackendName, Backend>();
-  for (const name of names) {
-    const factory = FACTORIES[name];
-    if (factory) out.set(name, factory(deps));
-  }
-  return out;
+export function backendDefinitions(): readonly BackendDefinition[] {
+  return [...(BUILT_IN as readonly BackendDefinition[]), ...registered];
+}
+
+export function backendDefinition(name: string): BackendDefinition | undefined {
+  return backendDefinitions().find((d) => d.name === name);
+}
+
+/** Every name, in registry order. */
+export function backendNames(): string[] {
+  return backendDefinitions().map((d) => d.name);
+}
+
+/** The backends this build has (a factory), in registry order: what `enabled_backends` defaults to. */
+export function knownBackends(): string[] {
+  return backendDefinitions()
+    .filter((d) => d.create)
+    .map((d) => d.name);
 }

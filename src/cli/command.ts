@@ -2,7 +2,7 @@
  * How a command is declared: its words, its arguments as data (the parser, the help, the
  * completion and the README table all read them), and what it runs. Shaped like citty's.
  */
-export type Completer = "shed" | "image" | "server" | "session" | "tunnel" | "file" | readonly string[];
+export type Completer = "shed" | "backend" | "image" | "server" | "session" | "tunnel" | "file" | readonly string[];
 
 export interface ArgDef {
   type: "positional" | "string" | "boolean";

@@ -1,6 +1,7 @@
 import type { Command, RootCommand } from "@bomb.sh/tab";
 import { ApiClient } from "../api/client.ts";
 import { IMAGE_API } from "../api/endpoints/images.ts";
+import { SERVER_API } from "../api/endpoints/server.ts";
 import { SHED_API } from "../api/endpoints/sheds.ts";
 import { loadClientConfig, resolveServer } from "../cli/client-config.ts";
 import type { AnyCommand, ArgsDef, Completer } from "../cli/command.ts";
@@ -42,6 +43,8 @@ function defineHidden(): AnyCommand {
 
 interface Names {
   shed: string[];
+  /** The server's backends (those it has), from /api/info. */
+  backend: string[];
   image: string[];
   server: string[];
   session: string[];
@@ -71,14 +74,15 @@ function candidates(source: Completer, names: Names): ((complete: (value: string
 }
 
 async function namesFromServer(): Promise<Names> {
-  const names: Names = { shed: [], image: [], server: [], session: [], tunnel: [] };
+  const names: Names = { shed: [], backend: [], image: [], server: [], session: [], tunnel: [] };
   try {
     const config = loadClientConfig();
     names.server = Object.keys(config.servers);
     names.tunnel = listTunnels().map((t) => t.shed);
     const client = new ApiClient(resolveServer(config, process.env.SHED_SERVER || undefined), NAMES_TIMEOUT_MS);
-    const [sheds, images] = await Promise.allSettled([client.call(SHED_API.listSheds), client.call(IMAGE_API.listImages)]);
+    const [sheds, images, info] = await Promise.allSettled([client.call(SHED_API.listSheds), client.call(IMAGE_API.listImages), client.call(SERVER_API.getInfo)]);
     if (sheds.status === "fulfilled") names.shed = sheds.value.sheds.map((s) => s.name);
+    if (info.status === "fulfilled") names.backend = info.value.backends.filter((b) => b.features).map((b) => b.name);
     if (images.status === "fulfilled") names.image = images.value.images.flatMap((i) => [...(i.name ? [i.name] : []), ...(i.aliases ?? [])]);
   } catch {
     // no config, a broken one, no server: complete what needs none

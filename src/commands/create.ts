@@ -2,10 +2,10 @@ import { resolve } from "node:path";
 import * as v from "valibot";
 import { SHED_API } from "../api/endpoints/sheds.ts";
 import { ShedError } from "../api/errors.ts";
-import { BACKEND_NAMES, type BackendName, ShedNameSchema } from "../api/schemas/shed.ts";
+import { BackendNameSchema, type BackendName, ShedNameSchema } from "../api/schemas/shed.ts";
 import { defineCommand } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
-import { choiceArg, numberArg, parseDuration, parseEnvPairs, parseMemoryMb } from "../cli/values.ts";
+import { numberArg, parseDuration, parseEnvPairs, parseMemoryMb, usageError } from "../cli/values.ts";
 import { loadSyncFile, selectFeatures, syncFilePath } from "./sync/sync-file.ts";
 import { type FeaturePlan, planSync, syncShed } from "./sync/sync-run.ts";
 
@@ -26,7 +26,7 @@ export default defineCommand({
   args: {
     name: { type: "positional", description: "Shed name (lowercase letters, digits, hyphens)", required: true },
     image: { type: "string", alias: "i", valueHint: "REF", description: "Image ref or alias (default: the backend's default_image)", complete: "image" },
-    backend: { type: "string", valueHint: "NAME", description: "docker, qemu, firecracker or vz (default: the server's)", complete: ["docker", "qemu", "firecracker", "vz"] },
+    backend: { type: "string", valueHint: "NAME", description: "docker, qemu, ...: one the server has (its GET /api/info lists them; default: the server's)", complete: "backend" },
     cpus: { type: "string", valueHint: "N", description: "CPUs (may be fractional on docker)" },
     memory: { type: "string", alias: "m", valueHint: "SIZE", description: "Memory: 8G, 8192M or 8192 (MB)" },
     env: { type: "string", alias: "e", multiple: true, valueHint: "K=V", description: "An environment variable of the shed" },
@@ -41,7 +41,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const { out } = cli();
-    if (args.backend !== undefined) choiceArg("--backend", args.backend, BACKEND_NAMES);
+    if (args.backend !== undefined && !v.is(BackendNameSchema, args.backend)) throw usageError(`--backend ${args.backend}: not a backend name (lowercase letters, digits, hyphens)`);
     const name = v.safeParse(ShedNameSchema, args.name);
     if (!name.success) {
       throw new ShedError("INVALID_NAME", `invalid shed name "${args.name}": ${name.issues[0]?.message}`);

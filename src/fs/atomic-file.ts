@@ -34,7 +34,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
 
 /** Makes a rename or unlink in `dir` durable. */
 export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
+  fsyncPath(dir);
+}
+
+/** Flushes a file (or directory) already written to disk. */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
   try {
     fsyncSync(fd);
   } finally {

@@ -1,6 +1,7 @@
 /**
- * Libraries never print: they take a Logger. Entry points choose the implementation
- * (consola on a TTY, JSON lines for the server, silence in tests).
+ * Libraries never print: they take a Logger. Entry points choose the implementation: JSON
+ * lines for shed-server and shed-agent, silence in tests. The CLI prints through its own
+ * output (src/cli/output.ts), not a logger.
  */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;

@@ -1,6 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ShedError } from "../api/errors.ts";
+import type { AgentBundle } from "../backends/context.ts";
+import { fsyncDir, fsyncPath, writeFileAtomic } from "../fs/atomic-file.ts";
 import { VERSION } from "../version.ts";
 
 /**
@@ -9,11 +11,7 @@ import { VERSION } from "../version.ts";
  *   /.shed/lib/<loader> --library-path /.shed/lib /.shed/bin/shed-agent ...
  * Built once per agent binary under <stateDir>/agent/.
  */
-export interface AgentBundle {
-  dir: string;
-  /** Loader file name inside lib/ (e.g. ld-linux-x86-64.so.2). */
-  loader: string;
-}
+export type { AgentBundle };
 
 /** Where shed-agent comes from: config, env, beside this executable, or embedded in it. */
 export async function locateAgentBinary(configured?: string): Promise<{ path?: string; blob?: Blob }> {
@@ -51,9 +49,12 @@ export async function prepareAgentBundle(stateDir: string, configured?: string):
 
   const libs = await linkedLibraries(bin);
   for (const lib of libs) copyFileSync(lib, join(tmp, "lib", basename(lib)));
-  writeFileSync(join(tmp, ".complete"), `${key}\n`);
+  // A restart trusts a bundle with its marker: everything in it is on disk before the marker is.
+  for (const file of [bin, ...libs.map((lib) => join(tmp, "lib", basename(lib)))]) fsyncPath(file);
+  writeFileAtomic(join(tmp, ".complete"), `${key}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
+  fsyncDir(dirname(dir));
   return { dir, loader: await loaderName(join(dir, "bin", "shed-agent")) };
 }
 

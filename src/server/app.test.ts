@@ -22,21 +22,22 @@ import { ShedStore } from "./state/store.ts";
 function testContext(): ServerContext {
   const stateDir = tempDir("app");
   const config = v.parse(ServerConfigSchema, { state_dir: stateDir, docker: { socket: join(stateDir, "no.sock") } });
-  const docker = new DockerBackend({
-    socket: config.docker.socket,
-    serverId: "t",
-    extraLabels: {},
-    namePrefix: "t-",
-    stateDir,
-    logger: silentLogger,
-    agentBundle: async () => ({ dir: stateDir, loader: "ld" }),
-    dialUnix: async () => {
-      throw new Error("no agent in unit tests");
+  const images = createImageService(config, stateDir, silentLogger, "test", "docker", { list: async () => [] });
+  const docker = new DockerBackend(
+    {
+      stateDir,
+      serverId: "t",
+      logger: silentLogger,
+      images: images.resolver.forBackend("docker"),
+      agentBundle: async () => ({ dir: stateDir, loader: "ld" }),
+      dialAgent: async () => {
+        throw new Error("no agent in unit tests");
+      },
     },
-  });
+    { ...config.docker, name_prefix: "t-" },
+  );
   const backends = new Map([["docker", docker]] as const);
   const sheds = new ShedService(config, new ShedStore(stateDir, silentLogger), backends, "docker", silentLogger);
-  const images = createImageService(config, stateDir, silentLogger, "test", "docker", sheds);
   return { config, version: "test", logger: silentLogger, backends, defaultBackend: "docker", sheds, images, stateDir, httpPort: 0, sshPort: 0 };
 }
 

@@ -1,21 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { AgentConnection } from "../agent/protocol/api.ts";
-import { connectAgent } from "../agent/protocol/client.ts";
-import { dialUnix as dialUnixSocket } from "../agent/protocol/transports/socket.ts";
 import { ShedError } from "../api/errors.ts";
 import type { BackendName } from "../api/schemas/shed.ts";
 import { detectBackend } from "../backends/detect.ts";
-import { qemuBackendOptions } from "../backends/qemu/options.ts";
-import { createBackends, knownBackends } from "../backends/registry.ts";
 import type { Logger } from "../log/logger.ts";
 import { VERSION } from "../version.ts";
-import { prepareAgentBundle } from "./agent-bundle.ts";
 import { createApp } from "./app.ts";
+import { imageBuilder, makeBackends } from "./backends.ts";
 import type { ServerConfig } from "./config/schema.ts";
 import type { ServerContext } from "./context.ts";
-import { ensureDockerImage } from "./images/docker-images.ts";
-import { createImageService, type ImageService } from "./images/service.ts";
+import { ImageResolver } from "./images/resolver.ts";
+import { ImageService } from "./images/service.ts";
 import { checkConfigMounts } from "./provision/host-mounts.ts";
 import { Provisioner } from "./provision/provisioner.ts";
 import { ShedService } from "./sheds/service.ts";
@@ -40,37 +35,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   checkConfigMounts(config);
   const { releasePid, serverId } = await claimStateDir(stateDir);
 
-  let bundle: Promise<{ dir: string; loader: string }> | undefined;
-  // Made after the sheds (prune asks them which images they use); backends reach it lazily.
-  let images: ImageService | undefined;
-  const dialUnix = agentDialer(logger);
-  // A virtio-serial port behind QEMU's socket: one byte stream the guest may still hold stale bytes on.
-  const dialSerialSocket = agentDialer(logger, { serial: true });
-  const enabled = (config.enabled_backends ?? knownBackends()) as BackendName[];
-  const backends = createBackends(enabled, {
-    docker: {
-      socket: config.docker.socket,
-      serverId,
-      extraLabels: config.docker.labels,
-      namePrefix: config.docker.name_prefix,
-      stateDir,
-      logger,
-      agentBundle: () => (bundle ??= prepareAgentBundle(stateDir, config.agent_path)),
-      dialUnix,
-      ensureImage: (engine, ref, progress) => ensureDockerImage(engine, images!, ref, progress),
-    },
-    qemu: qemuBackendOptions({
-      section: config.qemu,
-      stateDir,
-      serverId,
-      logger,
-      dialUnix: dialSerialSocket,
-      store: { store: () => images!.store, ensure: (ref, progress) => images!.ensure(ref, "qemu", progress) },
-    }),
-  });
-  if (backends.size === 0) {
-    throw new ShedError("INVALID_CONFIG", `none of the enabled backends (${enabled.join(", ")}) exist in this build`);
-  }
+  // Images first: every backend gets its image source from the resolver at creation.
+  const resolver = new ImageResolver({ config, stateDir, logger, version: VERSION });
+  const backends = makeBackends(config, { stateDir, serverId, logger, images: (name) => resolver.forBackend(name) });
   const detection =
     config.default_backend === "detect"
       ? await detectBackend(backends)
@@ -85,7 +52,17 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const sheds = new ShedService(config, store, backends, defaultBackend, logger, new Provisioner(logger, config));
   await sheds.adopt();
 
-  images = createImageService(config, stateDir, logger, VERSION, defaultBackend, sheds);
+  const images = new ImageService({
+    config,
+    stateDir,
+    logger,
+    version: VERSION,
+    defaultBackend,
+    resolver,
+    // Prune and rm keep what sheds were created from (unreadable state files have no image to keep).
+    shedImages: async () => store.list().records.map((r) => ({ name: r.name, image: r.spec.image })),
+    builder: () => imageBuilder(backends, defaultBackend),
+  });
   const ctx: ServerContext = {
     config,
     version: VERSION,
@@ -199,17 +176,4 @@ function readOrCreateServerId(stateDir: string): string {
   const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
   writeFileAtomic(file, `${id}\n`);
   return id;
-}
-
-/** The Docker backend's (and QEMU's serial socket's) way to the agent: a unix socket, then hello. */
-function agentDialer(logger: Logger, opts: { serial?: boolean } = {}): (path: string) => Promise<AgentConnection> {
-  return async (path) => {
-    let transport: Awaited<ReturnType<typeof dialUnixSocket>>;
-    try {
-      transport = await dialUnixSocket(path);
-    } catch (err) {
-      throw new ShedError("AGENT_UNAVAILABLE", `no agent listens on ${path}: ${(err as Error).message}`, { cause: err });
-    }
-    return connectAgent(transport, { client: `shed-server ${VERSION}`, logger, serial: opts.serial });
-  };
 }

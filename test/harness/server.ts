@@ -48,6 +48,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Run the server (and the CLI of `shed()`) inside this namespace (test/harness/netns.ts). */
   netns?: TestNetns;
+  /** How to run shed-server (default dist/shed-server); a test backend's server runs from its own entry point. */
+  command?: string[];
 }
 
 /**
@@ -86,7 +88,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const wrap = (argv: string[]) => opts.netns?.wrap(argv) ?? argv;
 
   const launch = async () => {
-    const args = [join(DIST, "shed-server"), "serve", "--config", configPath];
+    const args = [...(opts.command ?? [join(DIST, "shed-server")]), "serve", "--config", configPath];
     if (ports.http) args.push("--port", String(ports.http), "--ssh-port", String(ports.ssh));
     const log = Bun.file(logPath);
     const prior = (await log.exists()) ? await log.text() : "";

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeUpperDisk, parseUpperSize } from "../../src/rootfs/upper.ts";
+import { makeUpperDisk, parseUpperSize } from "../../src/backends/vm-boot/upper-disk.ts";
 import { missing } from "../harness/index.ts";
 import { useTempDirs } from "../harness/temp-dir.ts";
 

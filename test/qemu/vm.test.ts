@@ -6,7 +6,6 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -20,6 +19,7 @@ import { DIST, startServer, type TestServer } from "../harness/index.ts";
 import { makeTestNetwork, netnsMissing, type TestNetwork } from "../harness/netns.ts";
 import { opensshArgs } from "../harness/openssh.ts";
 import { baseImage, vmTestsMissing } from "./guest-image.ts";
+import { qemuProcesses } from "./processes.ts";
 
 /**
  * Real VMs under QEMU (TCG here: minutes, not seconds), booted from the base guest image
@@ -316,17 +316,3 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
     return line;
   }
 });
-
-/** Pids of QEMU processes running this server's instance `name` (by their command line). */
-function qemuProcesses(server: TestServer, name: string): number[] {
-  const dir = join(server.stateDir, "qemu", "instances", name);
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmd.startsWith("qemu-system") && cmd.includes(`${dir}/`)) pids.push(Number(entry));
-    } catch {}
-  }
-  return pids;
-}

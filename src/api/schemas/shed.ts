@@ -54,8 +54,8 @@ export const SHED_STATES = ["creating", "running", "stopped", "error", "deleting
 export const ShedStateSchema = v.picklist(SHED_STATES);
 export type ShedState = v.InferOutput<typeof ShedStateSchema>;
 
-export const BACKEND_NAMES = ["docker", "qemu", "firecracker", "vz"] as const;
-export const BackendNameSchema = v.picklist(BACKEND_NAMES);
+/** A backend's name; which ones a server has is its registry's (GET /api/info lists them). */
+export const BackendNameSchema = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,31}$/, "a backend name is lowercase letters, digits and hyphens (GET /api/info lists them)"));
 export type BackendName = v.InferOutput<typeof BackendNameSchema>;
 
 /** A shed as the API returns it (and as the state store keeps it, plus backend data). */

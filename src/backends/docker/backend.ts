@@ -3,9 +3,11 @@ import { join } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
-import type { Logger } from "../../log/logger.ts";
+import { type BuildOptions, type BuildResult, buildImage } from "../../oci/build/build.ts";
+import { isLayoutRef } from "../../oci/store/index.ts";
 import type {
   Backend,
+  CreateOptions,
   FoundInstance,
   Instance,
   InstanceData,
@@ -14,26 +16,11 @@ import type {
   ProbeResult,
 } from "../backend.ts";
 import { waitForAgent } from "../agent-wait.ts";
+import type { BackendContext } from "../context.ts";
 import { containerSpec } from "./container-spec.ts";
 import { DockerEngine } from "./engine.ts";
-
-export interface DockerBackendOptions {
-  socket: string;
-  /** Labels on everything this server makes; `shed.server.id` tells its own from others'. */
-  serverId: string;
-  /** Extra labels from config (tests add shed.test=1). */
-  extraLabels: Record<string, string>;
-  /** Prefix of container and volume names. */
-  namePrefix: string;
-  stateDir: string;
-  logger: Logger;
-  /** The agent bundle dir and loader name (prepared lazily: building it costs a copy). */
-  agentBundle: () => Promise<{ dir: string; loader: string }>;
-  dialUnix: (path: string) => Promise<AgentConnection>;
-  /** Makes sure the engine has `ref`; returns the ref to use in the container. */
-  ensureImage?: (engine: DockerEngine, ref: string, progress: Progress) => Promise<string>;
-  agentTimeoutMs?: number;
-}
+import { importImageFromStore } from "./image-import.ts";
+import type { DockerSection } from "./section.ts";
 
 /** What the state file keeps for a Docker shed. */
 interface DockerData extends InstanceData {
@@ -61,9 +48,16 @@ export class DockerBackend implements Backend {
     vm: false,
   };
   readonly engine: DockerEngine;
+  /** docker.pids_limit: set on every new container, kept in its spec. */
+  readonly specDefaults: Partial<InstanceSpec>;
 
-  constructor(private readonly opts: DockerBackendOptions) {
-    this.engine = new DockerEngine(opts.socket);
+  constructor(
+    private readonly ctx: BackendContext,
+    private readonly section: DockerSection,
+    private readonly opts: { agentTimeoutMs?: number } = {},
+  ) {
+    this.engine = new DockerEngine(section.socket);
+    this.specDefaults = { pidsLimit: section.pids_limit };
   }
 
   probe(): Promise<ProbeResult> {
@@ -72,31 +66,29 @@ export class DockerBackend implements Backend {
 
   private labels(name: string): Record<string, string> {
     return {
-      ...this.opts.extraLabels,
+      ...this.section.labels,
       [LABEL_MANAGED]: "1",
       [LABEL_NAME]: name,
-      [LABEL_SERVER]: this.opts.serverId,
+      [LABEL_SERVER]: this.ctx.serverId,
     };
   }
 
   private names(name: string) {
     return {
-      containerName: `${this.opts.namePrefix}${name}`,
-      volume: `${this.opts.namePrefix}${name}-workspace`,
-      runDir: join(this.opts.stateDir, "run", name),
+      containerName: `${this.section.name_prefix}${name}`,
+      volume: `${this.section.name_prefix}${name}-workspace`,
+      runDir: join(this.ctx.stateDir, "run", name),
     };
   }
 
-  async create(spec: InstanceSpec, progress: Progress): Promise<InstanceData> {
+  async create(spec: InstanceSpec, progress: Progress, opts: CreateOptions = {}): Promise<InstanceData> {
     progress({ id: "image", status: `resolving ${spec.image}` });
-    const image = this.opts.ensureImage
-      ? await this.opts.ensureImage(this.engine, spec.image, progress)
-      : await this.requireEngineImage(spec.image);
+    const image = await this.engineImage(spec.image, progress);
     const made = await this.makeInstance(spec, image, progress);
     try {
       progress({ id: "container", status: "starting" });
       await this.engine.startContainer(made.containerId);
-      await this.waitReady(made, progress, spec.readyTimeoutMs);
+      await this.waitReady(made, progress, opts.readyTimeoutMs);
       return made;
     } catch (err) {
       await this.delete({ name: spec.name, spec, data: made }).catch(() => {});
@@ -107,7 +99,7 @@ export class DockerBackend implements Backend {
   /** Volume, run dir and container (not started). Cleans up its own pieces when it fails. */
   private async makeInstance(spec: InstanceSpec, image: string, progress: Progress): Promise<DockerData> {
     const { containerName, volume, runDir } = this.names(spec.name);
-    const bundle = await this.opts.agentBundle();
+    const bundle = await this.ctx.agentBundle();
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     const labels = this.labels(spec.name);
@@ -115,7 +107,7 @@ export class DockerBackend implements Backend {
       progress({ id: "volume", status: "creating" });
       await this.engine.createVolume(volume, labels);
       progress({ id: "container", status: "creating" });
-      const binds = (spec.mounts ?? []).map((m) => `${m.source}:${m.target}${m.readonly ? ":ro" : ""}`);
+      const binds = spec.mounts.map((m) => `${m.source}:${m.target}${m.readonly ? ":ro" : ""}`);
       const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds });
       const containerId = await this.engine.createContainer(containerName, body);
       return { containerId, containerName, volume, runDir, image };
@@ -134,18 +126,29 @@ export class DockerBackend implements Backend {
     }
   }
 
-  private async requireEngineImage(ref: string): Promise<string> {
-    if (await this.engine.imageExists(ref)) return ref;
-    throw new ShedError(
-      "IMAGE_NOT_FOUND",
-      `image "${ref}" is not in the Docker engine; load or build it there first (docker load / docker build), or pull it with shed image pull`,
-    );
+  /**
+   * What to create the container from: an image the engine already has (a local `docker
+   * build`) as it is; any other from the server's image source (pulled per docker.pull_policy,
+   * `oci:` layouts copied in), loaded into the engine. Returns a ref or the engine's image id.
+   */
+  private async engineImage(input: string, progress: Progress): Promise<string> {
+    const { images } = this.ctx;
+    const ref = images.expand(input);
+    if (!isLayoutRef(ref) && (await this.engine.imageExists(ref))) return ref;
+    const stored = await images.resolve(ref, progress);
+    const imported = await importImageFromStore(this.engine, images.store, stored.ref ?? stored.manifestDigest, progress);
+    return imported.imageId;
+  }
+
+  /** A Dockerfile build by the engine's builder, into the server's image store: what `shed image build DIR` runs. */
+  buildImage(context: ReadableStream<Uint8Array>, opts: BuildOptions): Promise<BuildResult> {
+    return buildImage(this.engine, this.ctx.images.store, context, { logger: this.ctx.logger, ...opts });
   }
 
   private async waitReady(data: DockerData, progress: Progress, timeoutMs?: number): Promise<void> {
     progress({ id: "agent", status: "waiting for agent" });
     await waitForAgent({
-      dial: () => this.opts.dialUnix(join(data.runDir, "agent.sock")),
+      dial: () => this.ctx.dialAgent(join(data.runDir, "agent.sock")),
       timeoutMs: timeoutMs ?? this.opts.agentTimeoutMs ?? 60_000,
       alive: async () => {
         const c = await this.engine.inspectContainer(data.containerId);
@@ -192,7 +195,7 @@ export class DockerBackend implements Backend {
     const data = instance.data as Partial<DockerData>;
     const names = this.names(instance.name);
     if (!data.containerId) {
-      const labelled = await this.engine.listContainers({ [LABEL_SERVER]: this.opts.serverId, [LABEL_NAME]: instance.name });
+      const labelled = await this.engine.listContainers({ [LABEL_SERVER]: this.ctx.serverId, [LABEL_NAME]: instance.name });
       for (const c of labelled) await this.engine.removeContainer(c.Id);
     }
     await this.engine.removeContainer(data.containerId ?? names.containerName);
@@ -207,7 +210,7 @@ export class DockerBackend implements Backend {
   }
 
   dialAgent(instance: Instance): Promise<AgentConnection> {
-    return this.opts.dialUnix(join((instance.data as DockerData).runDir, "agent.sock"));
+    return this.ctx.dialAgent(join((instance.data as DockerData).runDir, "agent.sock"));
   }
 
   async logs(instance: Instance, opts: { tailBytes?: number } = {}): Promise<string> {
@@ -216,7 +219,7 @@ export class DockerBackend implements Backend {
   }
 
   async list(): Promise<FoundInstance[]> {
-    const containers = await this.engine.listContainers({ [LABEL_SERVER]: this.opts.serverId });
+    const containers = await this.engine.listContainers({ [LABEL_SERVER]: this.ctx.serverId });
     return containers.map((c) => ({
       name: c.Labels[LABEL_NAME] ?? "",
       status: c.State === "running" ? ("running" as const) : ("stopped" as const),

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
-import type { Logger } from "../../log/logger.ts";
 import type {
   Backend,
+  CreateOptions,
   FoundInstance,
   Instance,
   InstanceData,
@@ -14,44 +14,34 @@ import type {
   ProbeResult,
 } from "../backend.ts";
 import { waitForAgent } from "../agent-wait.ts";
-import { removeLink, tapName, type VmNetwork } from "../vm-network/index.ts";
+import type { BackendContext } from "../context.ts";
+import { type BootImage, prepareBootImage } from "../vm-boot/boot-image.ts";
+import { removeLink, tapName, VmNetwork } from "../vm-network/index.ts";
 import { Accelerator, knownKernels } from "./accel.ts";
 import { SharedAgentLink } from "./agent-link.ts";
 import { defaultBinary, type VmLayout } from "./command.ts";
 import { appendBootMarker, bootFailure, readConsole } from "./console-log.ts";
-import { makeUpperDisk, parseUpperSize } from "../../rootfs/upper.ts";
+import { makeUpperDisk, parseUpperSize } from "../vm-boot/upper-disk.ts";
 import { checkUpperDisk } from "./disks.ts";
-import type { QemuImageSource } from "./images.ts";
 import { allocateCid, type QemuData, readInstanceFiles, socketPath, writeInstanceFile } from "./instance-files.ts";
 import { qmpOnce } from "./qmp.ts";
 import { launchWatchingKvm } from "./kvm-fallback.ts";
 import { probeQemu } from "./probe.ts";
+import type { QemuSection } from "./section.ts";
 import { mountShares, sharesOf } from "./shares.ts";
-import { killVm, runningPid, waitGone } from "./vm-process.ts";
+import { killByPidFile, runningPid, waitGone } from "../../proc/pid-file.ts";
 import { startVm } from "./vm-start.ts";
 
+/** What the factory does not set (tests and hosts with vhost-vsock may). */
 export interface QemuBackendOptions {
-  /** Instances live in <stateDir>/qemu/instances/<name>/. */
-  stateDir: string;
-  serverId: string;
-  logger: Logger;
-  accel: "auto" | "kvm" | "tcg";
-  binary?: string;
-  /** Size of a new shed's writable disk (sparse): "20G" by default. */
+  /** Size of a new shed's writable disk (sparse): "5G" by default. */
   upperSize?: string | number;
-  images: QemuImageSource;
-  /** The agent helper's dialer for a unix socket carrying the agent protocol. */
-  dialUnix: (path: string) => Promise<AgentConnection>;
   /** For hosts with /dev/vhost-vsock: the agent's vsock port on guest `cid`. */
   dialVsock?: (cid: number, port: number) => Promise<AgentConnection>;
   /** How long a boot may take until the agent answers (TCG is slow: minutes). */
   agentTimeoutMs?: number;
   /** Use vhost-vsock when the host has it (default true). */
   vsock?: boolean;
-  /** The isolated VM network (`qemu.network: isolated`); undefined: VMs get no NIC. */
-  network?: VmNetwork;
-  /** qemu.run_as: the user every QEMU runs as (else see vmm-user.ts). */
-  runAs?: string;
 }
 
 export const AGENT_VSOCK_PORT = 1024;
@@ -78,21 +68,35 @@ export class QemuBackend implements Backend {
   private readonly binary: string;
   private readonly accelerator: Accelerator;
   private readonly links = new Map<string, SharedAgentLink>();
+  /** The isolated VM network (`qemu.network: isolated`); undefined: VMs get no NIC. */
+  private readonly network: VmNetwork | undefined;
 
-  constructor(private readonly opts: QemuBackendOptions) {
-    this.binary = opts.binary ?? defaultBinary();
+  constructor(
+    private readonly ctx: BackendContext,
+    private readonly section: QemuSection,
+    private readonly opts: QemuBackendOptions = {},
+  ) {
+    const { stateDir, serverId, logger } = ctx;
+    this.binary = section.binary ?? defaultBinary();
     this.accelerator = new Accelerator({
-      setting: opts.accel,
+      setting: section.accel,
       binary: this.binary,
-      cacheFile: join(opts.stateDir, "qemu", "accel.json"),
-      kernels: () => knownKernels(opts.stateDir),
-      logger: opts.logger,
+      cacheFile: join(stateDir, "qemu", "accel.json"),
+      kernels: () => knownKernels(stateDir),
+      logger,
     });
+    this.network =
+      section.network === "isolated" ? new VmNetwork({ bridge: section.bridge, subnet: section.subnet, stateDir, serverId, logger }) : undefined;
     this.features.vsock = this.useVsock();
   }
 
   private get root(): string {
-    return join(this.opts.stateDir, "qemu", "instances");
+    return join(this.ctx.stateDir, "qemu", "instances");
+  }
+
+  /** The image's erofs root, kernel and initramfs, through the server's image source. */
+  private bootImage(ref: string, progress: Progress): Promise<BootImage> {
+    return prepareBootImage(this.ctx.images, ref, join(this.ctx.stateDir, "qemu", "boot"), progress);
   }
 
   private useVsock(): boolean {
@@ -118,11 +122,11 @@ export class QemuBackend implements Backend {
     };
   }
 
-  async create(spec: InstanceSpec, progress: Progress): Promise<InstanceData> {
+  async create(spec: InstanceSpec, progress: Progress, opts: CreateOptions = {}): Promise<InstanceData> {
     // Before any work: a host that cannot isolate VMs says so at once (never falls back).
-    this.opts.network?.preflight();
+    this.network?.preflight();
     progress({ id: "image", status: `preparing ${spec.image}` });
-    const boot = await this.opts.images.prepare(spec.image, progress);
+    const boot = await this.bootImage(spec.image, progress);
     const base = this.layout(spec.name, this.useVsock() ? allocateCid(this.root) : undefined);
     if (runningPid(base.pidFile, base.dir)) {
       throw new ShedError(
@@ -144,12 +148,12 @@ export class QemuBackend implements Backend {
     try {
       progress({ id: "disk", status: "making the writable disk" });
       await makeUpperDisk(data.upper, spec.upperSizeBytes ?? parseUpperSize(this.opts.upperSize));
-      await this.boot(spec, data, progress);
+      await this.boot(spec, data, progress, opts.readyTimeoutMs);
       return data;
     } catch (err) {
       this.dropLink(spec.name);
-      killVm(data.pidFile, data.dir);
-      await removeLink(tapName(this.opts.serverId, spec.name)).catch(() => {});
+      killByPidFile(data.pidFile, data.dir);
+      await removeLink(tapName(this.ctx.serverId, spec.name)).catch(() => {});
       // Keep nothing but what explains the failure: the error carries the console's last words.
       rmSync(data.dir, { recursive: true, force: true });
       throw err;
@@ -157,15 +161,15 @@ export class QemuBackend implements Backend {
   }
 
   /** Launches QEMU on `data` and waits until the agent answers. */
-  private async boot(spec: InstanceSpec, data: QemuData, progress: Progress): Promise<void> {
+  private async boot(spec: InstanceSpec, data: QemuData, progress: Progress, readyTimeoutMs?: number): Promise<void> {
     // auto: KVM is decided by booting this VM's own kernel once (the choice is then cached).
     const { accel } = (await this.accelerator.choose(data.kernel))!;
     data.accel = accel;
-    writeInstanceFile(spec.name, this.opts.serverId, data);
+    writeInstanceFile(spec.name, this.ctx.serverId, data);
     appendBootMarker(data.console, `accel ${accel}, image ${data.imageDigest.slice(0, 19)}`);
     progress({ id: "vm", status: `booting (${accel})` });
     const shares = sharesOf(spec);
-    const vmm = { binary: this.binary, network: this.opts.network, runAs: this.opts.runAs };
+    const vmm = { binary: this.binary, network: this.network, runAs: this.section.run_as };
     const watch = {
       accel,
       name: spec.name,
@@ -174,16 +178,16 @@ export class QemuBackend implements Backend {
       launch: () => startVm(vmm, { name: spec.name, cpus: spec.cpus, memoryMb: spec.memoryMb, accel, shares }, data),
       running: () => !!runningPid(data.pidFile, data.dir),
       stop: () => {
-        killVm(data.pidFile, data.dir);
+        killByPidFile(data.pidFile, data.dir);
         return waitGone(data.pidFile, data.dir, 5000);
       },
     };
     // A VM silent under KVM: stopped, and booted again under TCG (auto) or failed (kvm forced).
-    if (await launchWatchingKvm(this.accelerator, watch)) return this.boot(spec, data, progress);
+    if (await launchWatchingKvm(this.accelerator, watch)) return this.boot(spec, data, progress, readyTimeoutMs);
     progress({ id: "agent", status: "waiting for agent" });
     await waitForAgent({
       dial: () => this.dialData(spec.name, data),
-      timeoutMs: spec.readyTimeoutMs ?? this.opts.agentTimeoutMs ?? (accel === "kvm" ? 60_000 : 300_000),
+      timeoutMs: readyTimeoutMs ?? this.opts.agentTimeoutMs ?? (accel === "kvm" ? 60_000 : 300_000),
       alive: async () => {
         if (runningPid(data.pidFile, data.dir)) return undefined;
         this.dropLink(spec.name);
@@ -203,15 +207,15 @@ export class QemuBackend implements Backend {
       await this.waitReadyOnly(instance.name, data);
       return data;
     }
-    this.opts.network?.preflight();
+    this.network?.preflight();
     checkUpperDisk(data.upper, instance.name);
     if (![data.lower, data.kernel, data.initrd].every((f) => existsSync(f))) {
       // The image cache was cleaned: make the boot files again from the image.
-      const boot = await this.opts.images.prepare(data.image ?? instance.spec.image, progress);
+      const boot = await this.bootImage(data.image ?? instance.spec.image, progress);
       Object.assign(data, { lower: boot.lower, kernel: boot.kernel, initrd: boot.initrd, imageDigest: boot.digest });
     }
     await this.boot(instance.spec, data, progress).catch((err) => {
-      killVm(data.pidFile, data.dir);
+      killByPidFile(data.pidFile, data.dir);
       throw err;
     });
     return data;
@@ -238,19 +242,19 @@ export class QemuBackend implements Backend {
       const agent = await this.dialData(instance.name, data);
       await withDeadline(agent.shutdown(Math.min(2000, timeoutMs / 4)), Math.min(5000, timeoutMs / 3));
     } catch (err) {
-      this.opts.logger.debug("agent shutdown skipped", { name: instance.name, error: String(err) });
+      this.ctx.logger.debug("agent shutdown skipped", { name: instance.name, error: String(err) });
     }
     this.dropLink(instance.name);
     try {
       await qmpOnce(data.qmpSocket, "system_powerdown");
     } catch (err) {
-      this.opts.logger.warn("ACPI power-off failed", { name: instance.name, error: String(err) });
+      this.ctx.logger.warn("ACPI power-off failed", { name: instance.name, error: String(err) });
     }
     if (await waitGone(data.pidFile, data.dir, Math.max(0, deadline - Date.now()))) return;
-    this.opts.logger.warn("VM did not power off in time; ending it", { name: instance.name, timeoutMs });
+    this.ctx.logger.warn("VM did not power off in time; ending it", { name: instance.name, timeoutMs });
     await qmpOnce(data.qmpSocket, "quit").catch(() => {});
     if (await waitGone(data.pidFile, data.dir, 2000)) return;
-    killVm(data.pidFile, data.dir, "SIGKILL");
+    killByPidFile(data.pidFile, data.dir, "SIGKILL");
     await waitGone(data.pidFile, data.dir, 5000);
   }
 
@@ -271,13 +275,13 @@ export class QemuBackend implements Backend {
     const dir = data.dir ?? join(this.root, instance.name);
     const pidFile = data.pidFile ?? join(dir, "qemu.pid");
     this.dropLink(instance.name);
-    killVm(pidFile, dir, "SIGKILL");
+    killByPidFile(pidFile, dir, "SIGKILL");
     await waitGone(pidFile, dir, 5000);
     rmSync(dir, { recursive: true, force: true });
     const sockets = data.qmpSocket ? join(data.qmpSocket, "..") : undefined;
     if (sockets && sockets !== dir) rmSync(sockets, { recursive: true, force: true });
     // Its tap: the record's, or the one its name gives (delete --force without a record).
-    await removeLink(data.tap ?? tapName(this.opts.serverId, instance.name));
+    await removeLink(data.tap ?? tapName(this.ctx.serverId, instance.name));
   }
 
   async status(instance: Instance): Promise<InstanceStatus> {
@@ -297,7 +301,8 @@ export class QemuBackend implements Backend {
     }
     let link = this.links.get(name);
     if (!link) {
-      link = new SharedAgentLink(() => this.opts.dialUnix(data.agentSocket!));
+      // A virtio-serial port behind QEMU's socket: one byte stream the guest may still hold stale bytes on.
+      link = new SharedAgentLink(() => this.ctx.dialAgent(data.agentSocket!, { serial: true }));
       this.links.set(name, link);
     }
     return link.acquire();
@@ -310,15 +315,15 @@ export class QemuBackend implements Backend {
 
   async list(): Promise<FoundInstance[]> {
     const found: FoundInstance[] = [];
-    const bad = (file: string, err: unknown) => this.opts.logger.warn("unreadable qemu instance file", { file, error: String(err) });
+    const bad = (file: string, err: unknown) => this.ctx.logger.warn("unreadable qemu instance file", { file, error: String(err) });
     for (const meta of readInstanceFiles(this.root, bad)) {
-      if (meta.serverId !== this.opts.serverId) continue;
+      if (meta.serverId !== this.ctx.serverId) continue;
       const running = !!runningPid(meta.data.pidFile, meta.data.dir);
       found.push({ name: meta.name, status: running ? "running" : "stopped", data: meta.data });
     }
     // Re-adoption after a restart: running VMs keep their network (dnsmasq restarted if it died).
-    if (this.opts.network && found.some((f) => f.status === "running")) {
-      await this.opts.network.ensure().catch((err) => this.opts.logger.warn("VM network not restored", { error: String(err) }));
+    if (this.network && found.some((f) => f.status === "running")) {
+      await this.network.ensure().catch((err) => this.ctx.logger.warn("VM network not restored", { error: String(err) }));
     }
     return found;
   }

@@ -6,7 +6,7 @@ import { ShedError } from "../../api/errors.ts";
 import { Accelerator, type AccelSetting } from "./accel.ts";
 import type { Accel } from "./command.ts";
 import { launchWatchingKvm } from "./kvm-fallback.ts";
-import { killVm, runningPid, waitGone } from "./vm-process.ts";
+import { killByPidFile, runningPid, waitGone } from "../../proc/pid-file.ts";
 
 /**
  * The hung-KVM fallback against real QEMU processes. A KVM that hangs guests cannot be had
@@ -22,7 +22,7 @@ const tempDir = useTempDirs();
 const started: { pidFile: string; dir: string }[] = [];
 afterEach(async () => {
   for (const vm of started.splice(0)) {
-    killVm(vm.pidFile, vm.dir);
+    killByPidFile(vm.pidFile, vm.dir);
     await waitGone(vm.pidFile, vm.dir, 5000);
   }
 });
@@ -63,7 +63,7 @@ function vm(binary: string, accel: Accel) {
     launch: () => launchDetached(binary, args),
     running: () => !!runningPid(pidFile, dir),
     stop: () => {
-      killVm(pidFile, dir);
+      killByPidFile(pidFile, dir);
       return waitGone(pidFile, dir, 5000);
     },
   };

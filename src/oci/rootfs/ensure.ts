@@ -11,6 +11,7 @@ import { type ErofsCompression, looksLikeErofs, packErofs, uuidFromDigest } from
 import { flattenLayers, type LayerInput } from "./flatten.ts";
 import type { SymlinkPolicy } from "./safe-tree.ts";
 import { processAlive } from "../../proc/alive.ts";
+import { fsyncPath } from "../../fs/atomic-file.ts";
 
 /** What ensureRootfs needs of the content store (the OciStore has it all). */
 export type RootfsStore = Pick<ContentStore, "resolve" | "openBlob"> & {
@@ -137,15 +138,6 @@ function sweepStale(tmpRoot: string): void {
   }
 }
 
-
-function fsyncPath(p: string): void {
-  const fd = openSync(p, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Removes cached root filesystems of manifests not in `keep` (for `image prune`); returns the

@@ -5,7 +5,7 @@
  * one erofs file per manifest (`<state_dir>/rootfs/sha256-<hex>.erofs`), built on first use:
  * layers applied in order with OCI whiteouts into a private temp dir by `flattenLayers`
  * (extraction cannot leave that dir: safe-tree.ts), then packed with mkfs.erofs.
- * The writable upper disk of a shed is src/rootfs/upper.ts.
+ * The writable upper disk of a VM shed is src/backends/vm-boot/upper-disk.ts.
  */
 export type { DevicePolicy } from "./apply-layer.ts";
 export { type EnsureRootfsOptions, ensureRootfs, pruneRootfs, type RootfsImage, type RootfsStore, rootfsPath } from "./ensure.ts";

@@ -127,5 +127,5 @@ export interface ContentStore {
 }
 
 export { loadArchive } from "../archive/load.ts";
-export { isLayoutRef, resolveLayoutRef } from "./layout-ref.ts";
+export { importLayoutRef, isLayoutRef, resolveLayoutRef } from "./layout-ref.ts";
 export { openContentStore, openLayout, OciStore } from "./layout.ts";

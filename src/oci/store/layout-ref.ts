@@ -1,4 +1,6 @@
 import { ShedError } from "../../api/errors.ts";
+import type { Progress } from "../../api/schemas/shed.ts";
+import type { Digest } from "../spec/digest.ts";
 import type { StoredImage } from "./index.ts";
 import type { ContentStore } from "./index.ts";
 import { openLayout } from "./layout.ts";
@@ -30,4 +32,23 @@ export async function resolveLayoutRef(ref: string): Promise<{ layout: ContentSt
     throw new ShedError("IMAGE_NOT_FOUND", `image "${ref}": the layout ${dir} holds ${digests.length} images; name one (oci:${dir}:NAME)`);
   }
   return { layout, image: await layout.resolve(digests[0]!), dir };
+}
+
+/**
+ * The image of an `oci:` ref copied into `store` (blobs hard-linked where they can be, each
+ * checked as any put) and tagged `oci-layout/<id>:latest` so prune keeps it while it is used.
+ */
+export async function importLayoutRef(store: ContentStore, ref: string, progress: Progress = () => {}): Promise<StoredImage> {
+  const { layout, image, dir, name } = await resolveLayoutRef(ref);
+  if (!store.hasBlob(image.manifestDigest)) {
+    progress({ id: "image", status: `copying ${ref} into the image store` });
+    for (const b of [image.manifest.config, ...image.layers]) {
+      const digest = b.digest as Digest;
+      if (!store.hasBlob(digest)) await store.putBlob({ path: layout.blobPath(digest) }, { digest, size: b.size });
+    }
+    await store.putManifest(await layout.readBlob(image.manifestDigest, image.manifestSize), image.manifestMediaType);
+  }
+  const id = new Bun.CryptoHasher("sha256").update(`${dir}\n${name ?? ""}`).digest("hex").slice(0, 12);
+  await store.tag(`oci-layout/${id}:latest`, image.manifestDigest, { origin: "load" });
+  return store.resolve(image.manifestDigest);
 }

@@ -6,7 +6,7 @@ import { isMap, LineCounter, parseDocument, type Document } from "yaml";
 import { ShedError } from "../../api/errors.ts";
 import { expandHome } from "../../fs/home-path.ts";
 import { closestKey, knownKeysAt } from "./known-keys.ts";
-import { type ServerConfig, ServerConfigSchema } from "./schema.ts";
+import { type ServerConfig, serverConfigSchema } from "./schema.ts";
 
 /** Where server.yaml is looked for, first match wins. */
 export function configSearchPath(explicit?: string): string[] {
@@ -38,7 +38,7 @@ export function loadServerConfig(explicit?: string): LoadedConfig {
     }
     return { config: parseServerConfig(text, path), path };
   }
-  return { config: v.parse(ServerConfigSchema, {}), path: undefined };
+  return { config: v.parse(serverConfigSchema(), {}), path: undefined };
 }
 
 export function parseServerConfig(text: string, path = "server.yaml"): ServerConfig {
@@ -50,9 +50,10 @@ export function parseServerConfig(text: string, path = "server.yaml"): ServerCon
     throw new ShedError("INVALID_CONFIG", `${path}${where}: not valid YAML: ${yamlError.message.split("\n")[0]}`, { cause: yamlError });
   }
   const raw = doc.toJS() ?? {};
-  const result = v.safeParse(ServerConfigSchema, raw);
+  const schema = serverConfigSchema();
+  const result = v.safeParse(schema, raw);
   if (!result.success) {
-    throw new ShedError("INVALID_CONFIG", result.issues.map((issue) => describeIssue(issue, doc, lines, path)).join("; "));
+    throw new ShedError("INVALID_CONFIG", result.issues.map((issue) => describeIssue(schema, issue, doc, lines, path)).join("; "));
   }
   const config = result.output;
   if (config.credentials) {
@@ -71,14 +72,14 @@ export function parseServerConfig(text: string, path = "server.yaml"): ServerCon
 }
 
 /** `file:line: key.path: what is wrong` for a schema issue, with the closest known key for an unknown one. */
-function describeIssue(issue: v.BaseIssue<unknown>, doc: Document, lines: LineCounter, file: string): string {
+function describeIssue(schema: v.GenericSchema, issue: v.BaseIssue<unknown>, doc: Document, lines: LineCounter, file: string): string {
   const keys = (issue.path ?? []).map((p) => String(p.key));
   const line = lineOf(doc, lines, keys);
   const where = `${file}${line ? `:${line}` : ""}`;
   const dotted = keys.join(".");
   const last = issue.path?.at(-1);
   if (issue.type === "strict_object" && last && (last as { origin?: string }).origin === "key") {
-    const known = knownKeysAt(ServerConfigSchema, keys.slice(0, -1));
+    const known = knownKeysAt(schema, keys.slice(0, -1));
     const near = closestKey(keys.at(-1)!, known);
     return `${where}: unknown key "${dotted}"${near ? `; did you mean "${[...keys.slice(0, -1), near].join(".")}"?` : ""} (known here: ${known.join(", ")})`;
   }

@@ -1,48 +1,20 @@
 import * as v from "valibot";
-import { CpusSchema, MemoryMbSchema } from "../../api/schemas/shed.ts";
+import { ShedError } from "../../api/errors.ts";
+import type { BackendSection } from "../../backends/config-section.ts";
+import type { BackendDefinition } from "../../backends/definition.ts";
+import { BUILT_IN, backendDefinitions } from "../../backends/registry.ts";
 
 /**
  * server.yaml, defined once: the type, the validation and the defaults all come from here.
  * Every section is a strictObject: an unknown key (a typo such as `mount_root:`) is refused
- * with its line and the closest known key (load.ts), never silently ignored.
+ * with its line and the closest known key (load.ts), never silently ignored. Each backend's
+ * section (`docker:`, `qemu:`, ...) is the one its folder defines, composed from the registry.
  */
 
 const MountSchema = v.strictObject({
   source: v.string(),
   target: v.pipe(v.string(), v.startsWith("/", "must be an absolute path in the shed")),
   readonly: v.optional(v.boolean(), false),
-});
-
-const BackendSectionSchema = v.strictObject({
-  default_image: v.optional(v.string()),
-  image_aliases: v.optional(v.record(v.string(), v.string()), {}),
-  default_cpus: v.optional(CpusSchema, 2),
-  default_memory_mb: v.optional(MemoryMbSchema, 4096),
-  pull_policy: v.optional(v.picklist(["missing", "always", "never"]), "missing"),
-  stop_timeout: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(3600, "must be at most 3600 s")), 10),
-});
-
-const DockerSectionSchema = v.strictObject({
-  ...BackendSectionSchema.entries,
-  socket: v.optional(v.string(), "/var/run/docker.sock"),
-  /** Prefix of container and volume names (tests use their own, so parallel servers never clash). */
-  name_prefix: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/)), "shed-"),
-  /** Extra labels on every container and volume (tests add shed.test=1). */
-  labels: v.optional(v.record(v.string(), v.string()), {}),
-  /** Processes (and threads) a shed may have at once: a fork bomb in one shed cannot starve the host. */
-  pids_limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16, "must be at least 16"), v.maxValue(4_194_304, "must be at most 4194304")), 4096),
-});
-
-const QemuSectionSchema = v.strictObject({
-  ...BackendSectionSchema.entries,
-  accel: v.optional(v.picklist(["auto", "kvm", "tcg"]), "auto"),
-  binary: v.optional(v.string()),
-  /** isolated: a tap on shed's bridge, NAT out, nothing of the host reachable (README); none: no NIC. */
-  network: v.optional(v.picklist(["isolated", "none"]), "isolated"),
-  bridge: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, "a network interface name of 1-15 characters")), "shed-br0"),
-  subnet: v.optional(v.pipe(v.string(), v.regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "an IPv4 subnet such as 172.30.0.0/24")), "172.30.0.0/24"),
-  /** The unprivileged user QEMU runs as (name or uid[:gid]); default: the shares' owner, else shed-vmm. */
-  run_as: v.optional(v.string()),
 });
 
 const Count = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
@@ -60,17 +32,17 @@ const SshSectionSchema = v.strictObject({
 });
 export type SshConfig = v.InferOutput<typeof SshSectionSchema>;
 
-export const ServerConfigSchema = v.strictObject({
+/** The keys of server.yaml that are the server's own (every backend's section is added to them). */
+const SERVER_PLACE = {
   name: v.optional(v.pipe(v.string(), v.minLength(1)), "shed-server"),
   bind_address: v.optional(v.string(), "127.0.0.1"),
   http_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 8080),
   ssh_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 2222),
   state_dir: v.optional(v.string(), "/var/lib/shed"),
-  default_backend: v.optional(
-    v.picklist(["detect", "docker", "qemu", "firecracker", "vz"]),
-    "detect",
-  ),
-  enabled_backends: v.optional(v.array(v.picklist(["docker", "qemu", "firecracker", "vz"]))),
+};
+
+/** The rest of the server's keys (after default_backend and enabled_backends, as in a server.yaml). */
+const SERVER_SETTINGS = {
   auth: v.optional(
     v.strictObject({
       mode: v.optional(v.picklist(["open", "token"]), "open"),
@@ -100,12 +72,37 @@ export const ServerConfigSchema = v.strictObject({
   insecure_registries: v.optional(v.array(v.pipe(v.string(), v.regex(/^[^/\s]+$/, "a registry is host[:port]"))), []),
   ssh: v.optional(SshSectionSchema, {}),
   log_level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
-  docker: v.optional(DockerSectionSchema, {}),
-  qemu: v.optional(QemuSectionSchema, {}),
-  firecracker: v.optional(BackendSectionSchema, {}),
-  vz: v.optional(BackendSectionSchema, {}),
-});
+};
+
+type Definitions = readonly BackendDefinition<BackendSection, string>[];
+type Sections<D extends Definitions> = { [K in D[number] as K["name"]]: v.OptionalSchema<K["section"], Record<never, never>> };
+
+/** server.yaml for these backends: the server's keys, default_backend and enabled_backends over their names, a section each. */
+function composeSchema<const D extends Definitions>(definitions: D) {
+  const names = definitions.map((d) => d.name) as [string, ...string[]];
+  const sections = Object.fromEntries(definitions.map((d) => [d.name, v.optional(d.section, {})])) as Sections<D>;
+  return v.strictObject({
+    ...SERVER_PLACE,
+    default_backend: v.optional(v.picklist(["detect", ...names]), "detect"),
+    enabled_backends: v.optional(v.array(v.picklist(names))),
+    ...SERVER_SETTINGS,
+    ...sections,
+  });
+}
+
+/** The schema of the built-in backends (its type is ServerConfig's). */
+export const ServerConfigSchema = composeSchema(BUILT_IN);
+
+/** The schema with every registered backend (a test's too): what server.yaml is parsed with. */
+export function serverConfigSchema(): typeof ServerConfigSchema {
+  return composeSchema(backendDefinitions()) as unknown as typeof ServerConfigSchema;
+}
 
 export type ServerConfig = v.InferOutput<typeof ServerConfigSchema>;
-export type BackendSection = v.InferOutput<typeof BackendSectionSchema>;
-export type DockerSection = v.InferOutput<typeof DockerSectionSchema>;
+
+/** The section of backend `name` (its common keys are what the server reads). */
+export function sectionOf(config: ServerConfig, name: string): BackendSection {
+  const section = (config as unknown as Record<string, BackendSection | undefined>)[name];
+  if (!section) throw new ShedError("UNSUPPORTED", `this server has no backend "${name}" (a state file of another server's backend?)`);
+  return section;
+}

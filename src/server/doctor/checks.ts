@@ -1,23 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { DockerEngine } from "../../backends/docker/engine.ts";
-import { kvmOpenable, knownKernels, probeKvm } from "../../backends/qemu/accel.ts";
-import { defaultBinary } from "../../backends/qemu/command.ts";
+import type { DoctorCheck } from "../../backends/definition.ts";
 import { knownBackends } from "../../backends/registry.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { AuthorizedKeys } from "../ssh/authorized-keys.ts";
 import { portState } from "./ports.ts";
 
-export type CheckStatus = "PASS" | "WARN" | "FAIL";
-
-export interface CheckResult {
-  /** Short and stable: what `--json` consumers key on. */
-  check: string;
-  status: CheckStatus;
-  message: string;
-  /** What to do, for WARN and FAIL. */
-  fix?: string;
-}
+/** One line of doctor (backends make theirs: definition.ts). */
+export type CheckResult = DoctorCheck;
 
 const pass = (check: string, message: string): CheckResult => ({ check, status: "PASS", message });
 const warn = (check: string, message: string, fix: string): CheckResult => ({ check, status: "WARN", message, fix });
@@ -33,76 +23,6 @@ export interface DoctorContext {
 
 export function doctorContext(config: ServerConfig): DoctorContext {
   return { config, stateDir: resolve(config.state_dir), enabled: config.enabled_backends ?? knownBackends() };
-}
-
-export async function checkDocker(ctx: DoctorContext): Promise<CheckResult> {
-  const socket = ctx.config.docker.socket;
-  if (!ctx.enabled.includes("docker")) return pass("docker", "docker backend not enabled (enabled_backends)");
-  if (!existsSync(socket)) {
-    return fail("docker", `no Docker engine socket at ${socket}`, "install Docker (apt-get install docker.io) and start it (systemctl start docker, or dockerd); or set docker.socket");
-  }
-  try {
-    const v = await new DockerEngine(socket).version();
-    return pass("docker", `Docker engine ${v.Version} (API ${v.ApiVersion}) answers on ${socket}`);
-  } catch (err) {
-    const denied = /EACCES|permission/i.test(String((err as Error).message));
-    return fail(
-      "docker",
-      `the Docker engine at ${socket} does not answer: ${(err as Error).message}`,
-      denied ? "run shed-server as root or add its user to the docker group" : "start dockerd (systemctl start docker, or dockerd &)",
-    );
-  }
-}
-
-function qemuBinary(ctx: DoctorContext): string {
-  return ctx.config.qemu.binary ?? defaultBinary();
-}
-
-export function checkQemu(ctx: DoctorContext): CheckResult {
-  if (!ctx.enabled.includes("qemu")) return pass("qemu", "qemu backend not enabled (enabled_backends)");
-  const binary = qemuBinary(ctx);
-  const path = Bun.which(binary);
-  if (!path) return fail("qemu", `${binary} not found`, "apt-get install qemu-system-x86 (or set qemu.binary in server.yaml)");
-  const out = Bun.spawnSync([path, "--version"], { stdout: "pipe", stderr: "pipe" });
-  const version = out.stdout.toString().split("\n")[0]?.trim();
-  if (out.exitCode !== 0) return fail("qemu", `${path} --version failed: ${out.stderr.toString().trim().slice(-200)}`, "reinstall QEMU (apt-get install --reinstall qemu-system-x86)");
-  return pass("qemu", `${version} (${path})`);
-}
-
-/** KVM, decided the way the server decides: by booting a real Linux kernel under it. */
-export async function checkKvm(ctx: DoctorContext): Promise<CheckResult> {
-  if (!ctx.enabled.includes("qemu")) return pass("kvm", "not needed: no VM backend enabled");
-  const setting = ctx.config.qemu.accel;
-  if (setting === "tcg") return pass("kvm", "not used: qemu.accel is tcg (VMs run emulated)");
-  // Forced KVM that does not work is an error; with auto it is a slower shed, not a broken one.
-  const bad = (message: string, fix: string) =>
-    setting === "kvm" ? fail("kvm", message, `${fix}; or set qemu.accel: auto`) : warn("kvm", `${message}; VMs run emulated under TCG (slow)`, fix);
-  const open = kvmOpenable();
-  if (!open.ok) {
-    return bad(open.reason!, "enable hardware virtualization (firmware, or nested virtualization of the host VM) and load the kvm module");
-  }
-  const binary = qemuBinary(ctx);
-  if (!Bun.which(binary)) return bad(`cannot test KVM: ${binary} not found`, "apt-get install qemu-system-x86");
-  const kernel = knownKernels(ctx.stateDir)[0];
-  if (!kernel) {
-    return warn("kvm", "/dev/kvm opens, but no Linux kernel is known yet to test it with (the first VM create tests it)", "build a guest image (make image-base) and run shed-server doctor again");
-  }
-  const result = await probeKvm(binary, kernel, ctx.kvmTimeoutMs);
-  if (result.ok) return pass("kvm", `KVM boots a Linux kernel (${kernel}) to its init in ${((result.ms ?? 0) / 1000).toFixed(1)}s`);
-  return bad(result.reason!, "fix the host's KVM (nested virtualization settings of the machine hosting it)");
-}
-
-export function checkTools(ctx: DoctorContext): CheckResult[] {
-  const vm = ctx.enabled.some((b) => b !== "docker");
-  const tool = (check: string, command: string, pkg: string, why: string): CheckResult => {
-    if (Bun.which(command)) return pass(check, `${command} found (${why})`);
-    if (!vm) return pass(check, `${command} not found, not needed: no VM backend enabled`);
-    return fail(check, `${command} not found (${why})`, `apt-get install ${pkg}`);
-  };
-  return [
-    tool("erofs-utils", "mkfs.erofs", "erofs-utils", "image roots of VM sheds"),
-    tool("e2fsprogs", "mkfs.ext4", "e2fsprogs", "writable disks of VM sheds"),
-  ];
 }
 
 const GiB = 1024 ** 3;

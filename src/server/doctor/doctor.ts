@@ -1,30 +1,17 @@
-import type { ServerConfig } from "../config/schema.ts";
-import {
-  type CheckResult,
-  checkDisk,
-  checkDocker,
-  checkKvm,
-  checkPorts,
-  checkQemu,
-  checkSshKeys,
-  checkStateDir,
-  checkTools,
-  doctorContext,
-} from "./checks.ts";
+import { backendDefinitions } from "../../backends/registry.ts";
+import { type ServerConfig, sectionOf } from "../config/schema.ts";
+import { type CheckResult, checkDisk, checkPorts, checkSshKeys, checkStateDir, doctorContext } from "./checks.ts";
 
-/** Every check of `shed-server doctor`, in the order a new host is usually fixed. */
+/** Every check of `shed-server doctor`, in the order a new host is usually fixed: each backend's own, then the server's. */
 export async function runDoctor(config: ServerConfig, opts: { kvmTimeoutMs?: number } = {}): Promise<CheckResult[]> {
   const ctx = { ...doctorContext(config), ...opts };
-  return [
-    await checkDocker(ctx),
-    checkQemu(ctx),
-    await checkKvm(ctx),
-    ...checkTools(ctx),
-    checkDisk(ctx),
-    ...checkPorts(ctx),
-    checkSshKeys(ctx),
-    checkStateDir(ctx),
-  ];
+  const results: CheckResult[] = [];
+  for (const def of backendDefinitions()) {
+    if (!def.doctor) continue;
+    const input = { section: sectionOf(config, def.name), stateDir: ctx.stateDir, enabled: ctx.enabled.includes(def.name), kvmTimeoutMs: ctx.kvmTimeoutMs };
+    results.push(...(await def.doctor(input)));
+  }
+  return [...results, checkDisk(ctx), ...checkPorts(ctx), checkSshKeys(ctx), checkStateDir(ctx)];
 }
 
 /** One line per check: `STATUS  check  message; fix: ...`. */

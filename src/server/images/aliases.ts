@@ -1,6 +1,6 @@
 import type { BackendName } from "../../api/schemas/shed.ts";
 import { tryParseReference } from "../../oci/spec/reference.ts";
-import type { ServerConfig } from "../config/schema.ts";
+import { type ServerConfig, sectionOf } from "../config/schema.ts";
 
 /**
  * Image names that work on every server without configuration: the guest recipes of
@@ -15,7 +15,7 @@ export const BUILTIN_ALIASES: Readonly<Record<string, string>> = {
 
 /** The aliases in effect for one backend: the built-ins, overridden and extended by its image_aliases. */
 export function backendAliases(config: ServerConfig, backend: BackendName): Record<string, string> {
-  return { ...BUILTIN_ALIASES, ...(config[backend]?.image_aliases ?? {}) };
+  return { ...BUILTIN_ALIASES, ...sectionOf(config, backend).image_aliases };
 }
 
 /** The alias names that lead to `ref` on `backend` (`input` first when it is one of them). */

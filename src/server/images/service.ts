@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import type {
   BuildImageQuery,
@@ -20,26 +19,23 @@ import type { BackendName, Progress } from "../../api/schemas/shed.ts";
 import type { Logger } from "../../log/logger.ts";
 import { type ArchiveContents, saveDockerArchive, saveOciArchive } from "../../oci/archive/save.ts";
 import { loadArchive } from "../../oci/archive/load.ts";
-import { DockerEngine } from "../../backends/docker/engine.ts";
-import { buildImage } from "../../oci/build/build.ts";
 import { imageHistory, inspectImage, listImages } from "../../oci/image-ops/describe.ts";
 import { pruneStore } from "../../oci/image-ops/prune.ts";
-import { pullImage } from "../../oci/image-ops/pull.ts";
 import { pushImage } from "../../oci/image-ops/push.ts";
-import { RegistryClient } from "../../oci/registry/client.ts";
 import { type Digest, isDigest } from "../../oci/spec/digest.ts";
 import { parsePlatform } from "../../oci/spec/platform.ts";
-import { namesRegistry, parseReference, tryParseReference } from "../../oci/spec/reference.ts";
+import { parseReference, tryParseReference } from "../../oci/spec/reference.ts";
 import type { StoredImage } from "../../oci/store/index.ts";
 import type { ContentStore } from "../../oci/store/index.ts";
-import { openContentStore } from "../../oci/store/layout.ts";
-import type { ServerConfig } from "../config/schema.ts";
-import { aliasesOf, BUILTIN_ALIASES, backendAliases, howToGet } from "./aliases.ts";
+import type { Backend } from "../../backends/backend.ts";
+import { backendNames } from "../../backends/registry.ts";
+import { type ServerConfig, sectionOf } from "../config/schema.ts";
+import { backendAliases } from "./aliases.ts";
+import { ImageResolver } from "./resolver.ts";
 
 /**
- * The server's images: the content store under `<state_dir>/images`, a registry client, and
- * the config's view of them (aliases, default images, pull_policy, pull_concurrency).
- * Routes and backends go through this; it hands out the store for rootfs building.
+ * The server's images as the API sees them (list, pull, push, tag, rm, prune, build, save,
+ * load), over the resolver that backends use too (resolver.ts): one store, one set of names.
  */
 export interface ImageServiceDeps {
   config: ServerConfig;
@@ -49,17 +45,21 @@ export interface ImageServiceDeps {
   defaultBackend: BackendName;
   /** The images sheds were created from (refs or digests), kept by prune and rm. */
   shedImages: () => Promise<{ name: string; image: string }[]>;
+  /** The resolver the backends got (made here when absent). */
+  resolver?: ImageResolver;
+  /** The backend that builds Dockerfiles (one offering `buildImage`), when any is enabled. */
+  builder?: () => Pick<Backend, "name" | "buildImage"> | undefined;
 }
 
-const BACKENDS: BackendName[] = ["docker", "qemu", "firecracker", "vz"];
-
 export class ImageService {
-  readonly store: ContentStore;
-  readonly registry: RegistryClient;
+  readonly resolver: ImageResolver;
 
   constructor(private readonly deps: ImageServiceDeps) {
-    this.store = openContentStore(join(deps.stateDir, "images"));
-    this.registry = new RegistryClient({ logger: deps.logger, insecureRegistries: deps.config.insecure_registries });
+    this.resolver = deps.resolver ?? new ImageResolver(deps);
+  }
+
+  get store(): ContentStore {
+    return this.resolver.store;
   }
 
   /**
@@ -68,28 +68,28 @@ export class ImageService {
    * becomes the server's version.
    */
   expand(input: string, backend?: BackendName): string {
-    const name = input.trim();
-    const order = backend ? [backend] : [this.deps.defaultBackend, ...BACKENDS.filter((b) => b !== this.deps.defaultBackend)];
-    for (const b of order) {
-      const target = this.deps.config[b]?.image_aliases?.[name];
-      if (target) return this.withVersion(target);
-    }
-    return this.withVersion(BUILTIN_ALIASES[name] ?? name);
+    const others = backendNames().filter((b) => b !== this.deps.defaultBackend);
+    return this.resolver.expand(input, backend ? [backend] : [this.deps.defaultBackend, ...others]);
+  }
+
+  /** The image a shed of `backend` is created from (resolver.ts: pull policy, `oci:` layouts). */
+  ensure(input: string, backend: BackendName, progress: Progress): Promise<StoredImage> {
+    return this.resolver.ensure(input, backend, progress);
   }
 
   /** Full refs the config names (default images, alias targets, built-in aliases) with the aliases of each. */
   configRefs(): Map<string, string[]> {
     const out = new Map<string, string[]>();
     const add = (ref: string | undefined, alias?: string) => {
-      const parsed = ref ? tryParseReference(this.withVersion(ref)) : undefined;
+      const parsed = ref ? tryParseReference(this.resolver.withVersion(ref)) : undefined;
       if (!parsed) return;
       const key = parsed.toString();
       const list = out.get(key) ?? [];
       if (alias && !list.includes(alias)) list.push(alias);
       out.set(key, list);
     };
-    for (const b of this.deps.config.enabled_backends ?? BACKENDS) {
-      add(this.deps.config[b]?.default_image);
+    for (const b of this.deps.config.enabled_backends ?? backendNames()) {
+      add(sectionOf(this.deps.config, b).default_image);
       for (const [alias, ref] of Object.entries(backendAliases(this.deps.config, b))) add(ref, alias);
     }
     return out;
@@ -99,20 +99,12 @@ export class ImageService {
     return listImages(this.store, this.configRefs());
   }
 
-  async pull(req: PullImageRequest, progress: Progress): Promise<PullImageResult> {
-    const ref = this.expand(req.ref);
-    const platform = req.platform ? parsePlatform(req.platform) : undefined;
-    const result = await pullImage(this.registry, this.store, ref, {
-      ...(platform ? { platform } : {}),
-      concurrency: this.deps.config.pull_concurrency,
-      progress,
-    });
-    this.deps.logger.info("image pulled", { ref: result.ref, digest: result.digest, downloaded: result.downloaded });
-    return result;
+  pull(req: PullImageRequest, progress: Progress): Promise<PullImageResult> {
+    return this.resolver.pull(this.expand(req.ref), req.platform ? { platform: parsePlatform(req.platform) } : {}, progress);
   }
 
   async push(req: PushImageRequest, progress: Progress): Promise<PushImageResult> {
-    const result = await pushImage(this.registry, this.store, this.expand(req.source), this.expand(req.destination), {
+    const result = await pushImage(this.resolver.registry, this.store, this.expand(req.source), this.expand(req.destination), {
       concurrency: this.deps.config.pull_concurrency,
       progress,
     });
@@ -184,10 +176,14 @@ export class ImageService {
     return result;
   }
 
-  /** Builds with the Docker engine's builder (the docker section's socket) into the store. */
+  /** A Dockerfile build, by the enabled backend that offers one (features as an optional method), into the store. */
   async build(context: ReadableStream<Uint8Array>, query: BuildImageQuery, progress: Progress): Promise<BuildImageResult> {
+    const builder = this.deps.builder?.();
+    if (!builder?.buildImage) {
+      throw new ShedError("UNSUPPORTED", "no enabled backend of this server builds Dockerfiles (the docker backend does); build a guest image with --recipe, or load one");
+    }
     const buildArgs = Object.fromEntries((query.build_arg ?? []).map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]));
-    const result = await buildImage(new DockerEngine(this.deps.config.docker.socket), this.store, context, {
+    const result = await builder.buildImage(context, {
       ...(query.dockerfile ? { dockerfile: query.dockerfile } : {}),
       ...(query.tag ? { tag: this.expand(query.tag) } : {}),
       ...(query.target ? { target: query.target } : {}),
@@ -195,60 +191,14 @@ export class ImageService {
       noCache: query.no_cache === "true",
       buildArgs,
       progress,
-      logger: this.deps.logger,
     });
-    this.deps.logger.info("image built", { ref: result.ref, digest: result.digest });
+    this.deps.logger.info("image built", { ref: result.ref, digest: result.digest, by: builder.name });
     return result;
   }
 
   save(refs: string[], format: "oci" | "docker" = "oci"): Promise<ArchiveContents> {
     const expanded = refs.map((r) => this.expand(r));
     return format === "docker" ? saveDockerArchive(this.store, expanded) : saveOciArchive(this.store, expanded);
-  }
-
-  /**
-   * The image a shed is created from, per the backend's pull_policy: `missing` pulls when the
-   * store lacks it, `always` pulls every time, `never` only looks in the store. Only a ref that
-   * names its registry host is pulled: a bare name (`shed/base:latest`, `busybox`) is a local
-   * image, and its absence is an error that says how to build or pull it, never a request to
-   * Docker Hub.
-   */
-  async ensure(input: string, backend: BackendName, progress: Progress): Promise<StoredImage> {
-    const ref = this.expand(input, backend);
-    const policy = this.deps.config[backend]?.pull_policy ?? "missing";
-    const pullable = !isDigest(ref) && namesRegistry(ref);
-    const local = await this.store.tryResolve(ref);
-    if (local && (policy !== "always" || !pullable)) return local;
-    const missing = (why: string, cause?: unknown) =>
-      new ShedError("IMAGE_NOT_FOUND", `${this.describe(input, ref, backend)} is not in the server's image store${why}`, { cause });
-    if (isDigest(ref)) throw missing("; load or pull the image it belongs to first");
-    const familiar = tryParseReference(ref)?.familiar() ?? ref;
-    if (!local && policy === "never") throw missing(` and ${backend}.pull_policy is "never": ${howToGet(ref, familiar)}`);
-    if (!pullable) throw missing(`, and ${familiar} names no registry host, so it is not pulled: ${howToGet(ref, familiar)}`);
-    try {
-      const pulled = await this.pull({ ref }, progress);
-      return await this.store.resolve(pulled.ref);
-    } catch (err) {
-      // Unreachable registry or no such repository: for a create, the image is simply not there.
-      if (err instanceof ShedError && (err.code === "IMAGE_NOT_FOUND" || err.code === "REGISTRY_ERROR")) {
-        throw missing(`, and pulling it failed: ${err.message} (try \`shed image pull ${familiar}\` once the registry answers)`, err);
-      }
-      throw err;
-    }
-  }
-
-  /** `image "base" (alias of shed/base:latest)`, or `image "team/dev:1"`: how errors name an image. */
-  private describe(input: string, ref: string, backend: BackendName): string {
-    const name = input.trim();
-    const familiar = tryParseReference(ref)?.familiar() ?? ref;
-    const aliases = aliasesOf(this.deps.config, backend, ref, name);
-    if (aliases[0] === name) return `image "${name}" (alias of ${familiar})`;
-    if (aliases.length) return `image "${familiar}" (what the alias ${aliases.map((a) => `"${a}"`).join(", ")} points at)`;
-    return `image "${name === familiar || name === ref ? familiar : name}"`;
-  }
-
-  private withVersion(ref: string): string {
-    return ref.replaceAll("{version}", this.deps.version);
   }
 
   /** Sheds whose image is one of `refs`, or resolves to `digest`. */
@@ -264,7 +214,7 @@ export class ImageService {
   }
 }
 
-/** What serve.ts calls: the service over the state dir, with the sheds' images for prune. */
+/** The image API over a fresh resolver, with the sheds' images kept by prune (unit tests' shortcut). */
 export function createImageService(
   config: ServerConfig,
   stateDir: string,

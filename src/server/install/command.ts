@@ -2,32 +2,15 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { ShedError } from "../../api/errors.ts";
-import type { BackendName } from "../../api/schemas/shed.ts";
-import type { ProbeResult } from "../../backends/backend.ts";
 import { detectionOrder, pickBackend } from "../../backends/detect.ts";
-import { probeDocker } from "../../backends/docker/backend.ts";
-import { DockerEngine } from "../../backends/docker/engine.ts";
-import { Accelerator, knownKernels } from "../../backends/qemu/accel.ts";
-import { defaultBinary } from "../../backends/qemu/command.ts";
-import { probeQemu } from "../../backends/qemu/probe.ts";
+import { probeWithDefaults } from "../backends.ts";
 import { type InstallResult, installService, uninstallService } from "./install.ts";
 
 const rootArg = { type: "string", description: "Write into this directory as the target's / (a staging dir; default /)" } as const;
 
 /** What `default_backend: detect` finds with the default config, for the new server.yaml's comment. */
 async function detectWithDefaults(root: string): Promise<string> {
-  const stateDir = join(root, "var/lib/shed");
-  const probes = new Map<BackendName, ProbeResult>([
-    ["docker", await probeDocker(new DockerEngine("/var/run/docker.sock"))],
-    [
-      "qemu",
-      await probeQemu(
-        defaultBinary(),
-        new Accelerator({ setting: "auto", binary: defaultBinary(), cacheFile: join(stateDir, "qemu", "accel.json"), kernels: () => knownKernels(stateDir) }),
-      ),
-    ],
-  ]);
-  return pickBackend(detectionOrder(), probes).reason;
+  return pickBackend(detectionOrder(), await probeWithDefaults(join(root, "var/lib/shed"))).reason;
 }
 
 /** Prints what was done (errors go to shed-server's one-line fatal handler). */

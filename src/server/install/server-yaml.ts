@@ -1,3 +1,5 @@
+import { backendDefinitions, backendNames } from "../../backends/registry.ts";
+
 /**
  * The server.yaml `shed-server install` writes when there is none: every key commented with
  * what it does, set to its default, with what detection finds on this host at install time.
@@ -17,7 +19,7 @@ ssh_port: 2222
 state_dir: ${opts.stateDir}
 
 # detect picks, in order: firecracker (usable KVM), qemu with a KVM that boots a Linux
-# kernel, docker, qemu emulated under TCG. Or name one: docker | qemu | firecracker | vz.
+# kernel, docker, qemu emulated under TCG. Or name one: ${backendNames().join(" | ")}.
 ${comment(`On this host at install time: ${opts.detected}`)}
 default_backend: detect
 
@@ -30,17 +32,15 @@ auth:
   # token: every API call but /api/info needs "Authorization: Bearer <token>" (token_file: PATH).
   mode: open
 
-docker:
-  # The image of \`shed create\` without --image. Built-in aliases on every backend:
-  # base, devtools, default -> shed/<variant>:latest (make image-base builds shed/base:latest).
-  # default_image: base
-  pull_policy: missing   # missing | always | never (only refs with a registry host are pulled)
+${backendTemplates()}`;
+}
 
-qemu:
-  # auto: KVM when a Linux kernel boots under it, else TCG (slow); kvm: KVM or fail; tcg.
-  accel: auto
-  # default_image: base
-`;
+/** Each backend's section as its folder writes it (definition.ts `template`). */
+function backendTemplates(): string {
+  return backendDefinitions()
+    .filter((d) => d.template)
+    .map((d) => `${d.name}:\n${d.template}`)
+    .join("\n");
 }
 
 /** `text` as comment lines of at most ~95 columns. */

@@ -47,7 +47,7 @@ export class Provisioner implements LifecycleHooks {
       ...(req.repo ? { repo: repoUrl(req.repo) } : {}),
       ...(plan.copies.length ? { copies: plan.copies } : {}),
     };
-    record.mounts = plan.mounts;
+    record.spec.mounts = plan.mounts;
     record.provision = state as Record<string, unknown>;
     return plan.warnings;
   }
@@ -83,7 +83,7 @@ export class Provisioner implements LifecycleHooks {
     }
     const fileEnv = this.config.env_file ? readEnvFile(this.config.env_file) : { env: {}, warnings: [] };
     fileEnv.warnings.forEach(warn);
-    const env = { SHED_CONTAINER: "true", SHED_NAME: ctx.record.name, SHED_WORKSPACE: WORKSPACE, ...fileEnv.env, ...ctx.record.env };
+    const env = { SHED_CONTAINER: "true", SHED_NAME: ctx.record.name, SHED_WORKSPACE: WORKSPACE, ...fileEnv.env, ...ctx.record.spec.env };
     await steps(warn, env);
     for (const w of warnings) this.logger.warn("provisioning", { shed: ctx.record.name, warning: w });
     return warnings;

@@ -1,9 +1,8 @@
 import type { SERVER_API } from "../../api/endpoints/server.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { BackendInfo, ServerInfo } from "../../api/schemas/info.ts";
-import { BACKEND_NAMES } from "../../api/schemas/shed.ts";
 import { absentReason, detectionOrder, probeAll, whyNotChosen } from "../../backends/detect.ts";
-import { knownBackends } from "../../backends/registry.ts";
+import { backendNames, knownBackends } from "../../backends/registry.ts";
 import type { ServerContext } from "../context.ts";
 import type { Handlers } from "./mount.ts";
 
@@ -35,7 +34,7 @@ export function infoHandlers(ctx: ServerContext): Handlers<Omit<typeof SERVER_AP
 /** Every backend shed knows (this platform's detection order first), probed now. */
 async function backendInfo(ctx: ServerContext): Promise<BackendInfo[]> {
   const probes = await probeAll(ctx.backends);
-  const order = [...new Set([...detectionOrder(), ...BACKEND_NAMES])];
+  const order = [...new Set([...detectionOrder(), ...backendNames()])];
   const built = knownBackends();
   return order.map((name): BackendInfo => {
     const backend = ctx.backends.get(name);

@@ -1,15 +1,17 @@
-import type { AgentConnection, ExecRequest } from "../../agent/protocol/api.ts";
+import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { BackendName, CreateShedRequest, Progress, Shed } from "../../api/schemas/shed.ts";
-import type { Backend, Instance, InstanceSpec } from "../../backends/backend.ts";
+import type { Backend, InstanceSpec } from "../../backends/backend.ts";
+import { backendDefinition } from "../../backends/registry.ts";
 import type { Logger } from "../../log/logger.ts";
-import type { ServerConfig } from "../config/schema.ts";
+import { type ServerConfig, sectionOf } from "../config/schema.ts";
 import { KeyedLock } from "../state/lock.ts";
 import type { ShedRecord } from "../state/shed-record.ts";
 import type { ShedStore } from "../state/store.ts";
 import { assertActionAllowed, canTransition } from "../state/transitions.ts";
 import { AgentPool } from "./agent-pool.ts";
 import type { HookContext, LifecycleHooks } from "./hooks.ts";
+import { instanceOf, toApi, withShedEnv } from "./shed-view.ts";
 import { resolveSpec } from "./spec.ts";
 import { purgeUnreadable, unreadableError, unreadableShed } from "./unreadable.ts";
 
@@ -56,61 +58,37 @@ export class ShedService {
   async create(req: CreateShedRequest, progress: Progress): Promise<Shed> {
     const backendName = req.backend ?? this.defaultBackend;
     const backend = this.backend(backendName);
-    const spec = resolveSpec(this.config, backendName, req);
+    const spec = resolveSpec(this.config, backendName, backend, req);
     const deadline = Date.now() + (req.timeoutSeconds ?? DEFAULT_CREATE_TIMEOUT_S) * 1000;
     const exists = () => new ShedError("SHED_EXISTS", `shed "${req.name}" already exists`);
     if (this.creating.has(req.name) || this.store.lookup(req.name)) throw exists();
     this.creating.add(req.name);
     try {
-      return await this.createLocked(req, backendName, backend, spec, deadline, progress, exists);
+      return await this.lock.run(req.name, async () => {
+        if (this.store.lookup(req.name)) throw exists();
+        return this.createLocked(req, backend, spec, deadline, progress);
+      });
     } finally {
       this.creating.delete(req.name);
     }
   }
 
-  private createLocked(
-    req: CreateShedRequest,
-    backendName: BackendName,
-    backend: Backend,
-    spec: InstanceSpec,
-    deadline: number,
-    progress: Progress,
-    exists: () => ShedError,
-  ): Promise<Shed> {
-    return this.lock.run(req.name, async () => {
-      if (this.store.lookup(req.name)) throw exists();
-      const now = new Date().toISOString();
-      const record: ShedRecord = {
-        name: req.name,
-        backend: backendName,
-        image: spec.image,
-        state: "creating",
-        cpus: spec.cpus,
-        memoryMb: spec.memoryMb,
-        createdAt: now,
-        updatedAt: now,
-        env: spec.env,
-        ...(spec.upperSizeBytes !== undefined ? { upperSizeBytes: spec.upperSizeBytes } : {}),
-        ...(spec.pidsLimit !== undefined ? { pidsLimit: spec.pidsLimit } : {}),
-        backendData: {},
-        mounts: [],
-        provision: {},
-      };
-      const prepared = (await this.hooks.prepare?.(record, req, backend)) ?? [];
-      this.store.put(record);
-      try {
-        const instanceSpec = instanceOf(record).spec;
-        if (req.timeoutSeconds !== undefined) instanceSpec.readyTimeoutMs = Math.max(1000, deadline - Date.now());
-        record.backendData = await backend.create(instanceSpec, progress);
-      } catch (err) {
-        // The backend removed what it made; the record goes too, so the name is free again.
-        this.store.remove(req.name);
-        throw err;
-      }
-      this.transition(record, "running", { healthy: true });
-      await this.runHook(record, "afterCreate", progress, prepared, deadline);
-      return toApi(record);
-    });
+  private async createLocked(req: CreateShedRequest, backend: Backend, spec: InstanceSpec, deadline: number, progress: Progress): Promise<Shed> {
+    const now = new Date().toISOString();
+    const record: ShedRecord = { name: req.name, backend: backend.name, state: "creating", createdAt: now, updatedAt: now, spec, backendData: {}, provision: {} };
+    const prepared = (await this.hooks.prepare?.(record, req, backend)) ?? [];
+    this.store.put(record);
+    try {
+      const opts = req.timeoutSeconds !== undefined ? { readyTimeoutMs: Math.max(1000, deadline - Date.now()) } : {};
+      record.backendData = await backend.create(record.spec, progress, opts);
+    } catch (err) {
+      // The backend removed what it made; the record goes too, so the name is free again.
+      this.store.remove(req.name);
+      throw err;
+    }
+    this.transition(record, "running", { healthy: true });
+    await this.runHook(record, "afterCreate", progress, prepared, deadline);
+    return toApi(record);
   }
 
   async start(name: string, progress: Progress): Promise<Shed> {
@@ -207,7 +185,7 @@ export class ShedService {
   async agent(name: string): Promise<AgentConnection> {
     const record = await this.record(name);
     assertActionAllowed(name, record.state, "exec");
-    return withShedEnv(await this.agents.get(name), record.env);
+    return withShedEnv(await this.agents.get(name), record.spec.env);
   }
 
   /**
@@ -337,6 +315,9 @@ export class ShedService {
 
   private backend(name: BackendName): Backend {
     const backend = this.backends.get(name);
+    if (!backend && !backendDefinition(name)) {
+      throw new ShedError("INVALID_REQUEST", `there is no backend "${name}" (this server has: ${[...this.backends.keys()].join(", ")})`);
+    }
     if (!backend) {
       throw new ShedError(
         "UNSUPPORTED",
@@ -347,7 +328,7 @@ export class ShedService {
   }
 
   private section(name: BackendName) {
-    return this.config[name];
+    return sectionOf(this.config, name);
   }
 
   /**
@@ -386,40 +367,4 @@ export class ShedService {
       throw err;
     }
   }
-}
-
-function instanceOf(record: ShedRecord): Instance {
-  return {
-    name: record.name,
-    spec: {
-      name: record.name,
-      image: record.image,
-      cpus: record.cpus,
-      memoryMb: record.memoryMb,
-      env: record.env,
-      mounts: record.mounts,
-      ...(record.upperSizeBytes !== undefined ? { upperSizeBytes: record.upperSizeBytes } : {}),
-      ...(record.pidsLimit !== undefined ? { pidsLimit: record.pidsLimit } : {}),
-    },
-    data: record.backendData,
-  };
-}
-
-function toApi(record: ShedRecord): Shed {
-  const { env, backendData: data, mounts, provision: _provision, pidsLimit, pending: _pending, ...shed } = record;
-  const digest = data.imageDigest ?? (typeof data.image === "string" && data.image.startsWith("sha256:") ? data.image : undefined);
-  return {
-    ...shed,
-    ...(typeof digest === "string" ? { imageDigest: digest } : {}),
-    ...(mounts.length ? { mounts } : {}),
-    ...(Object.keys(env).length ? { envNames: Object.keys(env) } : {}),
-    limits: { cpus: record.cpus, memoryMb: record.memoryMb, ...(pidsLimit !== undefined ? { pids: pidsLimit } : {}) },
-  };
-}
-
-function withShedEnv(conn: AgentConnection, env: Record<string, string>): AgentConnection {
-  if (Object.keys(env).length === 0) return conn;
-  return Object.create(conn, {
-    exec: { value: (req: ExecRequest) => conn.exec({ ...req, env: { ...env, ...req.env } }) },
-  }) as AgentConnection;
 }

@@ -31,7 +31,7 @@ export async function purgeUnreadable(name: string, backends: Map<BackendName, B
   progress({ id: "shed", status: "removing what the backends have of it" });
   for (const backend of backends.values()) {
     if (!(await backend.probe()).ok) continue;
-    await backend.delete({ name, spec: { name, image: "", cpus: 0, memoryMb: 0, env: {} }, data: {} });
+    await backend.delete({ name, spec: { name, image: "", cpus: 0, memoryMb: 0, env: {}, mounts: [] }, data: {} });
   }
   store.remove(name);
   progress({ id: "shed", status: "deleted" });

@@ -10,7 +10,16 @@ import { ShedStore } from "./store.ts";
 
 function record(name: string): ShedRecord {
   const now = new Date().toISOString();
-  return { name, backend: "docker", image: "img", state: "running", cpus: 1, memoryMb: 512, createdAt: now, updatedAt: now, env: {}, backendData: { id: "x" }, mounts: [], provision: {} };
+  return {
+    name,
+    backend: "docker",
+    state: "running",
+    createdAt: now,
+    updatedAt: now,
+    spec: { name, image: "img", cpus: 1, memoryMb: 512, env: {}, mounts: [] },
+    backendData: { id: "x" },
+    provision: {},
+  };
 }
 
 function recordingLogger(): Logger & { warnings: string[] } {
@@ -57,6 +66,45 @@ describe("state store", () => {
     expect(logger.warnings.length).toBe(2);
     expect(problems.map((p) => p.name).sort()).toEqual(["torn", "wrong"]);
     expect(store.lookup("torn")).toMatchObject({ problem: { name: "torn" } });
+  });
+
+  it("loads a state file of the shape before the record held its spec, and writes the current shape", () => {
+    const dir = tempDir("store");
+    const store = new ShedStore(dir, recordingLogger());
+    const now = new Date().toISOString();
+    const old = {
+      name: "old",
+      backend: "docker",
+      image: "img:1",
+      state: "stopped",
+      cpus: 1.5,
+      memoryMb: 768,
+      createdAt: now,
+      updatedAt: now,
+      env: { A: "1" },
+      pidsLimit: 4096,
+      limits: { cpus: 1.5, memoryMb: 768, pids: 4096 },
+      backendData: { containerId: "c" },
+      mounts: [{ source: "/src", target: "/workspace", readonly: false }],
+      provision: { repo: "x" },
+    };
+    writeFileSync(join(dir, "sheds", "old.json"), JSON.stringify(old));
+    const found = store.lookup("old");
+    expect(found && "record" in found ? found.record : found).toEqual({
+      name: "old",
+      backend: "docker",
+      state: "stopped",
+      createdAt: now,
+      updatedAt: now,
+      spec: { name: "old", image: "img:1", cpus: 1.5, memoryMb: 768, env: { A: "1" }, pidsLimit: 4096, mounts: old.mounts },
+      backendData: { containerId: "c" },
+      provision: { repo: "x" },
+    });
+    if (found && "record" in found) store.put(found.record);
+    expect(JSON.parse(readFileSync(join(dir, "sheds", "old.json"), "utf8")).spec.image).toBe("img:1");
+    // The oldest shape, without env and mounts (what a hand-written or early file has).
+    writeFileSync(join(dir, "sheds", "bare.json"), JSON.stringify({ name: "bare", backend: "docker", image: "x", state: "stopped", cpus: 1, memoryMb: 64, createdAt: now, updatedAt: now }));
+    expect(store.lookup("bare")).toMatchObject({ record: { spec: { name: "bare", image: "x", env: {}, mounts: [] } } });
   });
 
   it("writes atomically: the old content survives a failed write", () => {

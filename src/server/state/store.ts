@@ -6,7 +6,7 @@ import { SHED_NAME_PATTERN } from "../../api/schemas/shed.ts";
 import { formatIssues } from "../../api/validation.ts";
 import type { Logger } from "../../log/logger.ts";
 import { fsyncDir, writeFileAtomic } from "../../fs/atomic-file.ts";
-import { type ShedRecord, ShedRecordSchema } from "./shed-record.ts";
+import { type ShedRecord, ShedRecordSchema, upgradeRecord } from "./shed-record.ts";
 
 /** A state file that could not be read: reported by the server, never fatal. */
 export interface StateProblem {
@@ -89,7 +89,7 @@ export class ShedStore {
       this.logger.warn("skipping unreadable state file", { ...problem });
       return { problem };
     }
-    const parsed = v.safeParse(ShedRecordSchema, raw);
+    const parsed = v.safeParse(ShedRecordSchema, upgradeRecord(raw));
     if (!parsed.success) {
       const problem = { file, ...name, reason: formatIssues(parsed.issues) };
       this.logger.warn("skipping invalid state file", { ...problem });

@@ -1,7 +1,8 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { ShedError } from "../api/errors.ts";
+import { ShedError } from "../../api/errors.ts";
+import { fsyncDir } from "../../fs/atomic-file.ts";
 
 /**
  * The per-shed writable upper disk of the VM backends: a sparse file holding ext4, made on the
@@ -9,8 +10,8 @@ import { ShedError } from "../api/errors.ts";
  * overlay's upper and work directories already in it, owned by root. The guest's init
  * (guest/init/init) mounts it and stacks it over the image's erofs root.
  *
- * It lives in src/rootfs/ rather than src/oci/: it has nothing to do with images, and every
- * VM backend (qemu, firecracker, vz) uses it.
+ * It lives here with the boot image (boot-image.ts), not in src/oci/rootfs/ (image -> erofs):
+ * it has nothing to do with images, and every VM backend uses it.
  */
 export const UPPER_SIZE_DEFAULT = "5G";
 export const UPPER_SIZE_MIN = 1024 ** 3;
@@ -102,6 +103,7 @@ export async function makeUpperDisk(path: string, sizeBytes: number, opts: { lab
       closeSync(out);
     }
     renameSync(tmp, path);
+    fsyncDir(dirname(path));
     const st = statSync(path);
     return { path, sizeBytes: st.size, allocatedBytes: st.blocks * 512 };
   } catch (err) {

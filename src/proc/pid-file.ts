@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 
-/** The pid file of a VM (written by launch.ts), and whether it still names this VM's QEMU. */
+/**
+ * Detached processes a server started and finds again after its own restart (a VM's QEMU,
+ * a test backend's agent): a pid file, and a marker that must be on the process's command
+ * line, because a pid alone can be reused.
+ */
+
+/** The pid in a pid file (written atomically by whoever started the process). */
 export function readPid(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number.parseInt(readFileSync(pidFile, "utf8").trim(), 10);
@@ -8,8 +14,8 @@ export function readPid(pidFile: string): number | undefined {
 }
 
 /**
- * The pid of this instance's QEMU if it runs. A pid alone can be reused after a reboot of the
- * host, so the process must also be QEMU with this instance's directory on its command line.
+ * The pid of the process if it runs. A pid alone can be reused after a reboot of the host, so
+ * the process must also have `marker` (e.g. its instance's directory) on its command line.
  */
 export function runningPid(pidFile: string, marker: string): number | undefined {
   const pid = readPid(pidFile);
@@ -36,7 +42,8 @@ export async function waitGone(pidFile: string, marker: string, timeoutMs: numbe
   return !runningPid(pidFile, marker);
 }
 
-export function killVm(pidFile: string, marker: string, signal: NodeJS.Signals = "SIGKILL"): void {
+/** Sends `signal` to the process of the pid file, if it is still that process. */
+export function killByPidFile(pidFile: string, marker: string, signal: NodeJS.Signals = "SIGKILL"): void {
   const pid = runningPid(pidFile, marker);
   if (!pid) return;
   try {

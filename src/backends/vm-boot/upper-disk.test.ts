@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSize, parseUpperSize, UPPER_SIZE_MAX, UPPER_SIZE_MIN } from "./upper.ts";
+import { parseSize, parseUpperSize, UPPER_SIZE_MAX, UPPER_SIZE_MIN } from "./upper-disk.ts";
 
 describe("upper disk sizes", () => {
   it("parses 5G, 512M, 1.5g, 20GiB and byte counts", () => {
