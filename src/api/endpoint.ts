@@ -36,6 +36,8 @@ export interface Endpoint {
   binary?: "request" | "response";
   /** What the binary body is, in words: "the image archive (a tar)". */
   archive?: string;
+  /** The binary body's media type (default application/x-tar). */
+  contentType?: string;
   /** WebSocket upgrade: what the messages carry. */
   websocket?: string;
   /** How much longer than the client's timeout the answer may take to start, from the request (a stop waits its own timeout). */

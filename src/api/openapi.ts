@@ -12,7 +12,7 @@ function schema(s: v.GenericSchema): Json {
   return json;
 }
 
-const TAR = (description: string) => ({ "application/x-tar": { schema: { type: "string", format: "binary", description } } });
+const BINARY = (ep: Endpoint, fallback: string) => ({ [ep.contentType ?? "application/x-tar"]: { schema: { type: "string", format: "binary", description: ep.archive ?? fallback } } });
 const SSE = { "text/event-stream": { schema: { type: "string", description: "SSE: `progress` events, then one `result` (the JSON answer) or `error` ({code, message})" } } };
 
 /** OpenAPI 3.1 document generated from the endpoint catalog and its valibot schemas. */
@@ -55,7 +55,7 @@ function operation(ep: Endpoint): Json {
   ];
   if (parameters.length) op.parameters = parameters;
   if (ep.request) op.requestBody = { content: { "application/json": { schema: schema(ep.request) } } };
-  if (ep.binary === "request") op.requestBody = { required: true, content: TAR(ep.archive ?? "a tar archive") };
+  if (ep.binary === "request") op.requestBody = { required: true, content: BINARY(ep, "a tar archive") };
   if (ep.public) op.security = [];
   return op;
 }
@@ -63,7 +63,7 @@ function operation(ep: Endpoint): Json {
 function responses(ep: Endpoint): Json {
   const out: Json = {};
   if (ep.websocket) out["101"] = { description: `Switching Protocols to a WebSocket: ${ep.websocket}` };
-  else if (ep.binary === "response") out["200"] = { description: "The archive, streamed", content: TAR(ep.archive ?? "a tar archive") };
+  else if (ep.binary === "response") out["200"] = { description: "Streamed", content: BINARY(ep, "a tar archive") };
   else if (ep.response) out[String(ep.status ?? 200)] = { description: "OK", content: { "application/json": { schema: schema(ep.response) } } };
   else out["204"] = { description: "Done" };
   // SSE is asked for with Accept: text/event-stream; it is always a 200, its outcome inside.

@@ -32,6 +32,11 @@ export const InstanceSpecSchema = v.object({
 export type InstanceSpec = v.InferOutput<typeof InstanceSpecSchema>;
 
 /** What one create asks beyond the spec (not kept). */
+export interface LogsOptions {
+  tailBytes?: number;
+  since?: Date;
+}
+
 export interface CreateOptions {
   /** How long the boot may take until the agent answers (create's --timeout); the backend's own default otherwise. */
   readyTimeoutMs?: number;
@@ -94,8 +99,13 @@ export interface Backend {
   dialAgent(instance: Instance): Promise<AgentConnection>;
   /** Instances this server made that still exist (for re-adoption after a restart). */
   list(): Promise<FoundInstance[]>;
-  /** What the instance printed (VM console, container output), newest last, at most ~tailBytes. */
-  logs?(instance: Instance, opts?: { tailBytes?: number }): Promise<string>;
+  /**
+   * What the instance printed (VM console, container output), newest last, at most ~tailBytes;
+   * `since` only where the backend's logs carry times (features.logSince).
+   */
+  logs?(instance: Instance, opts?: LogsOptions): Promise<string>;
+  /** Its last `lines` lines, then what it prints from then on, until the stream is cancelled (`shed logs -f`). */
+  followLogs?(instance: Instance, opts?: { lines?: number }): Promise<ReadableStream<Uint8Array>>;
   /** Builds an image from a Dockerfile context into the server's image store (an engine with a builder). */
   buildImage?(context: ReadableStream<Uint8Array>, opts: BuildOptions): Promise<BuildResult>;
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { SHED_API } from "../api/endpoints/sheds.ts";
@@ -60,7 +60,7 @@ export default defineCommand({
     }
     if (!args["dry-run"]) {
       mkdirSync(clientConfigDir(), { recursive: true });
-      writeFileSync(knownHosts, hostLines.length ? `${hostLines.join("\n")}\n` : "");
+      writeFileAtomic(knownHosts, hostLines.length ? `${hostLines.join("\n")}\n` : "");
     }
     const text = entries
       .map((x) =>

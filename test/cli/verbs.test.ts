@@ -207,6 +207,47 @@ describe.skipIf(skip)("shed CLI verbs (compiled CLI, real Docker shed)", () => {
     expect(r.stdout.trim().split("\n")).toEqual(["line4", "line5"]);
   });
 
+  it("logs -f prints the last lines, then what the shed prints, as it comes, until stopped", async () => {
+    await shed(["exec", "-u", "root", "v1", "--", "sh", "-c", "echo before-follow > /proc/1/fd/1"]);
+    const proc = Bun.spawn(server.wrap([join(DIST, "shed"), "logs", "v1", "-f", "--tail", "1"]), { env: { ...process.env, SHED_CONFIG_DIR: server.configDir, ...env() }, stdout: "pipe", stderr: "pipe" });
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    let seen = "";
+    const until = async (text: string) => {
+      while (!seen.includes(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`logs -f ended before "${text}": ${seen}${await new Response(proc.stderr as ReadableStream).text()}`);
+        seen += new TextDecoder().decode(value);
+      }
+    };
+    try {
+      await until("before-follow\n");
+      await shed(["exec", "-u", "root", "v1", "--", "sh", "-c", "echo while-following > /proc/1/fd/1"]);
+      await until("while-following\n");
+      // The last line before it and what came after, each once.
+      expect(seen).toBe("before-follow\nwhile-following\n");
+    } finally {
+      proc.kill("SIGINT");
+      await proc.exited;
+    }
+  });
+
+  it("logs --since shows only what came after (a duration or a time); a bad value says what it takes", async () => {
+    await shed(["exec", "-u", "root", "v1", "--", "sh", "-c", "echo old-line > /proc/1/fd/1"]);
+    // The engine keeps whole seconds: leave one between the two lines.
+    await Bun.sleep(2100);
+    const between = new Date(Date.now() - 500).toISOString();
+    await shed(["exec", "-u", "root", "v1", "--", "sh", "-c", "echo new-line > /proc/1/fd/1"]);
+    const recent = await shed(["logs", "v1", "--since", between]);
+    expect(recent.code, recent.stderr).toBe(0);
+    expect(recent.stdout).toContain("new-line");
+    expect(recent.stdout).not.toContain("old-line");
+    const hour = await shed(["logs", "v1", "--since", "1h"]);
+    expect(hour.stdout).toContain("old-line");
+    const bad = await shed(["logs", "v1", "--since", "yesterday"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("a duration such as 10m");
+  });
+
   it("delete with --json refuses without -f; -f deletes several at once", async () => {
     const refused = await shed(["--json", "delete", "v2"]);
     expect(refused.code).toBe(2);

@@ -128,4 +128,13 @@ describe.skipIf(skip)("provisioning hooks (compiled binaries, real Docker shed, 
     expect(missingDir.error.code).toBe("INVALID_REQUEST");
     expect(missingDir.error.message).toContain("is not a directory on the server's host");
   });
+
+  it("a hook named without a directory is the script in /workspace, not a command looked up in PATH", async () => {
+    const dir = repo("bare", "hooks:\n  install: setup.sh\n", {});
+    writeFileSync(join(dir, "setup.sh"), "#!/bin/sh\necho bare-ran > bare.txt\n");
+    const created = await server.shedJson(["create", "bare", "--local-dir", dir]);
+    expect(created.warnings ?? []).toEqual([]);
+    expect(readFileSync(join(dir, "bare.txt"), "utf8")).toBe("bare-ran\n");
+    expect((await server.shed(["delete", "-f", "bare"])).code).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { defineEndpoints } from "../endpoint.ts";
-import { LogsQuerySchema, ShedLogsSchema } from "../schemas/logs.ts";
+import { FollowLogsQuerySchema, LogsQuerySchema, ShedLogsSchema } from "../schemas/logs.ts";
 import { SessionListSchema, SessionNameSchema } from "../schemas/session.ts";
 import { CreateShedRequestSchema, ShedListSchema, ShedNameSchema, ShedSchema, StopShedRequestSchema } from "../schemas/shed.ts";
 
@@ -76,8 +76,19 @@ export const SHED_API = defineEndpoints({
     path: "/api/sheds/{name}/logs",
     params: SHED_PARAMS,
     query: LogsQuerySchema,
-    summary: "What the shed's VM console or container printed (query tail=BYTES, default 256 KiB)",
+    summary: "What the shed's VM console or container printed (query tail=BYTES, default 256 KiB; since=10m or a time, where the logs carry times)",
     response: ShedLogsSchema,
+    errors: ["SHED_NOT_FOUND", "UNSUPPORTED"],
+  },
+  followShedLogs: {
+    method: "get",
+    path: "/api/sheds/{name}/logs/follow",
+    params: SHED_PARAMS,
+    query: FollowLogsQuerySchema,
+    summary: "The shed's last `lines` lines (default none), then what it prints, streamed as plain text until the client goes (`shed logs -f`)",
+    binary: "response",
+    contentType: "text/plain; charset=utf-8",
+    archive: "the shed's output as it comes",
     errors: ["SHED_NOT_FOUND", "UNSUPPORTED"],
   },
   listSessions: {

@@ -11,6 +11,8 @@ export const BackendFeaturesSchema = v.object({
   vsock: v.boolean(),
   shutdownHook: v.boolean(),
   vm: v.boolean(),
+  /** Its logs carry times, so `shed logs --since` can pick lines by them (a VM console does not). */
+  logSince: v.optional(v.boolean()),
 });
 export type BackendFeatures = v.InferOutput<typeof BackendFeaturesSchema>;
 

@@ -13,6 +13,7 @@ import type {
   InstanceData,
   InstanceSpec,
   InstanceStatus,
+  LogsOptions,
   ProbeResult,
 } from "../backend.ts";
 import { waitForAgent } from "../agent-wait.ts";
@@ -46,6 +47,8 @@ export class DockerBackend implements Backend {
     vsock: false,
     shutdownHook: true,
     vm: false,
+    // The engine keeps a time for every line of output.
+    logSince: true,
   };
   readonly engine: DockerEngine;
   /** docker.pids_limit: set on every new container, kept in its spec. */
@@ -213,9 +216,13 @@ export class DockerBackend implements Backend {
     return this.ctx.dialAgent(join((instance.data as DockerData).runDir, "agent.sock"));
   }
 
-  async logs(instance: Instance, opts: { tailBytes?: number } = {}): Promise<string> {
-    const text = await this.engine.containerLogs((instance.data as DockerData).containerId, 1000);
+  async logs(instance: Instance, opts: LogsOptions = {}): Promise<string> {
+    const text = await this.engine.containerLogs((instance.data as DockerData).containerId, 1000, opts.since);
     return text.slice(-(opts.tailBytes ?? 256 * 1024));
+  }
+
+  followLogs(instance: Instance, opts: { lines?: number } = {}): Promise<ReadableStream<Uint8Array>> {
+    return this.engine.followContainerLogs((instance.data as DockerData).containerId, opts.lines ?? 0);
   }
 
   async list(): Promise<FoundInstance[]> {

@@ -168,12 +168,22 @@ export class DockerEngine {
     }
   }
 
-  async containerLogs(id: string, tail = 20): Promise<string> {
+  /** The last `tail` lines the container printed; with `since`, only lines from then on. */
+  async containerLogs(id: string, tail = 20, since?: Date): Promise<string> {
     const res = await this.request("GET", `/containers/${seg(id)}/logs`, {
-      query: { stdout: "true", stderr: "true", tail: String(tail) },
+      query: { stdout: "true", stderr: "true", tail: String(tail), ...(since ? { since: String(Math.floor(since.getTime() / 1000)) } : {}) },
     });
     if (!res.ok) return "";
     return demuxLogs(new Uint8Array(await res.arrayBuffer()));
+  }
+
+  /** The container's last `tail` lines, then what it prints, demultiplexed, until the stream is cancelled. */
+  async followContainerLogs(id: string, tail: number): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.request("GET", `/containers/${seg(id)}/logs`, {
+      query: { stdout: "true", stderr: "true", follow: "true", tail: String(tail) },
+    });
+    if (!res.ok || !res.body) throw new EngineError(res.status, `Docker engine: the logs of ${id} cannot be followed`);
+    return res.body.pipeThrough(demuxTransform());
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
@@ -197,6 +207,24 @@ export class DockerEngine {
 export function seg(value: string): string {
   if (value === "." || value === "..") throw new EngineError(400, `Docker engine: "${value}" is not a name`);
   return encodeURIComponent(value);
+}
+
+/** The multiplexed log stream as it arrives: frames may straddle chunks. */
+function demuxTransform(): TransformStream<Uint8Array, Uint8Array> {
+  let pending = new Uint8Array(0);
+  return new TransformStream({
+    transform(chunk, controller) {
+      const buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let i = 0;
+      while (i + 8 <= buf.length) {
+        const len = new DataView(buf.buffer, buf.byteOffset + i + 4, 4).getUint32(0);
+        if (i + 8 + len > buf.length) break;
+        if (len > 0) controller.enqueue(buf.slice(i + 8, i + 8 + len));
+        i += 8 + len;
+      }
+      pending = buf.slice(i);
+    },
+  });
 }
 
 /** Container logs come multiplexed (8-byte headers per chunk) when there is no TTY. */

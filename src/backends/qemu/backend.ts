@@ -20,7 +20,8 @@ import { removeLink, tapName, VmNetwork } from "../vm-network/index.ts";
 import { Accelerator, knownKernels } from "./accel.ts";
 import { SharedAgentLink } from "./agent-link.ts";
 import { defaultBinary, type VmLayout } from "./command.ts";
-import { appendBootMarker, bootFailure, readConsole } from "./console-log.ts";
+import { followFile } from "../../fs/follow-file.ts";
+import { appendBootMarker, bootFailure, readConsole, stripControl } from "./console-log.ts";
 import { makeUpperDisk, parseUpperSize } from "../vm-boot/upper-disk.ts";
 import { checkUpperDisk } from "./disks.ts";
 import { allocateCid, type QemuData, readInstanceFiles, socketPath, writeInstanceFile } from "./instance-files.ts";
@@ -330,9 +331,15 @@ export class QemuBackend implements Backend {
 
   /** The console log of the shed's VM (kernel, init, systemd), newest last. */
   async logs(instance: Instance, opts: { tailBytes?: number } = {}): Promise<string> {
-    const data = instance.data as Partial<QemuData>;
-    const path = data.console ?? join(this.root, instance.name, "console.log");
-    return readConsole(path, opts.tailBytes ?? 256 * 1024);
+    return readConsole(this.consolePath(instance), opts.tailBytes ?? 256 * 1024);
+  }
+
+  async followLogs(instance: Instance, opts: { lines?: number } = {}): Promise<ReadableStream<Uint8Array>> {
+    return followFile(this.consolePath(instance), { lines: opts.lines, map: stripControl });
+  }
+
+  private consolePath(instance: Instance): string {
+    return (instance.data as Partial<QemuData>).console ?? join(this.root, instance.name, "console.log");
   }
 }
 

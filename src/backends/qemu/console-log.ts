@@ -54,6 +54,6 @@ function readTail(path: string, bytes: number): string {
 }
 
 /** Terminal colour codes and carriage returns from systemd's status lines. */
-function stripControl(text: string): string {
+export function stripControl(text: string): string {
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
 }

@@ -167,8 +167,10 @@ async function runHook(
   limit: { budgetMs?: number; what: string },
 ): Promise<string | undefined> {
   ctx.progress({ id: hook, status: `running ${script}` });
+  // A path relative to /workspace, even without a slash (`install.sh` is not looked up in PATH).
   // Not executable in a fresh checkout? Make it so, or hand it to bash.
-  const command = `s=${shellQuote(script)}; [ -x "$s" ] || chmod +x "$s" 2>/dev/null; if [ -x "$s" ]; then exec "$s"; else exec bash "$s"; fi`;
+  const path = script.startsWith("/") || script.startsWith("./") || script.startsWith("../") ? script : `./${script}`;
+  const command = `s=${shellQuote(path)}; [ -x "$s" ] || chmod +x "$s" 2>/dev/null; if [ -x "$s" ]; then exec "$s"; else exec bash "$s"; fi`;
   const r = await runStreamed(ctx.agent, { command, env, cwd: WORKSPACE }, { id: hook, progress: ctx.progress, budgetMs: limit.budgetMs });
   await writeLog(ctx.agent, hook, r.output);
   const where = `see ${LOG_DIR}/${hook}.log in the shed`;

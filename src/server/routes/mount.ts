@@ -76,7 +76,7 @@ async function serve(c: Context, ep: Endpoint, handler: AnyHandler, caps: BodyCa
   if (ep.binary === "response") {
     const archive = answer as { stream: ReadableStream<Uint8Array>; size?: number };
     const length = archive.size === undefined ? {} : { "content-length": String(archive.size) };
-    return new Response(archive.stream, { headers: { "content-type": "application/x-tar", ...length } });
+    return new Response(archive.stream, { headers: { "content-type": ep.contentType ?? "application/x-tar", ...length } });
   }
   return answer === undefined || !ep.response ? c.body(null, 204) : c.json(answer, ep.status ?? 200);
 }

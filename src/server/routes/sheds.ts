@@ -14,7 +14,8 @@ export function shedHandlers(ctx: ServerContext): Handlers<Omit<typeof SHED_API,
     startShed: ({ params }) => (progress) => sheds.start(params.name, progress),
     stopShed: ({ params, body }) => sheds.stop(params.name, body.timeoutSeconds),
     resetShed: ({ params }) => (progress) => sheds.reset(params.name, progress),
-    getShedLogs: async ({ params, query }) => ({ name: params.name, text: await sheds.logs(params.name, query.tail) }),
+    getShedLogs: async ({ params, query }) => ({ name: params.name, text: await sheds.logs(params.name, { tailBytes: query.tail, since: query.since }) }),
+    followShedLogs: async ({ params, query }) => ({ stream: await sheds.followLogs(params.name, query.lines) }),
     listSessions: async ({ params }) => ({ shed: params.name, sessions: await listTmuxSessions(await sheds.agent(params.name)) }),
     killSession: async ({ params }) => {
       await killTmuxSession(await sheds.agent(params.name), params.session);

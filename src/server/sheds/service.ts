@@ -170,11 +170,25 @@ export class ShedService {
   }
 
   /** What the shed's container or VM printed (the VM's console), newest last. */
-  async logs(name: string, tailBytes?: number): Promise<string> {
+  async logs(name: string, opts: { tailBytes?: number; since?: Date } = {}): Promise<string> {
     const record = await this.record(name);
     const backend = this.backend(record.backend);
     if (!backend.logs) throw new ShedError("UNSUPPORTED", `the ${record.backend} backend keeps no logs`);
-    return backend.logs(instanceOf(record), { tailBytes });
+    if (opts.since && !backend.features.logSince) {
+      throw new ShedError(
+        "UNSUPPORTED",
+        `the logs of a ${record.backend} shed (its VM console) carry no times, so --since cannot pick lines from them; use --tail`,
+      );
+    }
+    return backend.logs(instanceOf(record), opts);
+  }
+
+  /** The shed's last `lines` lines, then what it prints, until the stream is cancelled. */
+  async followLogs(name: string, lines?: number): Promise<ReadableStream<Uint8Array>> {
+    const record = await this.record(name);
+    const backend = this.backend(record.backend);
+    if (!backend.followLogs) throw new ShedError("UNSUPPORTED", `the ${record.backend} backend cannot follow its logs`);
+    return backend.followLogs(instanceOf(record), { lines });
   }
 
   /**
