@@ -84,7 +84,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
       await server.stop();
     }
     await net?.remove();
-    rmSync(join(hostDirs.workspace, ".."), { recursive: true, force: true });
+    if (hostDirs) rmSync(join(hostDirs.workspace, ".."), { recursive: true, force: true });
   }, 120_000);
 
   it("creates a shed from the base image and reports it running on qemu", async () => {
