@@ -15,7 +15,9 @@ import type {
   InstanceStatus,
   LogsOptions,
   ProbeResult,
+  SnapshotCapability,
 } from "../backend.ts";
+import { dockerSnapshots } from "./snapshots.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
 import { containerSpec } from "./container-spec.ts";
@@ -42,7 +44,7 @@ export class DockerBackend implements Backend {
   readonly features = {
     localDir: true,
     fileMounts: true,
-    snapshots: false,
+    snapshots: true,
     suspend: false,
     vsock: false,
     shutdownHook: true,
@@ -51,6 +53,7 @@ export class DockerBackend implements Backend {
     logSince: true,
   };
   readonly engine: DockerEngine;
+  readonly snapshots: SnapshotCapability;
   /** docker.pids_limit: set on every new container, kept in its spec. */
   readonly specDefaults: Partial<InstanceSpec>;
 
@@ -61,6 +64,20 @@ export class DockerBackend implements Backend {
   ) {
     this.engine = new DockerEngine(section.socket);
     this.specDefaults = { pidsLimit: section.pids_limit };
+    this.snapshots = dockerSnapshots({
+      engine: this.engine,
+      serverId: ctx.serverId,
+      namePrefix: section.name_prefix,
+      labels: (name) => this.labels(name),
+      makeInstance: (spec, image, progress) => this.makeInstance(spec, image, progress),
+      startReady: async (data, progress, opts) => {
+        progress({ id: "container", status: "starting" });
+        await this.engine.startContainer((data as DockerData).containerId);
+        await this.waitReady(data as DockerData, progress, opts.readyTimeoutMs);
+      },
+      dial: (data) => this.ctx.dialAgent(join((data as DockerData).runDir, "agent.sock")),
+      delete: (instance) => this.delete(instance),
+    });
   }
 
   probe(): Promise<ProbeResult> {

@@ -32,6 +32,7 @@ import type { QemuSection } from "./section.ts";
 import { mountShares, sharesOf } from "./shares.ts";
 import { killByPidFile, runningPid, waitGone } from "../../proc/pid-file.ts";
 import { startVm } from "./vm-start.ts";
+import { vmSnapshots } from "../vm-boot/vm-snapshots.ts";
 
 /** What the factory does not set (tests and hosts with vhost-vsock may). */
 export interface QemuBackendOptions {
@@ -60,12 +61,13 @@ export class QemuBackend implements Backend {
     // Directories over virtio-9p; single files are copied in by the provisioner.
     localDir: true,
     fileMounts: false,
-    snapshots: false,
+    snapshots: true,
     suspend: false,
     vsock: false,
     shutdownHook: true,
     vm: true,
   };
+  readonly snapshots = vmSnapshots(this, () => this.ctx.images);
   private readonly binary: string;
   private readonly accelerator: Accelerator;
   private readonly links = new Map<string, SharedAgentLink>();
@@ -123,7 +125,15 @@ export class QemuBackend implements Backend {
     };
   }
 
-  async create(spec: InstanceSpec, progress: Progress, opts: CreateOptions = {}): Promise<InstanceData> {
+  create(spec: InstanceSpec, progress: Progress, opts: CreateOptions = {}): Promise<InstanceData> {
+    return this.createWith(spec, progress, opts, async (upper) => {
+      progress({ id: "disk", status: "making the writable disk" });
+      await makeUpperDisk(upper, spec.upperSizeBytes ?? parseUpperSize(this.opts.upperSize));
+    });
+  }
+
+  /** A new VM whose upper disk `makeDisk` makes (a fresh one, or a snapshot's copy), booted until the agent answers. */
+  async createWith(spec: InstanceSpec, progress: Progress, opts: CreateOptions, makeDisk: (upper: string) => Promise<void>): Promise<InstanceData> {
     // Before any work: a host that cannot isolate VMs says so at once (never falls back).
     this.network?.preflight();
     progress({ id: "image", status: `preparing ${spec.image}` });
@@ -147,8 +157,7 @@ export class QemuBackend implements Backend {
       accel: "",
     };
     try {
-      progress({ id: "disk", status: "making the writable disk" });
-      await makeUpperDisk(data.upper, spec.upperSizeBytes ?? parseUpperSize(this.opts.upperSize));
+      await makeDisk(data.upper);
       await this.boot(spec, data, progress, opts.readyTimeoutMs);
       return data;
     } catch (err) {

@@ -1,0 +1,163 @@
+import { ShedError } from "../../api/errors.ts";
+import type { Progress } from "../../api/schemas/shed.ts";
+import { runInShed } from "../../agent/protocol/run-in-shed.ts";
+import type { AgentConnection } from "../../agent/protocol/api.ts";
+import type { CreateOptions, Instance, InstanceData, InstanceSpec, SnapshotCapability, } from "../backend.ts";
+import { EngineError, type DockerEngine, seg } from "./engine.ts";
+
+/** The shed a container or volume belongs to (a snapshot's belong to none). */
+const LABEL_NAME = "shed.name";
+
+/** Labels on what a snapshot holds in the engine (its committed image, its volume). */
+export const LABEL_SNAPSHOT = "shed.snapshot";
+
+/** What a Docker shed's state has that its snapshot needs. */
+interface SourceData {
+  containerId: string;
+  volume: string;
+}
+
+/** What the snapshot keeps: the committed image and the copy of the volume. */
+interface DockerSnapshotData extends InstanceData {
+  imageId: string;
+  imageRef: string;
+  volume: string;
+  source?: string;
+}
+
+/** What the backend lends its snapshots (backend.ts). */
+export interface DockerSnapshotHost {
+  engine: DockerEngine;
+  serverId: string;
+  labels(name: string): Record<string, string>;
+  namePrefix: string;
+  /** Volume and container (not started) of a new shed from `image`. */
+  makeInstance(spec: InstanceSpec, image: string, progress: Progress): Promise<InstanceData & { containerId: string; volume: string }>;
+  startReady(data: InstanceData, progress: Progress, opts: CreateOptions): Promise<void>;
+  dial(data: InstanceData): Promise<AgentConnection>;
+  delete(instance: Instance): Promise<void>;
+}
+
+/**
+ * Snapshots on Docker, which the original had not: the stopped container's writable layer
+ * committed to an image in the engine, and its /workspace volume copied to a volume of the
+ * snapshot's, both labelled with the snapshot and the server. A spawn is a container of that
+ * image with a copy of that volume, then its own identity (a new machine-id, new SSH host
+ * keys where the image has them; the hostname is the container's).
+ */
+export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
+  const { engine } = host;
+  const snapshotLabels = (name: string) => {
+    const { [LABEL_NAME]: _, ...labels } = host.labels("");
+    return { ...labels, [LABEL_SNAPSHOT]: name };
+  };
+  const volumeOf = (name: string) => `${host.namePrefix}snapshot-${name}-workspace`;
+  const refOf = (name: string) => `shed-snapshot/${name}:${host.serverId.replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 64) || "latest"}`;
+
+  /** Copies one volume into another with a short-lived container of `image` (its cp, du and sh); returns the bytes copied. */
+  async function copyVolume(image: string, from: string, to: string, labels: Record<string, string>): Promise<number> {
+    const id = await engine.createContainer(`${host.namePrefix}copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, {
+      Image: image,
+      Entrypoint: ["sh", "-c", "cp -a /from/. /to/ && du -sb /to | cut -f1"],
+      Cmd: [],
+      User: "0:0",
+      Labels: labels,
+      NetworkDisabled: true,
+      HostConfig: { Binds: [`${from}:/from:ro`, `${to}:/to`] },
+    });
+    try {
+      await engine.startContainer(id);
+      const { StatusCode } = await engine.call<{ StatusCode: number }>("POST", `/containers/${seg(id)}/wait`, { timeoutMs: 3_600_000 });
+      const out = (await engine.containerLogs(id, 50)).trim();
+      if (StatusCode !== 0) {
+        throw new ShedError("INTERNAL", `copying the /workspace volume ${from} to ${to} failed (exit ${StatusCode}; the image needs sh and cp): ${out.slice(-400)}`);
+      }
+      return Number(out.split("\n").pop()) || 0;
+    } finally {
+      await engine.removeContainer(id).catch(() => {});
+    }
+  }
+
+  async function removeImage(ref: string): Promise<void> {
+    try {
+      // force: sheds spawned from it keep their layers; the engine drops the name.
+      await engine.call("DELETE", `/images/${seg(ref)}`, { query: { force: "true" } });
+    } catch (err) {
+      if (err instanceof EngineError && err.httpStatus === 404) return;
+      throw err;
+    }
+  }
+
+  return {
+    async capture(instance, snap, progress) {
+      const src = instance.data as unknown as SourceData;
+      const labels = { ...snapshotLabels(snap.name), "shed.snapshot.source": instance.name };
+      const imageRef = refOf(snap.name);
+      const volume = volumeOf(snap.name);
+      progress({ id: "image", status: "committing the container's writable layer" });
+      const sized = await engine.call<{ SizeRw?: number }>("GET", `/containers/${seg(src.containerId)}/json`, { query: { size: "true" } });
+      const [repo, tag] = [imageRef.slice(0, imageRef.lastIndexOf(":")), imageRef.slice(imageRef.lastIndexOf(":") + 1)];
+      const committed = await engine.call<{ Id: string }>("POST", "/commit", {
+        query: { container: src.containerId, repo, tag, pause: "false", comment: `shed snapshot ${snap.name} of ${instance.name}` },
+        body: { Labels: labels },
+      });
+      try {
+        progress({ id: "volume", status: "copying the /workspace volume" });
+        await engine.createVolume(volume, labels);
+        const volumeBytes = await copyVolume(committed.Id, src.volume, volume, labels);
+        const data: DockerSnapshotData = { imageId: committed.Id, imageRef, volume, source: instance.name };
+        return { spawnImage: committed.Id, sizeBytes: (sized.SizeRw ?? 0) + volumeBytes, data };
+      } catch (err) {
+        await engine.removeVolume(volume).catch(() => {});
+        await removeImage(committed.Id).catch(() => {});
+        throw err;
+      }
+    },
+
+    async spawn(spec, snap, progress, opts = {}) {
+      const data = snap.data as DockerSnapshotData;
+      const made = await host.makeInstance({ ...spec, image: data.imageId }, data.imageId, progress);
+      try {
+        progress({ id: "volume", status: `copying the /workspace of snapshot ${snap.name}` });
+        await copyVolume(data.imageId, data.volume, made.volume, host.labels(spec.name));
+        await host.startReady(made, progress, opts);
+        progress({ id: "identity", status: "a new machine-id and SSH host keys" });
+        await newIdentity(await host.dial(made));
+        return made;
+      } catch (err) {
+        await host.delete({ name: spec.name, spec, data: made }).catch(() => {});
+        throw err;
+      }
+    },
+
+    async remove(snap) {
+      const data = snap.data as Partial<DockerSnapshotData>;
+      await removeImage(data.imageId ?? refOf(snap.name));
+      await engine.removeVolume(data.volume ?? volumeOf(snap.name));
+    },
+
+    present(snap) {
+      return engine.imageExists((snap.data as DockerSnapshotData).imageId);
+    },
+  };
+}
+
+/**
+ * A spawn's own identity, made in it before anyone uses it: a fresh /etc/machine-id, and new
+ * SSH host keys of the types the snapshot had (none when the image has no sshd keys).
+ */
+async function newIdentity(agent: AgentConnection): Promise<void> {
+  const id = crypto.randomUUID().replaceAll("-", "");
+  const script = [
+    "set -e",
+    `printf '%s\\n' ${id} > /etc/machine-id`,
+    "for key in /etc/ssh/ssh_host_*_key; do",
+    '  [ -e "$key" ] || continue',
+    '  type=${key#/etc/ssh/ssh_host_}; type=${type%_key}',
+    '  rm -f "$key" "$key.pub"',
+    '  ssh-keygen -q -t "$type" -N "" -C "root@$(hostname)" -f "$key"',
+    "done",
+  ].join("\n");
+  const r = await runInShed(agent, { argv: ["sh", "-c", script], user: "root", login: false });
+  if (r.code !== 0) throw new ShedError("INTERNAL", `giving the spawned shed its own identity failed (exit ${r.code}): ${r.stderr.trim().slice(-400)}`);
+}
