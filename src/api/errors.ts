@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   IMAGE_NOT_FOUND: 404,
   IMAGE_IN_USE: 409,
   SESSION_NOT_FOUND: 404,
+  SNAPSHOT_NOT_FOUND: 404,
+  SNAPSHOT_EXISTS: 409,
   NOT_FOUND: 404,
   /** The path exists, the method does not (the answer's Allow header lists those that do). */
   METHOD_NOT_ALLOWED: 405,

@@ -78,13 +78,19 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
     }
   }
 
-  async function removeImage(ref: string): Promise<void> {
-    try {
-      // force: sheds spawned from it keep their layers; the engine drops the name.
-      await engine.call("DELETE", `/images/${seg(ref)}`, { query: { force: "true" } });
-    } catch (err) {
-      if (err instanceof EngineError && err.httpStatus === 404) return;
-      throw err;
+  /**
+   * The snapshot's name in the engine goes (forced: a tag in use is only untagged), then its
+   * image where no container uses it. Spawned sheds' containers keep the layers they run on
+   * (the engine refuses to delete those, which is what should happen).
+   */
+  async function removeImage(ref: string, id?: string): Promise<void> {
+    for (const [name, force] of [[ref, "true"], ...(id ? [[id, "false"]] : [])] as const) {
+      try {
+        await engine.call("DELETE", `/images/${seg(name)}`, { query: { force } });
+      } catch (err) {
+        if (err instanceof EngineError && (err.httpStatus === 404 || (name === id && err.httpStatus === 409))) continue;
+        throw err;
+      }
     }
   }
 
@@ -109,7 +115,7 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
         return { spawnImage: committed.Id, sizeBytes: (sized.SizeRw ?? 0) + volumeBytes, data };
       } catch (err) {
         await engine.removeVolume(volume).catch(() => {});
-        await removeImage(committed.Id).catch(() => {});
+        await removeImage(imageRef, committed.Id).catch(() => {});
         throw err;
       }
     },
@@ -132,7 +138,7 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
 
     async remove(snap) {
       const data = snap.data as Partial<DockerSnapshotData>;
-      await removeImage(data.imageId ?? refOf(snap.name));
+      await removeImage(data.imageRef ?? refOf(snap.name), data.imageId);
       await engine.removeVolume(data.volume ?? volumeOf(snap.name));
     },
 
