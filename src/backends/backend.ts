@@ -113,6 +113,21 @@ export interface Backend {
    * `features.snapshots` says so: a backend without both is refused with UNSUPPORTED.
    */
   readonly snapshots?: SnapshotCapability;
+  /**
+   * What the backend keeps, for `system df` and `system prune --logs`: paths under the state
+   * dir (the server measures them) or, for what an engine keeps elsewhere, sizes as it says.
+   */
+  diskUsage?(): Promise<DiskClaim[]>;
+}
+
+export interface DiskClaim {
+  category: "images" | "sheds" | "logs" | "snapshots";
+  /** The shed, image digest or snapshot it belongs to. */
+  name: string;
+  /** Under the state dir: measured by the server (everything under it belongs to this claim). */
+  path?: string;
+  /** Outside it (an engine's containers, volumes, images): its bytes as the engine counts them. */
+  bytes?: number;
 }
 
 /** A snapshot as the backend sees it: its name, its own directory, and what capture returned. */

@@ -10,6 +10,7 @@ import { allowedMethods, mountEndpoints } from "./routes/mount.ts";
 import { openApiHandler } from "./routes/openapi.ts";
 import { shedHandlers } from "./routes/sheds.ts";
 import { snapshotHandlers } from "./routes/snapshots.ts";
+import { systemHandlers } from "./routes/system.ts";
 
 /**
  * The HTTP API: every route is mounted from the catalog (src/api/endpoints.ts) behind the
@@ -42,6 +43,7 @@ export function createApp(ctx: ServerContext): Hono {
     ...shedHandlers(ctx),
     connectShedAgent: agentSocketHandler(ctx),
     ...snapshotHandlers(ctx),
+    ...systemHandlers(ctx),
     ...imageHandlers(ctx),
   };
   mountEndpoints(app, API, handlers, { jsonCap: ctx.config.max_body_bytes, archiveCap: ctx.config.max_archive_bytes });

@@ -5,6 +5,7 @@ import type { ServerConfig } from "./config/schema.ts";
 import type { ImageService } from "./images/service.ts";
 import type { ShedService } from "./sheds/service.ts";
 import type { SnapshotService } from "./snapshots/service.ts";
+import type { SystemService } from "./system/service.ts";
 
 /**
  * Everything a route or the SSH door needs, built once by the server at start.
@@ -25,6 +26,7 @@ export interface ServerContext {
   sheds: ShedService;
   images: ImageService;
   snapshots: SnapshotService;
+  system: SystemService;
   /** The SSH door's host key (`ssh-ed25519 AAAA...`), when the door is enabled. */
   sshHostKey?: string;
 }

@@ -20,6 +20,7 @@ import { type DirLock, lockStateDir } from "./state/dir-lock.ts";
 import { ShedStore } from "./state/store.ts";
 import { SnapshotService } from "./snapshots/service.ts";
 import { SnapshotStore } from "./snapshots/store.ts";
+import { SystemService } from "./system/service.ts";
 import { sectionOf } from "./config/schema.ts";
 import type { Backend } from "../backends/backend.ts";
 import { websocket } from "./websocket.ts";
@@ -79,6 +80,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     sheds,
     images,
     snapshots,
+    system: new SystemService({ stateDir, shedStore: store, snapshots, images, backends, logger }),
     stateDir,
     httpPort: config.http_port,
     sshPort: config.ssh_port,

@@ -8,6 +8,7 @@ import { isLayoutRef } from "../../oci/store/index.ts";
 import type {
   Backend,
   CreateOptions,
+  DiskClaim,
   FoundInstance,
   Instance,
   InstanceData,
@@ -17,7 +18,7 @@ import type {
   ProbeResult,
   SnapshotCapability,
 } from "../backend.ts";
-import { dockerSnapshots } from "./snapshots.ts";
+import { dockerSnapshots, LABEL_SNAPSHOT } from "./snapshots.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
 import { containerSpec } from "./container-spec.ts";
@@ -240,6 +241,33 @@ export class DockerBackend implements Backend {
 
   followLogs(instance: Instance, opts: { lines?: number } = {}): Promise<ReadableStream<Uint8Array>> {
     return this.engine.followContainerLogs((instance.data as DockerData).containerId, opts.lines ?? 0);
+  }
+
+  /** Run dirs under the state dir; containers, volumes and snapshot images as the engine counts them. */
+  async diskUsage(): Promise<DiskClaim[]> {
+    const mine = (labels: Record<string, string> | null) => labels?.[LABEL_SERVER] === this.ctx.serverId;
+    const df = await this.engine.call<{
+      Containers?: { Labels: Record<string, string> | null; SizeRw?: number }[];
+      Volumes?: { Name: string; Labels: Record<string, string> | null; UsageData?: { Size: number } }[];
+      Images?: { Labels: Record<string, string> | null; Size: number; SharedSize: number }[];
+    }>("GET", "/system/df", { timeoutMs: 120_000 });
+    const claims: DiskClaim[] = [];
+    for (const c of df.Containers ?? []) {
+      if (!mine(c.Labels) || c.Labels?.[LABEL_SNAPSHOT]) continue;
+      const name = c.Labels![LABEL_NAME] ?? "";
+      claims.push({ category: "sheds", name, bytes: c.SizeRw ?? 0 }, { category: "sheds", name, path: this.names(name).runDir });
+    }
+    for (const vol of df.Volumes ?? []) {
+      if (!mine(vol.Labels)) continue;
+      const snap = vol.Labels![LABEL_SNAPSHOT];
+      claims.push({ category: snap ? "snapshots" : "sheds", name: snap ?? vol.Labels![LABEL_NAME] ?? vol.Name, bytes: Math.max(0, vol.UsageData?.Size ?? 0) });
+    }
+    for (const img of df.Images ?? []) {
+      const snap = img.Labels?.[LABEL_SNAPSHOT];
+      // Its own layer: what it shares with the image the shed came from is that image's.
+      if (mine(img.Labels) && snap) claims.push({ category: "snapshots", name: snap, bytes: Math.max(0, img.Size - Math.max(0, img.SharedSize)) });
+    }
+    return claims;
   }
 
   async list(): Promise<FoundInstance[]> {

@@ -138,6 +138,8 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
 
     async remove(snap) {
       const data = snap.data as Partial<DockerSnapshotData>;
+      // A copy a dead server left running.
+      for (const c of await engine.listContainers({ [LABEL_SNAPSHOT]: snap.name, "shed.server.id": host.serverId })) await engine.removeContainer(c.Id);
       await removeImage(data.imageRef ?? refOf(snap.name), data.imageId);
       await engine.removeVolume(data.volume ?? volumeOf(snap.name));
     },

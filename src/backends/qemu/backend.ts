@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
@@ -6,6 +6,7 @@ import type { Progress } from "../../api/schemas/shed.ts";
 import type {
   Backend,
   CreateOptions,
+  DiskClaim,
   FoundInstance,
   Instance,
   InstanceData,
@@ -336,6 +337,19 @@ export class QemuBackend implements Backend {
       await this.network.ensure().catch((err) => this.ctx.logger.warn("VM network not restored", { error: String(err) }));
     }
     return found;
+  }
+
+  /** Instance dirs (sheds), their console logs, and the boot files made per image. */
+  async diskUsage(): Promise<DiskClaim[]> {
+    const claims: DiskClaim[] = [];
+    for (const meta of readInstanceFiles(this.root)) {
+      if (meta.serverId !== this.ctx.serverId) continue;
+      claims.push({ category: "sheds", name: meta.name, path: meta.data.dir });
+      claims.push({ category: "logs", name: meta.name, path: meta.data.console });
+    }
+    const boot = join(this.ctx.stateDir, "qemu", "boot");
+    if (existsSync(boot)) for (const d of readdirSync(boot)) claims.push({ category: "images", name: `boot files ${d}`, path: join(boot, d) });
+    return claims;
   }
 
   /** The console log of the shed's VM (kernel, init, systemd), newest last. */

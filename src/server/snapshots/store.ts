@@ -70,8 +70,9 @@ export class SnapshotStore {
     return join(root, name);
   }
 
-  backends(): string[] {
-    return [...this.dirs.keys()];
+  /** The snapshot directories of every backend. */
+  roots(): string[] {
+    return [...this.dirs.values()];
   }
 
   /** Every snapshot, and the directories that are none (orphans, unreadable metadata). */
