@@ -159,6 +159,8 @@ async function newIdentity(agent: AgentConnection): Promise<void> {
   const script = [
     "set -e",
     `printf '%s\\n' ${id} > /etc/machine-id`,
+    // D-Bus's own copy, where it is a file rather than the usual link to /etc/machine-id.
+    `if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then printf '%s\\n' ${id} > /var/lib/dbus/machine-id; fi`,
     "for key in /etc/ssh/ssh_host_*_key; do",
     '  [ -e "$key" ] || continue',
     '  type=${key#/etc/ssh/ssh_host_}; type=${type%_key}',

@@ -42,7 +42,9 @@ export async function spawnUpperDisk(snapshotDisk: string, upper: string): Promi
   try {
     const cmds = join(scratch, "cmds");
     // `rm` of a path that is not there only prints; every other failure is debugfs's exit code.
-    writeFileSync(cmds, [`rm ${root}/etc/machine-id`, `rm ${root}/var/lib/shed/identity.json`].join("\n") + "\n");
+    // systemd takes D-Bus's copy of the id before it makes a new one: it goes too.
+    const paths = ["etc/machine-id", "var/lib/dbus/machine-id", "var/lib/shed/identity.json"];
+    writeFileSync(cmds, `${paths.map((p) => `rm ${root}/${p}`).join("\n")}\n`);
     const debugfs = Bun.which("debugfs") ?? Bun.which("debugfs", { PATH: "/usr/sbin:/sbin" }) ?? "debugfs";
     const p = Bun.spawn([debugfs, "-w", "-f", cmds, upper], { stdout: "pipe", stderr: "pipe" });
     const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
