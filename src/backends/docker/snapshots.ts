@@ -22,6 +22,8 @@ interface DockerSnapshotData extends InstanceData {
   imageId: string;
   imageRef: string;
   volume: string;
+  /** Nothing was in /workspace: a spawn's fresh volume is already the copy. */
+  volumeEmpty?: boolean;
   source?: string;
 }
 
@@ -54,11 +56,11 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
   const volumeOf = (name: string) => `${host.namePrefix}snapshot-${name}-workspace`;
   const refOf = (name: string) => `shed-snapshot/${name}:${host.serverId.replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 64) || "latest"}`;
 
-  /** Copies one volume into another with a short-lived container of `image` (its cp, du and sh); returns the bytes copied. */
-  async function copyVolume(image: string, from: string, to: string, labels: Record<string, string>): Promise<number> {
+  /** Copies one volume into another with a short-lived container of `image` (its cp, du, find and sh); returns the bytes and top-level entries copied. */
+  async function copyVolume(image: string, from: string, to: string, labels: Record<string, string>): Promise<{ bytes: number; entries: number }> {
     const id = await engine.createContainer(`${host.namePrefix}copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, {
       Image: image,
-      Entrypoint: ["sh", "-c", "cp -a /from/. /to/ && du -sb /to | cut -f1"],
+      Entrypoint: ["sh", "-c", 'cp -a /from/. /to/ && echo "$(du -sb /to | cut -f1) $(find /to -mindepth 1 -maxdepth 1 | wc -l)"'],
       Cmd: [],
       User: "0:0",
       Labels: labels,
@@ -72,7 +74,8 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
       if (StatusCode !== 0) {
         throw new ShedError("INTERNAL", `copying the /workspace volume ${from} to ${to} failed (exit ${StatusCode}; the image needs sh and cp): ${out.slice(-400)}`);
       }
-      return Number(out.split("\n").pop()) || 0;
+      const [bytes, entries] = (out.split("\n").pop() ?? "").split(" ").map(Number);
+      return { bytes: bytes || 0, entries: entries ?? 1 };
     } finally {
       await engine.removeContainer(id).catch(() => {});
     }
@@ -110,9 +113,9 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
       try {
         progress({ id: "volume", status: "copying the /workspace volume" });
         await engine.createVolume(volume, labels);
-        const volumeBytes = await copyVolume(committed.Id, src.volume, volume, labels);
-        const data: DockerSnapshotData = { imageId: committed.Id, imageRef, volume, source: instance.name };
-        return { spawnImage: committed.Id, sizeBytes: (sized.SizeRw ?? 0) + volumeBytes, data };
+        const copied = await copyVolume(committed.Id, src.volume, volume, labels);
+        const data: DockerSnapshotData = { imageId: committed.Id, imageRef, volume, volumeEmpty: copied.entries === 0, source: instance.name };
+        return { spawnImage: committed.Id, sizeBytes: (sized.SizeRw ?? 0) + copied.bytes, data };
       } catch (err) {
         await engine.removeVolume(volume).catch(() => {});
         await removeImage(imageRef, committed.Id).catch(() => {});
@@ -124,8 +127,11 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
       const data = snap.data as DockerSnapshotData;
       const made = await host.makeInstance({ ...spec, image: data.imageId }, data.imageId, progress);
       try {
-        progress({ id: "volume", status: `copying the /workspace of snapshot ${snap.name}` });
-        await copyVolume(data.imageId, data.volume, made.volume, host.labels(spec.name));
+        // An empty /workspace needs no copy (and no copying container).
+        if (!data.volumeEmpty) {
+          progress({ id: "volume", status: `copying the /workspace of snapshot ${snap.name}` });
+          await copyVolume(data.imageId, data.volume, made.volume, host.labels(spec.name));
+        }
         await host.startReady(made, progress, opts);
         progress({ id: "identity", status: "a new machine-id and SSH host keys" });
         await newIdentity(await host.dial(made));
