@@ -18,7 +18,7 @@ import type {
   ProbeResult,
   SnapshotCapability,
 } from "../backend.ts";
-import { dockerSnapshots, LABEL_SNAPSHOT } from "./snapshots.ts";
+import { dockerSnapshots, LABEL_COPY, LABEL_SNAPSHOT } from "./snapshots.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
 import { containerSpec } from "./container-spec.ts";
@@ -253,7 +253,7 @@ export class DockerBackend implements Backend {
     }>("GET", "/system/df", { timeoutMs: 120_000 });
     const claims: DiskClaim[] = [];
     for (const c of df.Containers ?? []) {
-      if (!mine(c.Labels) || c.Labels?.[LABEL_SNAPSHOT]) continue;
+      if (!mine(c.Labels) || c.Labels?.[LABEL_COPY]) continue;
       const name = c.Labels![LABEL_NAME] ?? "";
       claims.push({ category: "sheds", name, bytes: c.SizeRw ?? 0 }, { category: "sheds", name, path: this.names(name).runDir });
     }
@@ -271,7 +271,7 @@ export class DockerBackend implements Backend {
   }
 
   async list(): Promise<FoundInstance[]> {
-    const containers = await this.engine.listContainers({ [LABEL_SERVER]: this.ctx.serverId });
+    const containers = (await this.engine.listContainers({ [LABEL_SERVER]: this.ctx.serverId })).filter((c) => !c.Labels[LABEL_COPY]);
     return containers.map((c) => ({
       name: c.Labels[LABEL_NAME] ?? "",
       status: c.State === "running" ? ("running" as const) : ("stopped" as const),

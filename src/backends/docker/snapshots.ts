@@ -8,8 +8,13 @@ import { EngineError, type DockerEngine, seg } from "./engine.ts";
 /** The shed a container or volume belongs to (a snapshot's belong to none). */
 const LABEL_NAME = "shed.name";
 
-/** Labels on what a snapshot holds in the engine (its committed image, its volume). */
+/**
+ * Labels on what a snapshot holds in the engine (its committed image, its volume). Containers
+ * of that image (the spawns) inherit the image's labels, so they are told apart by their own.
+ */
 export const LABEL_SNAPSHOT = "shed.snapshot";
+/** On the short-lived containers that copy a snapshot's volume: the snapshot's name. */
+export const LABEL_COPY = "shed.snapshot.copy";
 
 /** What a Docker shed's state has that its snapshot needs. */
 interface SourceData {
@@ -57,13 +62,13 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
   const refOf = (name: string) => `shed-snapshot/${name}:${host.serverId.replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 64) || "latest"}`;
 
   /** Copies one volume into another with a short-lived container of `image` (its cp, du, find and sh); returns the bytes and top-level entries copied. */
-  async function copyVolume(image: string, from: string, to: string, labels: Record<string, string>): Promise<{ bytes: number; entries: number }> {
+  async function copyVolume(image: string, from: string, to: string, labels: Record<string, string>, copyOf: string): Promise<{ bytes: number; entries: number }> {
     const id = await engine.createContainer(`${host.namePrefix}copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, {
       Image: image,
       Entrypoint: ["sh", "-c", 'cp -a /from/. /to/ && echo "$(du -sb /to | cut -f1) $(find /to -mindepth 1 -maxdepth 1 | wc -l)"'],
       Cmd: [],
       User: "0:0",
-      Labels: labels,
+      Labels: { ...labels, [LABEL_COPY]: copyOf },
       NetworkDisabled: true,
       HostConfig: { Binds: [`${from}:/from:ro`, `${to}:/to`] },
     });
@@ -113,7 +118,7 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
       try {
         progress({ id: "volume", status: "copying the /workspace volume" });
         await engine.createVolume(volume, labels);
-        const copied = await copyVolume(committed.Id, src.volume, volume, labels);
+        const copied = await copyVolume(committed.Id, src.volume, volume, labels, snap.name);
         const data: DockerSnapshotData = { imageId: committed.Id, imageRef, volume, volumeEmpty: copied.entries === 0, source: instance.name };
         return { spawnImage: committed.Id, sizeBytes: (sized.SizeRw ?? 0) + copied.bytes, data };
       } catch (err) {
@@ -130,7 +135,7 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
         // An empty /workspace needs no copy (and no copying container).
         if (!data.volumeEmpty) {
           progress({ id: "volume", status: `copying the /workspace of snapshot ${snap.name}` });
-          await copyVolume(data.imageId, data.volume, made.volume, host.labels(spec.name));
+          await copyVolume(data.imageId, data.volume, made.volume, host.labels(spec.name), snap.name);
         }
         await host.startReady(made, progress, opts);
         progress({ id: "identity", status: "a new machine-id and SSH host keys" });
@@ -145,7 +150,7 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
     async remove(snap) {
       const data = snap.data as Partial<DockerSnapshotData>;
       // A copy a dead server left running.
-      for (const c of await engine.listContainers({ [LABEL_SNAPSHOT]: snap.name, "shed.server.id": host.serverId })) await engine.removeContainer(c.Id);
+      for (const c of await engine.listContainers({ [LABEL_COPY]: snap.name, "shed.server.id": host.serverId })) await engine.removeContainer(c.Id);
       await removeImage(data.imageRef ?? refOf(snap.name), data.imageId);
       await engine.removeVolume(data.volume ?? volumeOf(snap.name));
     },

@@ -156,6 +156,7 @@ export class QemuBackend implements Backend {
       image: spec.image,
       imageDigest: boot.digest,
       accel: "",
+      machineId: crypto.randomUUID().replaceAll("-", ""),
     };
     try {
       await makeDisk(data.upper);
