@@ -2,6 +2,8 @@ import type { Endpoint } from "./endpoint.ts";
 import { IMAGE_API } from "./endpoints/images.ts";
 import { SERVER_API } from "./endpoints/server.ts";
 import { SHED_API } from "./endpoints/sheds.ts";
+import { SNAPSHOT_API } from "./endpoints/snapshots.ts";
+import { SYSTEM_API } from "./endpoints/system.ts";
 
 export type { Endpoint } from "./endpoint.ts";
 
@@ -10,6 +12,6 @@ export type { Endpoint } from "./endpoint.ts";
  * /api/openapi.json is generated from it. Clients import only the group they call
  * (endpoints/sheds.ts, images.ts, server.ts), so `shed exec` loads no image schemas.
  */
-export const API = { ...SERVER_API, ...SHED_API, ...IMAGE_API };
+export const API = { ...SERVER_API, ...SHED_API, ...SNAPSHOT_API, ...SYSTEM_API, ...IMAGE_API };
 
 export const ENDPOINTS: Endpoint[] = Object.values(API);

@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   IMAGE_NOT_FOUND: 404,
   IMAGE_IN_USE: 409,
   SESSION_NOT_FOUND: 404,
+  SNAPSHOT_NOT_FOUND: 404,
+  SNAPSHOT_EXISTS: 409,
+  /** A state file (a shed's, a snapshot's) cannot be read: what would act on all of them (prune) refuses. */
+  STATE_UNREADABLE: 409,
   NOT_FOUND: 404,
   /** The path exists, the method does not (the answer's Allow header lists those that do). */
   METHOD_NOT_ALLOWED: 405,

@@ -108,4 +108,64 @@ export interface Backend {
   followLogs?(instance: Instance, opts?: { lines?: number }): Promise<ReadableStream<Uint8Array>>;
   /** Builds an image from a Dockerfile context into the server's image store (an engine with a builder). */
   buildImage?(context: ReadableStream<Uint8Array>, opts: BuildOptions): Promise<BuildResult>;
+  /**
+   * Snapshots of stopped instances and sheds spawned from them (seed 003), where
+   * `features.snapshots` says so: a backend without both is refused with UNSUPPORTED.
+   */
+  readonly snapshots?: SnapshotCapability;
+  /**
+   * What the backend keeps, for `system df` and `system prune --logs`: paths under the state
+   * dir (the server measures them) or, for what an engine keeps elsewhere, sizes as it says.
+   */
+  diskUsage?(): Promise<DiskClaim[]>;
+}
+
+export interface DiskClaim {
+  category: "images" | "sheds" | "logs" | "snapshots";
+  /** The shed, image digest or snapshot it belongs to. */
+  name: string;
+  /** Under the state dir: measured by the server (everything under it belongs to this claim). */
+  path?: string;
+  /** Outside it (an engine's containers, volumes, images): its bytes as the engine counts them. */
+  bytes?: number;
+}
+
+/** A snapshot as the backend sees it: its name, its own directory, and what capture returned. */
+export interface SnapshotHandle {
+  name: string;
+  /** `<snapshot_dir>/<name>/`, made by the server (empty at capture); the metadata file is the server's. */
+  dir: string;
+  data: InstanceData;
+}
+
+/** What a capture made. */
+export interface CapturedSnapshot {
+  /** What a spawned shed's spec.image is: the pinned image (a manifest digest, or the engine's committed image). */
+  spawnImage: string;
+  /** A manifest digest in the server's image store that must outlive the snapshot (image prune keeps it); none on Docker. */
+  pinnedDigest?: string;
+  /** Apparent bytes of what was captured (disk or writable layer and volume). */
+  sizeBytes: number;
+  /** How the snapshot's disk was copied where that applies ("reflink" or "copy"). */
+  copy?: "reflink" | "copy";
+  data: InstanceData;
+}
+
+/**
+ * The optional snapshot part of a backend: offline (Tier 1) captures of an instance's
+ * writable state over its pinned image, and new instances from them. The server holds the
+ * source shed's lock and has checked it is stopped; it writes the metadata last.
+ */
+export interface SnapshotCapability {
+  /** Captures the stopped instance into `snap.dir` (read-only files). A failure removes what it made. */
+  capture(instance: Instance, snap: Omit<SnapshotHandle, "data">, progress: Progress): Promise<CapturedSnapshot>;
+  /**
+   * A new running instance whose writable state is a copy of the snapshot's, with its own
+   * identity (machine-id, SSH host keys, hostname). A failure removes what it made.
+   */
+  spawn(spec: InstanceSpec, snap: SnapshotHandle, progress: Progress, opts?: CreateOptions): Promise<InstanceData>;
+  /** Removes what the snapshot holds outside its directory (engine images, volumes). Missing pieces are not an error. */
+  remove(snap: SnapshotHandle): Promise<void>;
+  /** Whether what the snapshot sits on is still there (its pinned image, its committed image). */
+  present(snap: SnapshotHandle): Promise<boolean>;
 }

@@ -24,6 +24,8 @@ export const commands: Record<string, () => Promise<AnyCommand>> = {
   sync: sub(() => import("../commands/sync/index.ts")),
   tunnels: sub(() => import("../commands/tunnels/index.ts")),
   image: sub(() => import("../commands/image/index.ts")),
+  snapshot: sub(() => import("../commands/snapshot/index.ts")),
+  system: sub(() => import("../commands/system/index.ts")),
   server: sub(() => import("../commands/server/index.ts")),
   completion: sub(() => import("../commands/completion.ts")),
   version: sub(() => import("../commands/version.ts")),

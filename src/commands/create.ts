@@ -21,10 +21,12 @@ export default defineCommand({
       "shed create web -i shed/dev:bookworm --cpus 4 --memory 8G -e NODE_ENV=development",
       "shed create app --repo owner/repo",
       "shed create vm1 --backend qemu -i shed/base:latest --upper-size 20G",
+      "shed create exp --from-snapshot baseline-v1",
     ],
   },
   args: {
     name: { type: "positional", description: "Shed name (lowercase letters, digits, hyphens)", required: true },
+    "from-snapshot": { type: "string", valueHint: "SNAPSHOT", description: "Start from a snapshot's rootfs (not with --image or --repo; --local-dir still applies)" },
     image: { type: "string", alias: "i", valueHint: "REF", description: "Image ref or alias (default: the backend's default_image)", complete: "image" },
     backend: { type: "string", valueHint: "NAME", description: "docker, qemu, ...: one the server has (its GET /api/info lists them; default: the server's)", complete: "backend" },
     cpus: { type: "string", valueHint: "N", description: "CPUs (may be fractional on docker)" },
@@ -46,6 +48,9 @@ export default defineCommand({
     if (!name.success) {
       throw new ShedError("INVALID_NAME", `invalid shed name "${args.name}": ${name.issues[0]?.message}`);
     }
+    if (args["from-snapshot"] !== undefined && (args.image !== undefined || args.repo !== undefined)) {
+      throw usageError(`--from-snapshot cannot go with ${args.image !== undefined ? "--image" : "--repo"}: the snapshot is the shed's rootfs`);
+    }
     if (args.repo !== undefined && args["local-dir"] !== undefined) {
       throw new ShedError("USAGE", "--repo and --local-dir cannot be used together: the local directory already is /workspace");
     }
@@ -54,6 +59,7 @@ export default defineCommand({
     const req = {
       name: args.name,
       image: args.image,
+      fromSnapshot: args["from-snapshot"],
       backend: args.backend as BackendName | undefined,
       cpus: args.cpus === undefined ? undefined : numberArg("--cpus", args.cpus, { min: 0.1, max: 256 }),
       memoryMb: args.memory === undefined ? undefined : parseMemoryMb("--memory", args.memory),

@@ -18,6 +18,11 @@ import type { ServerContext } from "./context.ts";
 import { createImageService } from "./images/service.ts";
 import { ShedService } from "./sheds/service.ts";
 import { ShedStore } from "./state/store.ts";
+import { SnapshotService } from "./snapshots/service.ts";
+import { SnapshotStore } from "./snapshots/store.ts";
+import { SNAPSHOT_API } from "../api/endpoints/snapshots.ts";
+import { SYSTEM_API } from "../api/endpoints/system.ts";
+import { SystemService } from "./system/service.ts";
 
 function testContext(): ServerContext {
   const stateDir = tempDir("app");
@@ -37,8 +42,12 @@ function testContext(): ServerContext {
     { ...config.docker, name_prefix: "t-" },
   );
   const backends = new Map([["docker", docker]] as const);
-  const sheds = new ShedService(config, new ShedStore(stateDir, silentLogger), backends, "docker", silentLogger);
-  return { config, version: "test", logger: silentLogger, backends, defaultBackend: "docker", sheds, images, stateDir, httpPort: 0, sshPort: 0 };
+  const snapshotStore = new SnapshotStore(new Map([["docker", join(stateDir, "docker", "snapshots")]]));
+  const sheds = new ShedService(config, new ShedStore(stateDir, silentLogger), backends, "docker", silentLogger, {}, snapshotStore);
+  const snapshots = new SnapshotService(snapshotStore, sheds, backends, "t", silentLogger);
+  const shedStore = new ShedStore(stateDir, silentLogger);
+  const system = new SystemService({ stateDir, shedStore, snapshots, images, backends, logger: silentLogger });
+  return { config, version: "test", logger: silentLogger, backends, defaultBackend: "docker", sheds, images, snapshots, system, stateDir, httpPort: 0, sshPort: 0 };
 }
 
 const tempDir = useTempDirs();
@@ -52,7 +61,7 @@ describe("HTTP API app", () => {
     expect(new Set(routed).size, "a route registered twice").toBe(routed.length);
     expect([...routed].sort()).toEqual([...catalog].sort());
     // No group's id shadows another's in the catalog (a shadowed entry would be neither routed nor checked).
-    expect(ENDPOINTS.length).toBe([SERVER_API, SHED_API, IMAGE_API].reduce((n, g) => n + Object.keys(g).length, 0));
+    expect(ENDPOINTS.length).toBe([SERVER_API, SHED_API, SNAPSHOT_API, SYSTEM_API, IMAGE_API].reduce((n, g) => n + Object.keys(g).length, 0));
     // Besides them only the token check is registered, as middleware.
     expect(app.routes.filter((r) => r.method === "ALL").map((r) => r.path)).toEqual(["/api/*"]);
   });

@@ -9,6 +9,8 @@ import { infoHandlers } from "./routes/info.ts";
 import { allowedMethods, mountEndpoints } from "./routes/mount.ts";
 import { openApiHandler } from "./routes/openapi.ts";
 import { shedHandlers } from "./routes/sheds.ts";
+import { snapshotHandlers } from "./routes/snapshots.ts";
+import { systemHandlers } from "./routes/system.ts";
 
 /**
  * The HTTP API: every route is mounted from the catalog (src/api/endpoints.ts) behind the
@@ -40,6 +42,8 @@ export function createApp(ctx: ServerContext): Hono {
     getOpenApi: openApiHandler(),
     ...shedHandlers(ctx),
     connectShedAgent: agentSocketHandler(ctx),
+    ...snapshotHandlers(ctx),
+    ...systemHandlers(ctx),
     ...imageHandlers(ctx),
   };
   mountEndpoints(app, API, handlers, { jsonCap: ctx.config.max_body_bytes, archiveCap: ctx.config.max_archive_bytes });

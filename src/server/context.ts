@@ -4,6 +4,8 @@ import type { Logger } from "../log/logger.ts";
 import type { ServerConfig } from "./config/schema.ts";
 import type { ImageService } from "./images/service.ts";
 import type { ShedService } from "./sheds/service.ts";
+import type { SnapshotService } from "./snapshots/service.ts";
+import type { SystemService } from "./system/service.ts";
 
 /**
  * Everything a route or the SSH door needs, built once by the server at start.
@@ -23,6 +25,8 @@ export interface ServerContext {
   defaultBackendReason?: string;
   sheds: ShedService;
   images: ImageService;
+  snapshots: SnapshotService;
+  system: SystemService;
   /** The SSH door's host key (`ssh-ed25519 AAAA...`), when the door is enabled. */
   sshHostKey?: string;
 }

@@ -18,6 +18,11 @@ import { type SshDoor, startSshDoor } from "./ssh/door.ts";
 import { writeFileAtomic } from "../fs/atomic-file.ts";
 import { type DirLock, lockStateDir } from "./state/dir-lock.ts";
 import { ShedStore } from "./state/store.ts";
+import { SnapshotService } from "./snapshots/service.ts";
+import { SnapshotStore } from "./snapshots/store.ts";
+import { SystemService } from "./system/service.ts";
+import { sectionOf } from "./config/schema.ts";
+import type { Backend } from "../backends/backend.ts";
 import { websocket } from "./websocket.ts";
 
 export interface RunningServer {
@@ -49,8 +54,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
 
   const store = new ShedStore(stateDir, logger);
-  const sheds = new ShedService(config, store, backends, defaultBackend, logger, new Provisioner(logger, config));
+  const snapshotStore = new SnapshotStore(snapshotDirs(config, stateDir, backends));
+  const sheds = new ShedService(config, store, backends, defaultBackend, logger, new Provisioner(logger, config), snapshotStore);
   await sheds.adopt();
+  const snapshots = new SnapshotService(snapshotStore, sheds, backends, serverId, logger);
 
   const images = new ImageService({
     config,
@@ -60,7 +67,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     defaultBackend,
     resolver,
     // Prune and rm keep what sheds were created from (unreadable state files have no image to keep).
-    shedImages: async () => store.list().records.map((r) => ({ name: r.name, image: r.spec.image })),
+    shedImages: async () => [...store.list().records.map((r) => ({ name: r.name, image: r.spec.image })), ...snapshots.pins()],
     builder: () => imageBuilder(backends, defaultBackend),
   });
   const ctx: ServerContext = {
@@ -72,6 +79,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     defaultBackendReason: detection.reason,
     sheds,
     images,
+    snapshots,
+    system: new SystemService({ stateDir, shedStore: store, snapshots, images, backends, logger }),
     stateDir,
     httpPort: config.http_port,
     sshPort: config.ssh_port,
@@ -176,4 +185,13 @@ function readOrCreateServerId(stateDir: string): string {
   const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
   writeFileAtomic(file, `${id}\n`);
   return id;
+}
+
+/** Where each enabled backend with snapshots keeps them: its section's snapshot_dir, else `<state_dir>/<backend>/snapshots`. */
+function snapshotDirs(config: ServerConfig, stateDir: string, backends: Map<BackendName, Backend>): Map<string, string> {
+  const dirs = new Map<string, string>();
+  for (const [name, backend] of backends) {
+    if (backend.features.snapshots && backend.snapshots) dirs.set(name, SnapshotStore.dirFor(stateDir, name, sectionOf(config, name).snapshot_dir));
+  }
+  return dirs;
 }

@@ -34,6 +34,18 @@ export function lifecycleSuite(target: LifecycleTarget): void {
     };
     const exec = (name: string, cmd: string, user = "shed") => ok(["exec", name, "-u", user, "--", "sh", "-c", cmd]);
     const names = async () => ((await json(["list"])).sheds as { name: string }[]).map((s) => s.name);
+    /**
+     * [machine-id, hostname, SSH ed25519 host key] of a shed. Where the image has ssh-keygen but
+     * no host keys (the Docker test image), it makes them, as sshd's package would; a VM's
+     * shed-hostkeys makes them after the agent is up, so this waits for them.
+     */
+    const identity = async (name: string) => {
+      const key = "/etc/ssh/ssh_host_ed25519_key";
+      const script =
+        `if ! grep -q shed.name= /proc/cmdline && [ -d /etc/ssh ] && [ ! -e ${key} ]; then ssh-keygen -q -t ed25519 -N '' -f ${key}; fi; ` +
+        `for i in $(seq 300); do [ -s ${key}.pub ] && break; sleep 1; done; cat /etc/machine-id 2>/dev/null || echo none; hostname; cut -d' ' -f2 ${key}.pub`;
+      return (await exec(name, script, "root")).trim().split("\n");
+    };
     /** Prints why a test of this backend does not apply, and skips it. */
     const notHere = (ctx: { skip: () => void }, why: string) => {
       console.warn(`lifecycle suite on ${target.backend}: skipped: ${why}`);
@@ -48,7 +60,8 @@ export function lifecycleSuite(target: LifecycleTarget): void {
     }, target.startTimeoutMs ?? 2 * T);
 
     afterAll(async () => {
-      if (server) for (const name of ["life", "mounted", "ghost", "refused"]) await server.shed(["delete", name, "--force"], { timeoutMs: T }).catch(() => {});
+      if (server) for (const name of ["life", "mounted", "ghost", "refused", "snap-src", "spawn-a", "spawn-b", "snap-refused"]) await server.shed(["delete", name, "--force"], { timeoutMs: T }).catch(() => {});
+      if (server) for (const name of ["suite-snap"]) await server.shed(["snapshot", "delete", "-f", name], { timeoutMs: T }).catch(() => {});
       await target.cleanup?.(server);
       await server?.stop();
       rmSync(host, { recursive: true, force: true });
@@ -114,6 +127,7 @@ export function lifecycleSuite(target: LifecycleTarget): void {
     it("stop -> start keeps what was written; reset is refused while running; a stopped shed stays stopped across a restart", async () => {
       const kept = target.keptPaths(server, "life");
       for (const p of kept) await exec("life", `mkdir -p "$(dirname '${p}')" && echo kept > '${p}' && sync`, "root");
+      const hostKey = await identity("life");
       expect((await json(["reset", "life", "-y"])).error.code).toBe("SHED_NOT_STOPPED");
       expect((await json(["stop", "life"])).state).toBe("stopped");
       expect(target.instance(server, "life")).toBe("stopped");
@@ -124,6 +138,8 @@ export function lifecycleSuite(target: LifecycleTarget): void {
       expect(target.instance(server, "life")).toBe("stopped");
       expect((await json(["start", "life"])).state).toBe("running");
       expect(await exec("life", kept.map((p) => `cat '${p}'`).join(" && "), "root")).toBe("kept\n".repeat(kept.length));
+      // The shed's own known_hosts entry stays valid: its host key and name are the same after a stop/start.
+      expect((await identity("life")).slice(1)).toEqual(hostKey.slice(1));
     }, 3 * T);
 
     it("reset: back to the image when stopped, same name and settings", async () => {
@@ -141,6 +157,76 @@ export function lifecycleSuite(target: LifecycleTarget): void {
       expect(target.instance(server, "life")).toBe("gone");
       expect(await names()).toEqual([]);
     }, T);
+
+    it("snapshots where features.snapshots says: refused while running, spawns with the file and package and their own identity, outlive the source", async (ctx) => {
+      if (!features.snapshots) {
+        await ok(["create", "snap-refused", "--image", image]);
+        await ok(["stop", "snap-refused"]);
+        const r = await json(["snapshot", "create", "snap-refused", "suite-snap"]);
+        expect(r.error.code).toBe("UNSUPPORTED");
+        await ok(["delete", "snap-refused", "--force"]);
+        return notHere(ctx, "features.snapshots is false: the server refused a snapshot, as checked");
+      }
+      await ok(["create", "snap-src", "--image", image]);
+      // A file in its home, and a package installed outside the workspace (a real .deb, by dpkg).
+      await exec("snap-src", "echo from-the-snapshot > ~/snap-note && sync");
+      const pkg = join(host, "pkg");
+      mkdirSync(join(pkg, "DEBIAN"), { recursive: true });
+      mkdirSync(join(pkg, "usr/local/bin"), { recursive: true });
+      writeFileSync(join(pkg, "DEBIAN/control"), "Package: shed-suite-tool\nVersion: 1.0\nArchitecture: all\nMaintainer: shed <shed@localhost>\nDescription: the lifecycle suite's package\n");
+      writeFileSync(join(pkg, "usr/local/bin/shed-suite-tool"), "#!/bin/sh\necho suite-tool works\n", { mode: 0o755 });
+      run(["dpkg-deb", "--root-owner-group", "--build", pkg, join(host, "suite.deb")]);
+      await ok(["cp", join(host, "suite.deb"), "snap-src:/tmp/suite.deb"]);
+      await exec("snap-src", "dpkg -i /tmp/suite.deb >/dev/null && rm /tmp/suite.deb && sync", "root");
+      const source = await identity("snap-src");
+
+      const running = await json(["snapshot", "create", "snap-src", "suite-snap"]);
+      expect(running.error.code).toBe("SHED_NOT_STOPPED");
+      expect(running.error.message).toContain("stop the shed first");
+      await ok(["stop", "snap-src"]);
+      const snap = await json(["snapshot", "create", "snap-src", "suite-snap", "--comment", "suite baseline"]);
+      expect(snap).toMatchObject({ name: "suite-snap", backend: target.backend, sourceShed: "snap-src", comment: "suite baseline", imagePresent: true });
+      expect((await json(["snapshot", "list"])).snapshots.map((s: { name: string }) => s.name)).toEqual(["suite-snap"]);
+      expect((await json(["snapshot", "create", "snap-src", "suite-snap"])).error.code).toBe("SNAPSHOT_EXISTS");
+      await target.afterSnapshot?.(server, "suite-snap");
+
+      // Seed 003's constraints, refused before anything is made.
+      const withImage = await shed(["create", "snap-refused", "--from-snapshot", "suite-snap", "--image", image]);
+      expect(withImage.code).toBe(2);
+      expect(withImage.stderr).toContain("--from-snapshot");
+      const other = target.backend === "docker" ? "qemu" : "docker";
+      const cross = await json(["create", "snap-refused", "--from-snapshot", "suite-snap", "--backend", other]);
+      expect(cross.error.code).toBe("INVALID_REQUEST");
+      expect(cross.error.message).toContain(target.backend);
+      expect(cross.error.message).toContain(other);
+      expect(await names()).not.toContain("snap-refused");
+
+      const a = await json(["create", "spawn-a", "--from-snapshot", "suite-snap"]);
+      expect(a, JSON.stringify(a)).toMatchObject({ name: "spawn-a", state: "running", backend: target.backend, fromSnapshot: "suite-snap" });
+      // Snapshots outlive their source.
+      await ok(["delete", "snap-src", "--force"]);
+      expect(target.instance(server, "snap-src")).toBe("gone");
+      expect((await json(["snapshot", "info", "suite-snap"])).imagePresent).toBe(true);
+      const b = await json(["create", "spawn-b", "--from-snapshot", "suite-snap"]);
+      expect(b.state, JSON.stringify(b)).toBe("running");
+      const ids: string[][] = [source];
+      for (const name of ["spawn-a", "spawn-b"]) {
+        expect(await exec(name, "cat ~/snap-note")).toBe("from-the-snapshot\n");
+        expect(await exec(name, "dpkg-query -W -f '${Status}' shed-suite-tool; echo; shed-suite-tool")).toBe("install ok installed\nsuite-tool works\n");
+        ids.push(await identity(name));
+      }
+      // machine-id, hostname and host key: each spawn its own, and none the source's.
+      for (const i of [0, 1, 2]) expect(new Set(ids.map((id) => id[i])).size, `identity field ${i}: ${JSON.stringify(ids)}`).toBe(3);
+      expect(ids[1]![1]).toBe("spawn-a");
+      expect(ids[2]![1]).toBe("spawn-b");
+
+      // Deleting the snapshot leaves the spawns theirs.
+      await ok(["snapshot", "delete", "-f", "suite-snap"]);
+      expect((await json(["snapshot", "info", "suite-snap"])).error.code).toBe("SNAPSHOT_NOT_FOUND");
+      expect(await exec("spawn-a", "cat ~/snap-note")).toBe("from-the-snapshot\n");
+      for (const name of ["spawn-a", "spawn-b"]) await ok(["delete", name, "--force"]);
+      expect(await names()).toEqual([]);
+    }, 6 * T);
 
     it("host directories where features.localDir says: --local-dir both ways, --add-dir read-only, provisioning hooks", async (ctx) => {
       const workspace = join(host, "ws");

@@ -27,6 +27,8 @@ export interface LifecycleTarget {
   identity(server: TestServer, name: string): string | undefined;
   /** Checks only this backend has, right after the main shed's create. */
   afterCreate?(server: TestServer, name: string, image: string): Promise<void> | void;
+  /** Checks only this backend has, right after a snapshot was made (its files, its engine objects). */
+  afterSnapshot?(server: TestServer, snapshot: string): Promise<void> | void;
   /** The host directory for --local-dir must belong to this uid (a VM's QEMU runs as its owner). */
   localDirOwner?: number;
   /** Longest a single CLI call may take (a VM boot under TCG is minutes). */

@@ -21,7 +21,7 @@ export const SHED_API = defineEndpoints({
     response: ShedSchema,
     status: 201,
     progress: true,
-    errors: ["INVALID_NAME", "INVALID_REQUEST", "SHED_EXISTS", "IMAGE_NOT_FOUND", "BACKEND_UNAVAILABLE"],
+    errors: ["INVALID_NAME", "INVALID_REQUEST", "SHED_EXISTS", "IMAGE_NOT_FOUND", "SNAPSHOT_NOT_FOUND", "UNSUPPORTED", "BACKEND_UNAVAILABLE"],
   },
   getShed: { method: "get", path: "/api/sheds/{name}", params: SHED_PARAMS, summary: "One shed", response: ShedSchema, errors: ["INVALID_NAME", "SHED_NOT_FOUND"] },
   deleteShed: {

@@ -81,6 +81,8 @@ export const ShedSchema = v.object({
   imageDigest: v.optional(v.string()),
   /** Host directories mounted in the shed. */
   mounts: v.optional(v.array(v.object({ source: v.string(), target: v.string(), readonly: v.boolean() }))),
+  /** The snapshot the shed was spawned from. */
+  fromSnapshot: v.optional(v.string()),
   /** Names of the shed's own environment variables (create -e); their values are not shown. */
   envNames: v.optional(v.array(v.string())),
 });
@@ -101,6 +103,8 @@ export const CreateShedRequestSchema = v.object({
   addDirs: v.optional(v.pipe(v.array(HostString), v.maxLength(LIMITS.addDirs, `at most ${LIMITS.addDirs} directories`))),
   /** Clone this repository into /workspace: owner/repo (GitHub) or a git URL. Not with localDir. */
   repo: v.optional(HostString),
+  /** The snapshot whose writable state the shed starts from (seed 003): not with image or repo. */
+  fromSnapshot: v.optional(v.pipe(v.string(), v.regex(SHED_NAME_PATTERN, "a snapshot name is 1-63 lowercase letters, digits or hyphens"))),
   /** Skip .shed/provision.yaml hooks. */
   noProvision: v.optional(v.boolean()),
   /** How long the whole create may take (default 600): past it the boot fails, a running provisioning step is cut. */

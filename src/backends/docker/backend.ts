@@ -8,6 +8,7 @@ import { isLayoutRef } from "../../oci/store/index.ts";
 import type {
   Backend,
   CreateOptions,
+  DiskClaim,
   FoundInstance,
   Instance,
   InstanceData,
@@ -15,7 +16,9 @@ import type {
   InstanceStatus,
   LogsOptions,
   ProbeResult,
+  SnapshotCapability,
 } from "../backend.ts";
+import { dockerSnapshots, LABEL_COPY, LABEL_SNAPSHOT } from "./snapshots.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
 import { containerSpec } from "./container-spec.ts";
@@ -42,7 +45,7 @@ export class DockerBackend implements Backend {
   readonly features = {
     localDir: true,
     fileMounts: true,
-    snapshots: false,
+    snapshots: true,
     suspend: false,
     vsock: false,
     shutdownHook: true,
@@ -51,6 +54,7 @@ export class DockerBackend implements Backend {
     logSince: true,
   };
   readonly engine: DockerEngine;
+  readonly snapshots: SnapshotCapability;
   /** docker.pids_limit: set on every new container, kept in its spec. */
   readonly specDefaults: Partial<InstanceSpec>;
 
@@ -61,6 +65,20 @@ export class DockerBackend implements Backend {
   ) {
     this.engine = new DockerEngine(section.socket);
     this.specDefaults = { pidsLimit: section.pids_limit };
+    this.snapshots = dockerSnapshots({
+      engine: this.engine,
+      serverId: ctx.serverId,
+      namePrefix: section.name_prefix,
+      labels: (name) => this.labels(name),
+      makeInstance: (spec, image, progress) => this.makeInstance(spec, image, progress),
+      startReady: async (data, progress, opts) => {
+        progress({ id: "container", status: "starting" });
+        await this.engine.startContainer((data as DockerData).containerId);
+        await this.waitReady(data as DockerData, progress, opts.readyTimeoutMs);
+      },
+      dial: (data) => this.ctx.dialAgent(join((data as DockerData).runDir, "agent.sock")),
+      delete: (instance) => this.delete(instance),
+    });
   }
 
   probe(): Promise<ProbeResult> {
@@ -225,8 +243,35 @@ export class DockerBackend implements Backend {
     return this.engine.followContainerLogs((instance.data as DockerData).containerId, opts.lines ?? 0);
   }
 
+  /** Run dirs under the state dir; containers, volumes and snapshot images as the engine counts them. */
+  async diskUsage(): Promise<DiskClaim[]> {
+    const mine = (labels: Record<string, string> | null) => labels?.[LABEL_SERVER] === this.ctx.serverId;
+    const df = await this.engine.call<{
+      Containers?: { Labels: Record<string, string> | null; SizeRw?: number }[];
+      Volumes?: { Name: string; Labels: Record<string, string> | null; UsageData?: { Size: number } }[];
+      Images?: { Labels: Record<string, string> | null; Size: number; SharedSize: number }[];
+    }>("GET", "/system/df", { timeoutMs: 120_000 });
+    const claims: DiskClaim[] = [];
+    for (const c of df.Containers ?? []) {
+      if (!mine(c.Labels) || c.Labels?.[LABEL_COPY]) continue;
+      const name = c.Labels![LABEL_NAME] ?? "";
+      claims.push({ category: "sheds", name, bytes: c.SizeRw ?? 0 }, { category: "sheds", name, path: this.names(name).runDir });
+    }
+    for (const vol of df.Volumes ?? []) {
+      if (!mine(vol.Labels)) continue;
+      const snap = vol.Labels![LABEL_SNAPSHOT];
+      claims.push({ category: snap ? "snapshots" : "sheds", name: snap ?? vol.Labels![LABEL_NAME] ?? vol.Name, bytes: Math.max(0, vol.UsageData?.Size ?? 0) });
+    }
+    for (const img of df.Images ?? []) {
+      const snap = img.Labels?.[LABEL_SNAPSHOT];
+      // Its own layer: what it shares with the image the shed came from is that image's.
+      if (mine(img.Labels) && snap) claims.push({ category: "snapshots", name: snap, bytes: Math.max(0, img.Size - Math.max(0, img.SharedSize)) });
+    }
+    return claims;
+  }
+
   async list(): Promise<FoundInstance[]> {
-    const containers = await this.engine.listContainers({ [LABEL_SERVER]: this.ctx.serverId });
+    const containers = (await this.engine.listContainers({ [LABEL_SERVER]: this.ctx.serverId })).filter((c) => !c.Labels[LABEL_COPY]);
     return containers.map((c) => ({
       name: c.Labels[LABEL_NAME] ?? "",
       status: c.State === "running" ? ("running" as const) : ("stopped" as const),

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
@@ -6,6 +6,7 @@ import type { Progress } from "../../api/schemas/shed.ts";
 import type {
   Backend,
   CreateOptions,
+  DiskClaim,
   FoundInstance,
   Instance,
   InstanceData,
@@ -32,6 +33,7 @@ import type { QemuSection } from "./section.ts";
 import { mountShares, sharesOf } from "./shares.ts";
 import { killByPidFile, runningPid, waitGone } from "../../proc/pid-file.ts";
 import { startVm } from "./vm-start.ts";
+import { vmSnapshots } from "../vm-boot/vm-snapshots.ts";
 
 /** How often the ACPI power button is pressed again while a VM shuts down. */
 const POWER_BUTTON_REPEAT_MS = 10_000;
@@ -63,12 +65,13 @@ export class QemuBackend implements Backend {
     // Directories over virtio-9p; single files are copied in by the provisioner.
     localDir: true,
     fileMounts: false,
-    snapshots: false,
+    snapshots: true,
     suspend: false,
     vsock: false,
     shutdownHook: true,
     vm: true,
   };
+  readonly snapshots = vmSnapshots(this, () => this.ctx.images);
   private readonly binary: string;
   private readonly accelerator: Accelerator;
   private readonly links = new Map<string, SharedAgentLink>();
@@ -126,7 +129,15 @@ export class QemuBackend implements Backend {
     };
   }
 
-  async create(spec: InstanceSpec, progress: Progress, opts: CreateOptions = {}): Promise<InstanceData> {
+  create(spec: InstanceSpec, progress: Progress, opts: CreateOptions = {}): Promise<InstanceData> {
+    return this.createWith(spec, progress, opts, async (upper) => {
+      progress({ id: "disk", status: "making the writable disk" });
+      await makeUpperDisk(upper, spec.upperSizeBytes ?? parseUpperSize(this.opts.upperSize));
+    });
+  }
+
+  /** A new VM whose upper disk `makeDisk` makes (a fresh one, or a snapshot's copy), booted until the agent answers. */
+  async createWith(spec: InstanceSpec, progress: Progress, opts: CreateOptions, makeDisk: (upper: string) => Promise<void>): Promise<InstanceData> {
     // Before any work: a host that cannot isolate VMs says so at once (never falls back).
     this.network?.preflight();
     progress({ id: "image", status: `preparing ${spec.image}` });
@@ -148,10 +159,10 @@ export class QemuBackend implements Backend {
       image: spec.image,
       imageDigest: boot.digest,
       accel: "",
+      machineId: crypto.randomUUID().replaceAll("-", ""),
     };
     try {
-      progress({ id: "disk", status: "making the writable disk" });
-      await makeUpperDisk(data.upper, spec.upperSizeBytes ?? parseUpperSize(this.opts.upperSize));
+      await makeDisk(data.upper);
       await this.boot(spec, data, progress, opts.readyTimeoutMs);
       return data;
     } catch (err) {
@@ -335,6 +346,19 @@ export class QemuBackend implements Backend {
       await this.network.ensure().catch((err) => this.ctx.logger.warn("VM network not restored", { error: String(err) }));
     }
     return found;
+  }
+
+  /** Instance dirs (sheds), their console logs, and the boot files made per image. */
+  async diskUsage(): Promise<DiskClaim[]> {
+    const claims: DiskClaim[] = [];
+    for (const meta of readInstanceFiles(this.root)) {
+      if (meta.serverId !== this.ctx.serverId) continue;
+      claims.push({ category: "sheds", name: meta.name, path: meta.data.dir });
+      claims.push({ category: "logs", name: meta.name, path: meta.data.console });
+    }
+    const boot = join(this.ctx.stateDir, "qemu", "boot");
+    if (existsSync(boot)) for (const d of readdirSync(boot)) claims.push({ category: "images", name: `boot files ${d}`, path: join(boot, d) });
+    return claims;
   }
 
   /** The console log of the shed's VM (kernel, init, systemd), newest last. */

@@ -11,6 +11,8 @@ export type QemuData = VmLayout & {
   /** The shed's tap and MAC on the server's VM bridge (absent: no network). */
   tap?: string;
   mac?: string;
+  /** Its machine-id (32 hex), given to systemd on the kernel command line; absent in sheds made before it was. */
+  machineId?: string;
   /** Who its QEMU runs as (for `info` and messages). */
   vmm?: string;
 };

@@ -26,6 +26,9 @@ export async function startVm(
   const user = await vmmUser({ runAs: opts.runAs, shares: vm.shares, devices });
   const nic = await opts.network?.attach(vm.name);
   Object.assign(data, { tap: nic?.tap, mac: nic?.mac, vmm: user?.label });
-  const args = qemuArgs({ ...vm, nic }, data);
+  // The shed's own machine-id (made at create or spawn, kept across stop/start): systemd takes
+  // it over anything on the disks, so no two sheds share one, a snapshot's spawns included.
+  const extraArgs = data.machineId ? [`systemd.machine_id=${data.machineId}`] : [];
+  const args = qemuArgs({ ...vm, nic, extraArgs }, data);
   await launchVm({ binary: opts.binary, args, layout: data, tap: nic?.tap, user });
 }

@@ -13,6 +13,8 @@ import { AgentPool } from "./agent-pool.ts";
 import type { HookContext, LifecycleHooks } from "./hooks.ts";
 import { instanceOf, toApi, withShedEnv } from "./shed-view.ts";
 import { resolveSpec } from "./spec.ts";
+import { type SpawnSource, spawnSource } from "./spawn-source.ts";
+import type { SnapshotStore } from "../snapshots/store.ts";
 import { purgeUnreadable, unreadableError, unreadableShed } from "./unreadable.ts";
 
 /** How long a create may take unless the request says (the CLI's --timeout, 10m as in the seed). */
@@ -37,6 +39,8 @@ export class ShedService {
     private readonly defaultBackend: BackendName,
     private readonly logger: Logger,
     private readonly hooks: LifecycleHooks = {},
+    /** Where `create --from-snapshot` finds its snapshot (absent: a server without snapshots, a unit test). */
+    private readonly snapshots?: Pick<SnapshotStore, "get" | "lock">,
   ) {
     this.agents = new AgentPool((name) => this.dial(name), logger);
   }
@@ -56,9 +60,21 @@ export class ShedService {
   }
 
   async create(req: CreateShedRequest, progress: Progress): Promise<Shed> {
+    if (req.fromSnapshot !== undefined) {
+      const name = req.fromSnapshot;
+      if (!this.snapshots) throw new ShedError("UNSUPPORTED", "this server keeps no snapshots");
+      // The snapshot stays while a shed is spawned from it (a delete waits).
+      return this.snapshots.lock.run(name, async () => {
+        const source = spawnSource(this.config, req, this.snapshots!.get(name), (b) => this.backend(b));
+        return this.createChecked(req, this.backend(source.record.backend), source.spec, progress, source);
+      });
+    }
     const backendName = req.backend ?? this.defaultBackend;
     const backend = this.backend(backendName);
-    const spec = resolveSpec(this.config, backendName, backend, req);
+    return this.createChecked(req, backend, resolveSpec(this.config, backendName, backend, req), progress);
+  }
+
+  private async createChecked(req: CreateShedRequest, backend: Backend, spec: InstanceSpec, progress: Progress, source?: SpawnSource): Promise<Shed> {
     const deadline = Date.now() + (req.timeoutSeconds ?? DEFAULT_CREATE_TIMEOUT_S) * 1000;
     const exists = () => new ShedError("SHED_EXISTS", `shed "${req.name}" already exists`);
     if (this.creating.has(req.name) || this.store.lookup(req.name)) throw exists();
@@ -66,21 +82,31 @@ export class ShedService {
     try {
       return await this.lock.run(req.name, async () => {
         if (this.store.lookup(req.name)) throw exists();
-        return this.createLocked(req, backend, spec, deadline, progress);
+        return this.createLocked(req, backend, spec, deadline, progress, source);
       });
     } finally {
       this.creating.delete(req.name);
     }
   }
 
-  private async createLocked(req: CreateShedRequest, backend: Backend, spec: InstanceSpec, deadline: number, progress: Progress): Promise<Shed> {
+  private async createLocked(
+    req: CreateShedRequest,
+    backend: Backend,
+    spec: InstanceSpec,
+    deadline: number,
+    progress: Progress,
+    source?: SpawnSource,
+  ): Promise<Shed> {
     const now = new Date().toISOString();
     const record: ShedRecord = { name: req.name, backend: backend.name, state: "creating", createdAt: now, updatedAt: now, spec, backendData: {}, provision: {} };
-    const prepared = (await this.hooks.prepare?.(record, req, backend)) ?? [];
+    if (source) record.fromSnapshot = source.record.name;
+    const prepared = [...(source?.warnings ?? []), ...((await this.hooks.prepare?.(record, req, backend)) ?? [])];
     this.store.put(record);
     try {
       const opts = req.timeoutSeconds !== undefined ? { readyTimeoutMs: Math.max(1000, deadline - Date.now()) } : {};
-      record.backendData = await backend.create(record.spec, progress, opts);
+      record.backendData = source
+        ? await source.capability.spawn(record.spec, source.handle, progress, opts)
+        : await backend.create(record.spec, progress, opts);
     } catch (err) {
       // The backend removed what it made; the record goes too, so the name is free again.
       this.store.remove(req.name);
@@ -89,6 +115,20 @@ export class ShedService {
     this.transition(record, "running", { healthy: true });
     await this.runHook(record, "afterCreate", progress, prepared, deadline);
     return toApi(record);
+  }
+
+  /**
+   * Runs `fn` on a stopped shed while holding its lock (a snapshot's capture): nothing starts
+   * it meanwhile. Refused with SHED_NOT_STOPPED otherwise.
+   */
+  async whileStopped<T>(name: string, fn: (record: ShedRecord, backend: Backend) => Promise<T>): Promise<T> {
+    return this.lock.run(name, async () => {
+      const record = await this.record(name);
+      if (record.state !== "stopped") {
+        throw new ShedError("SHED_NOT_STOPPED", `shed "${name}" is ${record.state}: stop the shed first (shed stop ${name})`);
+      }
+      return fn(record, this.backend(record.backend));
+    });
   }
 
   async start(name: string, progress: Progress): Promise<Shed> {

@@ -19,6 +19,8 @@ export const ShedRecordSchema = v.object({
   /** An operation under way (written before the backend acts, cleared when it is done). */
   pending: v.optional(v.picklist(["start", "stop", "reset"])),
   spec: InstanceSpecSchema,
+  /** The snapshot it was spawned from (seed 003). */
+  fromSnapshot: v.optional(v.string()),
   backendData: v.optional(v.record(v.string(), v.unknown()), {}),
   /** What provisioning needs again on start/stop (repo, hooks state, ...); owned by the provisioner. */
   provision: v.optional(v.record(v.string(), v.unknown()), {}),

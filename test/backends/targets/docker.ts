@@ -48,5 +48,12 @@ export const dockerTarget: LifecycleTarget = {
     expect(list.sheds).toHaveLength(1);
     expect(list.sheds[0]).toMatchObject({ name, state: "running", backend: "docker", image, cpus: 1.5, memoryMb: 768 });
   },
+  afterSnapshot(_server, snapshot) {
+    // The committed image and the copy of the volume, both labelled with the snapshot (and as the test's).
+    const images = sh(`docker images -q --filter label=shed.snapshot=${snapshot} --filter label=shed.test=1`).trim().split("\n").filter(Boolean);
+    expect(images).toHaveLength(1);
+    const volumes = sh(`docker volume ls -q --filter label=shed.snapshot=${snapshot} --filter label=shed.test=1`).trim().split("\n").filter(Boolean);
+    expect(volumes).toEqual([`${namePrefix}snapshot-${snapshot}-workspace`]);
+  },
   timeoutMs: 120_000,
 };

@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { expect } from "vitest";
 import { join } from "node:path";
 import { startServer } from "../../harness/index.ts";
 import { makeTestNetwork, netnsMissing, type TestNetwork } from "../../harness/netns.ts";
@@ -39,6 +40,12 @@ export const qemuTarget: LifecycleTarget = {
     return existsSync(join(server.stateDir, "qemu", "instances", name)) ? "stopped" : "gone";
   },
   identity: (server, name) => qemuProcesses(server, name).join(","),
+  afterSnapshot(server, snapshot) {
+    // Stored read-only: the upper disk's copy and the metadata written last.
+    const dir = join(server.stateDir, "qemu", "snapshots", snapshot);
+    expect(statSync(join(dir, "upper.ext4")).mode & 0o777).toBe(0o444);
+    expect(statSync(join(dir, "snapshot.json")).mode & 0o777).toBe(0o444);
+  },
   // A VM's QEMU runs as the owner of its writable shares: a person's project directory.
   localDirOwner: 1000,
   timeoutMs: 600_000,
