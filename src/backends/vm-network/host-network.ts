@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import type { Logger } from "../../log/logger.ts";
+import { allocateAddress } from "./addresses.ts";
 import { allowThroughHostForward } from "./docker-forward.ts";
 import { dnsmasqFiles, ensureDnsmasq } from "./dnsmasq.ts";
 import { findTool, hostFacts, isolationUnavailable, runTool } from "./host-tools.ts";
@@ -104,6 +105,44 @@ export class VmNetwork {
       `link set dev ${bridge} up`,
     ];
     await runTool("ip", ["-batch", "-"], `${batch.join("\n")}\n`);
+  }
+
+  /** The guests' gateway (the bridge) and netmask, for a static address on the kernel command line. */
+  gateway(): { gateway: string; netmask: string } {
+    return { gateway: this.subnet.gateway, netmask: this.subnet.netmask };
+  }
+
+  /**
+   * A fixed address for `shed` (the network is up: attach first): none another shed holds
+   * (`taken`, and the reservations of this bridge), none a host on the bridge answers for.
+   */
+  async allocateAddress(shed: string, taken: Iterable<string>): Promise<string> {
+    const files = dnsmasqFiles(this.dir);
+    const reserved = existsSync(files.hostsDir)
+      ? readdirSync(files.hostsDir)
+          .filter((f) => f !== this.hostsFile(shed).split("/").pop())
+          .map((f) => readFileSync(join(files.hostsDir, f), "utf8").trim().split(",")[1] ?? "")
+      : [];
+    try {
+      return await allocateAddress(this.subnet, this.opts.bridge, [...taken, ...reserved]);
+    } catch (err) {
+      throw new ShedError("BACKEND_UNAVAILABLE", `VM network: ${(err as Error).message}`);
+    }
+  }
+
+  /** Makes dnsmasq hand `ip` to `mac` (a guest that asks DHCP gets its fixed address). */
+  async reserve(shed: string, mac: string, ip: string): Promise<void> {
+    const file = this.hostsFile(shed);
+    mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${mac},${ip}\n`, { mode: 0o600 });
+  }
+
+  release(shed: string): void {
+    rmSync(this.hostsFile(shed), { force: true });
+  }
+
+  private hostsFile(shed: string): string {
+    return join(dnsmasqFiles(this.dir).hostsDir, tapName(this.opts.serverId, shed));
   }
 
   /** The shed's tap, made afresh for a boot, on the bridge. */
