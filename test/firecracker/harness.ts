@@ -44,9 +44,9 @@ export function standinBinary(dir: string, logDir: string): string {
   return bin;
 }
 
-/** The request log of a shed's Firecracker (its --id is shed-<name>). */
-export function requestLog(logDir: string, shed: string): LoggedRequest[] {
-  const file = join(logDir, `shed-${shed}.jsonl`);
+/** The request log of the Firecracker with `--id id` (a shed's is shed-<name>). */
+export function requestLog(logDir: string, id: string): LoggedRequest[] {
+  const file = join(logDir, `${id}.jsonl`);
   if (!existsSync(file)) return [];
   return readFileSync(file, "utf8")
     .split("\n")

@@ -81,7 +81,8 @@ export function qemuArgs(cfg: VmConfig, dir: string): string[] {
       "-chardev",
       `socket,id=vsock,path=${opt(cfg.vsockPort.socket)},server=on,wait=off`,
       "-device",
-      `virtserialport,bus=vser0.0,chardev=vsock,name=${cfg.vsockPort.name}`,
+      // QEMU reports the guest opening and closing a port (VSERPORT_CHANGE) only for one with an id.
+      `virtserialport,bus=vser0.0,chardev=vsock,name=${cfg.vsockPort.name},id=vsockport`,
     );
   }
   return args;

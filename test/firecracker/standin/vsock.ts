@@ -16,6 +16,7 @@ export class HybridVsock {
   private active: Socket | undefined;
   private hostPort = 1073741824;
   private readonly open = new Set<Socket>();
+  private lastSaid = "";
 
   constructor(
     private readonly udsPath: string,
@@ -40,6 +41,7 @@ export class HybridVsock {
 
   /** From QMP VSERPORT_CHANGE: the guest opened or closed the port. */
   guestPortChanged(open: boolean): void {
+    this.log(`guest ${open ? "opened" : "closed"} its vsock port`);
     this.guestOpen = open;
   }
 
@@ -69,7 +71,10 @@ export class HybridVsock {
             : this.active
               ? "one connection at a time on the stand-in's serial port"
               : undefined;
-      this.log(`vsock ${JSON.stringify(text)}: ${why ?? "accepted"}`);
+      // A client polls until the guest listens: say each answer once, not each refusal.
+      const said = `vsock ${JSON.stringify(text)}: ${why ?? "accepted"}`;
+      if (said !== this.lastSaid || !why) this.log(said);
+      this.lastSaid = said;
       if (why) return void client.destroy();
       this.bridge(client, rest);
     };
