@@ -5,14 +5,18 @@ import { connect, createServer, type Server, type Socket } from "node:net";
  * `CONNECT <port>\n`; when a guest process listens on that vsock port the answer is
  * `OK <host port>\n` and the bytes flow, otherwise the connection is closed (as Firecracker
  * does). No AF_VSOCK anywhere: the guest's "vsock port" is a virtio-serial port of the
- * stand-in's QEMU, and "the guest listens" is the guest holding that port open (QEMU's
- * VSERPORT_CHANGE events). A serial port is one stream, so one connection at a time: a
- * second CONNECT while one is open is closed (stricter than Firecracker, which would take
- * it), and after one ends the guest must reopen its port before the next is accepted.
+ * stand-in's QEMU, and "the guest listens" is the guest agent having opened that port
+ * (QEMU's VSERPORT_CHANGE; while no host is connected the agent reopens it every 200 ms, as
+ * a read there ends at once, and QEMU throttles the events to one a second, so the first
+ * open is what counts). A serial port is one stream, so one connection at a time: a second
+ * CONNECT while one is open is closed (stricter than Firecracker, which would take it), and
+ * so is one within a second of the last one's end, while the guest's end of the old
+ * session winds down (the agent sees the hang-up and reopens).
  */
 export class HybridVsock {
   private server: Server | undefined;
-  private guestOpen = false;
+  private guestOpened = false;
+  private quietUntil = 0;
   private active: Socket | undefined;
   private hostPort = 1073741824;
   private readonly open = new Set<Socket>();
@@ -41,8 +45,8 @@ export class HybridVsock {
 
   /** From QMP VSERPORT_CHANGE: the guest opened or closed the port. */
   guestPortChanged(open: boolean): void {
-    this.log(`guest ${open ? "opened" : "closed"} its vsock port`);
-    this.guestOpen = open;
+    if (open && !this.guestOpened) this.log("the guest opened its vsock port: it listens");
+    this.guestOpened ||= open;
   }
 
   private accept(client: Socket): void {
@@ -66,11 +70,13 @@ export class HybridVsock {
         ? "not a CONNECT line"
         : Number(m[1]) !== this.guestPort
           ? "no guest listener on that port"
-          : !this.chardev || !this.guestOpen
+          : !this.chardev || !this.guestOpened
             ? "the guest does not listen (yet)"
             : this.active
               ? "one connection at a time on the stand-in's serial port"
-              : undefined;
+              : Date.now() < this.quietUntil
+                ? "the guest's end of the last connection is winding down"
+                : undefined;
       // A client polls until the guest listens: say each answer once, not each refusal.
       const said = `vsock ${JSON.stringify(text)}: ${why ?? "accepted"}`;
       if (said !== this.lastSaid || !why) this.log(said);
@@ -94,9 +100,7 @@ export class HybridVsock {
     const end = () => {
       if (this.active === client) {
         this.active = undefined;
-        // The guest sees the host hang up, closes its port and opens it again (VSERPORT_CHANGE)
-        // before it can take the next connection.
-        this.guestOpen = false;
+        this.quietUntil = Date.now() + 1000;
       }
       client.destroy();
       guest.destroy();
