@@ -4,6 +4,7 @@ import { ShedError } from "../api/errors.ts";
 import type { BackendName } from "../api/schemas/shed.ts";
 import { detectBackend } from "../backends/detect.ts";
 import type { Logger } from "../log/logger.ts";
+import { readOrCreateServerId } from "./server-id.ts";
 import { VERSION } from "../version.ts";
 import { createApp } from "./app.ts";
 import { imageBuilder, makeBackends } from "./backends.ts";
@@ -168,12 +169,4 @@ async function claimStateDir(stateDir: string): Promise<{ releasePid: () => void
     const why = e.code === "EROFS" ? "it is on a read-only file system" : e.code === "EACCES" || e.code === "EPERM" ? "permission denied" : `${e.code ?? e.message}`;
     throw new ShedError("INVALID_CONFIG", `cannot use the state dir ${stateDir}: ${why} (${e.code ?? "error"}); make it writable, or set state_dir (or --state-dir) to a writable directory`, { cause: err });
   }
-}
-
-function readOrCreateServerId(stateDir: string): string {
-  const file = join(stateDir, "server-id");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
-  writeFileAtomic(file, `${id}\n`);
-  return id;
 }

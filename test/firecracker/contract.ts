@@ -92,7 +92,12 @@ export function matchOperation(contract: Contract, method: string, path: string)
     const want = op.path.split("/").filter(Boolean);
     if (want.length !== parts.length) continue;
     const params: Record<string, string> = {};
-    if (want.every((w, i) => (w.startsWith("{") ? ((params[w.slice(1, -1)] = decodeURIComponent(parts[i]!)), true) : w === parts[i]))) return { op, params };
+    const fits = want.every((w, i) => {
+      if (!w.startsWith("{")) return w === parts[i];
+      params[w.slice(1, -1)] = decodeURIComponent(parts[i]!);
+      return true;
+    });
+    if (fits) return { op, params };
   }
   return undefined;
 }

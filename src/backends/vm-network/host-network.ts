@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import type { Logger } from "../../log/logger.ts";
+import type { SetupStep } from "../definition.ts";
 import { allocateAddress } from "./addresses.ts";
 import { allowThroughHostForward } from "./docker-forward.ts";
 import { dnsmasqFiles, ensureDnsmasq } from "./dnsmasq.ts";
@@ -105,6 +106,38 @@ export class VmNetwork {
       `link set dev ${bridge} up`,
     ];
     await runTool("ip", ["-batch", "-"], `${batch.join("\n")}\n`);
+  }
+
+  /**
+   * `shed-server setup`'s part: the bridge with its address, forwarding, and the NAT and
+   * filter rules, each reported as present, made, or (dry run) would be made. What `ensure`
+   * does at a VM's boot, without dnsmasq (started with the first VM).
+   */
+  async setup(dryRun: boolean): Promise<SetupStep[]> {
+    this.preflight();
+    const { bridge } = this.opts;
+    const steps: SetupStep[] = [];
+    const addr = `${this.subnet.gateway}/${this.subnet.prefix}`;
+    const found = await linkInfo(bridge);
+    const hasAddr = found ? (await runTool("ip", ["-o", "-4", "addr", "show", "dev", bridge])).includes(` ${addr} `) : false;
+    const up = found ? (await runTool("ip", ["-o", "link", "show", "dev", bridge])).includes("UP") : false;
+    const bridgeOk = found?.kind === "bridge" && hasAddr && up && found.alias === bridgeAlias(this.opts.serverId);
+    if (!bridgeOk && !dryRun) await this.ensureBridge();
+    steps.push({ step: "bridge", status: bridgeOk ? "present" : dryRun ? "would make" : "made", detail: `${bridge} at ${addr}, up` });
+    const forwarding = readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim() === "1";
+    if (!forwarding && !dryRun) writeFileSync("/proc/sys/net/ipv4/ip_forward", "1\n");
+    steps.push({ step: "forwarding", status: forwarding ? "present" : dryRun ? "would make" : "made", detail: "net.ipv4.ip_forward = 1" });
+    const table = await runTool("nft", ["list", "table", "inet", this.table]).then(
+      () => true,
+      () => false,
+    );
+    if (!table && !dryRun) {
+      const comment = `shed: VMs of server ${this.opts.serverId} on ${bridge} (${this.subnet.cidr}); see shed's README`;
+      await runTool("nft", ["-f", "-"], vmNetworkRuleset({ table: this.table, bridge, subnet: this.subnet, comment }));
+      await allowThroughHostForward(bridge, `shed: VMs of server ${this.opts.serverId} on ${bridge}`);
+    }
+    steps.push({ step: "nat", status: table ? "present" : dryRun ? "would make" : "made", detail: `nftables table inet ${this.table}: masquerade ${this.subnet.cidr}, forwarding for ${bridge}` });
+    return steps;
   }
 
   /** The guests' gateway (the bridge) and netmask, for a static address on the kernel command line. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { loadContract } from "../contract.ts";
 import { ApiFault, FirecrackerApi } from "./api.ts";
 import { HybridVsock } from "./vsock.ts";
@@ -60,7 +60,7 @@ if (logDir) mkdirSync(logDir, { recursive: true });
 const guestPort = Number(process.env.SHED_FC_STANDIN_GUEST_PORT ?? 1024);
 const qemuBinary = process.env.SHED_FC_STANDIN_QEMU ?? "qemu-system-x86_64";
 // Its own sockets beside the API socket (gone with the instance even after a SIGKILL), unless too long a path.
-const dir = apiSock && join(dirname(apiSock), "standin", "vsock-serial.sock").length < 100 ? join(dirname(apiSock), "standin") : mkdtempSync(join(tmpdir(), "fcsi-"));
+const dir = apiSock && `${apiSock}.standin/vsock-serial.sock`.length < 100 ? `${apiSock}.standin` : mkdtempSync(join(tmpdir(), "fcsi-"));
 mkdirSync(dir, { recursive: true, mode: 0o700 });
 const say = (line: string) => process.stderr.write(`[firecracker stand-in ${id}] ${line}\n`);
 
