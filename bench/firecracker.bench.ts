@@ -20,7 +20,7 @@ import { prepareBootImage } from "../src/backends/vm-boot/boot-image.ts";
 import { makeUpperDisk } from "../src/backends/vm-boot/upper-disk.ts";
 import { importLayoutRef, openContentStore } from "../src/oci/store/index.ts";
 import { standinBinary, testVmlinux } from "../test/firecracker/harness.ts";
-import { AGENT_PORT_NAME, qemuArgs } from "../test/firecracker/standin/vm.ts";
+import { AGENT_PORT_NAME, CONSOLE_CHARDEV, qemuArgs } from "../test/firecracker/standin/vm.ts";
 import { startServer } from "../test/harness/index.ts";
 import { baseImage, vmTestsMissing } from "../test/qemu/guest-image.ts";
 import { report } from "./lib.ts";
@@ -60,7 +60,7 @@ try {
       vsockPort: { name: AGENT_PORT_NAME, socket: join(plainDir, "serial.sock") },
     },
     plainDir,
-  ).map((a) => (a === "file,id=console,path=/proc/self/fd/1,append=on" ? `file,id=console,path=${console},append=on` : a));
+  ).map((a) => (a === CONSOLE_CHARDEV ? `file,id=console,path=${console},append=on` : a));
 
   let t = performance.now();
   await makeUpperDisk(upper, 5 * 1024 ** 3);

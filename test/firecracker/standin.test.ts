@@ -23,8 +23,12 @@ function start(id: string, extra: string[] = []) {
   return { sock, proc };
 }
 
-async function ready(sock: string) {
-  for (let i = 0; i < 200 && !existsSync(sock); i++) await Bun.sleep(50);
+async function ready(sock: string, proc: ReturnType<typeof Bun.spawn>) {
+  for (let i = 0; i < 600 && !existsSync(sock); i++) {
+    if (proc.exitCode !== null) throw new Error(`the stand-in exited (${proc.exitCode}): ${await new Response(proc.stderr as ReadableStream).text()}`);
+    await Bun.sleep(50);
+  }
+  if (!existsSync(sock)) throw new Error(`the stand-in made no API socket ${sock} in 30 s`);
 }
 
 async function call(sock: string, method: string, path: string, body?: unknown | string) {
@@ -61,8 +65,9 @@ describe("Firecracker stand-in: the command line", () => {
 describe("Firecracker stand-in: requests checked against the contract", () => {
   let sock: string;
   beforeAll(async () => {
-    ({ sock } = start("contract"));
-    await ready(sock);
+    const s = start("contract");
+    sock = s.sock;
+    await ready(sock, s.proc);
   });
 
   it("answers GET / with the instance's info", async () => {
@@ -141,7 +146,7 @@ describe.skipIf(skip)("Firecracker stand-in: a booted microVM", () => {
     const cpio = Bun.spawnSync(["sh", "-c", `cd '${root}' && find . | cpio -o -H newc 2>/dev/null`], { stdout: "pipe", maxBuffer: 64 << 20 });
     writeFileSync(join(dir, "initrd.cpio"), cpio.stdout);
     ({ sock, proc } = start("booted"));
-    await ready(sock);
+    await ready(sock, proc);
     expect((await call(sock, "PUT", "/machine-config", { vcpu_count: 1, mem_size_mib: 256 })).status).toBe(204);
     const boot = { kernel_image_path: await testVmlinux(), initrd_path: join(dir, "initrd.cpio"), boot_args: "console=ttyS0 reboot=k panic=1" };
     expect((await call(sock, "PUT", "/boot-source", boot)).status).toBe(204);

@@ -94,18 +94,35 @@ const api = new FirecrackerApi(
       const setpriv = Bun.which("setpriv");
       const cmd = [...(setpriv ? [setpriv, "--pdeathsig", "KILL", "--"] : []), qemuBinary, ...argv];
       say(`booting: ${cmd.join(" ")}`);
-      const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "inherit", stderr: "inherit" });
+      const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "inherit", stderr: "pipe" });
       qemu = proc;
+      let said = "";
+      void (async () => {
+        for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+          said = (said + new TextDecoder().decode(chunk)).slice(-2000);
+          process.stderr.write(chunk);
+        }
+      })();
+      let running = false;
       void proc.exited.then((code) => {
         say(`VM exited (${code})`);
-        shutdown(0);
+        // A microVM that ran ends the process, as Firecracker's does; a failed start is the request's error.
+        if (running) shutdown(0);
       });
       try {
-        qmp = await Qmp.connect(join(dir, "qmp.sock"), 30_000);
+        qmp = await Promise.race([
+          Qmp.connect(join(dir, "qmp.sock"), 30_000),
+          proc.exited.then(async (code) => {
+            await Bun.sleep(50);
+            throw new Error(`the VM exited (${code}) while starting: ${said.trim().split("\n").pop() ?? ""}`);
+          }),
+        ]);
       } catch (err) {
         proc.kill("SIGKILL");
-        throw new Error(`the VM did not start: ${(err as Error).message}`);
+        qemu = undefined;
+        throw err;
       }
+      running = true;
       qmp.onEvent.push((event, data) => {
         if (event === "VSERPORT_CHANGE") vsock?.guestPortChanged(data.open === true);
       });

@@ -13,6 +13,8 @@ export interface VmConfig {
   vsockPort?: { name: string; socket: string };
 }
 
+export const CONSOLE_CHARDEV = "stdio,id=console,signal=off";
+
 /** The guest's virtio-serial port of the vsock device: the guest agent's `shed.agent=serial` name. */
 export const AGENT_PORT_NAME = "shed.agent";
 
@@ -48,9 +50,9 @@ export function qemuArgs(cfg: VmConfig, dir: string): string[] {
     "-append",
     // The one thing the guest sees differently: its vsock device is a virtio-serial port here.
     [cfg.boot.boot_args ?? "", ...(cfg.vsockPort ? ["shed.agent=serial"] : [])].join(" ").trim(),
-    // The guest console (ttyS0) is Firecracker's stdout.
+    // The guest console (ttyS0) is Firecracker's stdout (a file, a pipe or a socket).
     "-chardev",
-    "file,id=console,path=/proc/self/fd/1,append=on",
+    CONSOLE_CHARDEV,
     "-serial",
     "chardev:console",
     "-qmp",
