@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ShedError } from "../api/errors.ts";
 import type { BackendName } from "../api/schemas/shed.ts";

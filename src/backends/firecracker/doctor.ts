@@ -2,10 +2,11 @@ import type { DoctorCheck, DoctorInput } from "../definition.ts";
 import { hostFacts, isolationUnavailable } from "../vm-network/index.ts";
 import { probeFirecracker } from "./probe.ts";
 import type { FirecrackerSection } from "./section.ts";
+import { firecrackerSetup } from "./setup.ts";
 import { existsSync } from "node:fs";
 
 /** `shed-server doctor`'s firecracker lines: the binary, KVM, the kernel, the VM network's tools. */
-export async function firecrackerDoctor({ section, enabled }: DoctorInput<FirecrackerSection>): Promise<DoctorCheck[]> {
+export async function firecrackerDoctor({ section, enabled, stateDir }: DoctorInput<FirecrackerSection>): Promise<DoctorCheck[]> {
   if (!enabled) return [{ check: "firecracker", status: "PASS", message: "firecracker backend not enabled (enabled_backends)" }];
   const probe = await probeFirecracker(section);
   const checks: DoctorCheck[] = [
@@ -25,7 +26,21 @@ export async function firecrackerDoctor({ section, enabled }: DoctorInput<Firecr
   }
   if (section.network === "isolated") {
     const why = isolationUnavailable(hostFacts());
-    checks.push(why ? { check: "firecracker-network", status: "FAIL", message: why, fix: "run as root (or CAP_NET_ADMIN) with ip, nft and dnsmasq, or set firecracker.network: none" } : { check: "firecracker-network", status: "PASS", message: `bridge ${section.bridge_name} at ${section.bridge_cidr} can be made` });
+    if (why) checks.push({ check: "firecracker-network", status: "FAIL", message: why, fix: "run as root (or CAP_NET_ADMIN) with ip, nft and dnsmasq, or set firecracker.network: none" });
+  }
+  // What `shed-server setup` would make: each missing piece is a WARN (the server makes the network itself at the first boot).
+  try {
+    const steps = await firecrackerSetup({ section, stateDir, serverId: "", dryRun: true, serverBinary: undefined });
+    for (const s of steps) {
+      if (s.step === "capability" && process.getuid?.() === 0) continue;
+      checks.push(
+        s.status === "present"
+          ? { check: `firecracker-${s.step}`, status: "PASS", message: s.detail }
+          : { check: `firecracker-${s.step}`, status: "WARN", message: `missing: ${s.detail}`, fix: "shed-server setup (--dry-run shows each step)" },
+      );
+    }
+  } catch (err) {
+    checks.push({ check: "firecracker-setup", status: "WARN", message: (err as Error).message, fix: "shed-server setup --dry-run" });
   }
   return checks;
 }
