@@ -31,6 +31,7 @@ export interface FirecrackerBackendOptions {
 
 /** The agent's drain before the VM is asked to power off (seed 004: 5 s). */
 const AGENT_DRAIN_MS = 5000;
+const CTRL_ALT_DEL_AGAIN_MS = 10_000;
 
 /**
  * A shed is a Firecracker microVM: the image's erofs root (shared, read-only) under the
@@ -209,12 +210,16 @@ export class FirecrackerBackend implements Backend {
       this.ctx.logger.debug("agent drain skipped", { name: instance.name, error: String(err) });
     }
     this.dropLink(instance.name);
-    try {
-      await new FirecrackerClient(data.apiSocket, this.logRequest(instance.name)).call("PUT /actions", { action_type: "SendCtrlAltDel" });
-    } catch (err) {
-      this.ctx.logger.warn("SendCtrlAltDel failed", { name: instance.name, error: String(err) });
+    // Ctrl-alt-del again every 10 s: one pressed while the guest is still starting is lost.
+    const client = new FirecrackerClient(data.apiSocket, this.logRequest(instance.name));
+    while (Date.now() < deadline) {
+      try {
+        await client.call("PUT /actions", { action_type: "SendCtrlAltDel" });
+      } catch (err) {
+        this.ctx.logger.warn("SendCtrlAltDel failed", { name: instance.name, error: String(err) });
+      }
+      if (await waitGone(data.pidFile, data.apiSocket, Math.min(CTRL_ALT_DEL_AGAIN_MS, Math.max(0, deadline - Date.now())))) return;
     }
-    if (await waitGone(data.pidFile, data.apiSocket, Math.max(0, deadline - Date.now()))) return;
     this.ctx.logger.warn("microVM did not power off in time; killing Firecracker", { name: instance.name, timeoutMs });
     killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
     await waitGone(data.pidFile, data.apiSocket, 5000);
