@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../harness/index.ts";
 import { leftoverNetns, makeTestNetwork, netnsMissing, type TestNetwork } from "../harness/netns.ts";
-import { baseImage, vmTestsMissing } from "./guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "./guest-image.ts";
 
 /**
  * A VM shed reaches the networks beyond its host and nothing of the host itself (issue 14,
@@ -104,7 +104,7 @@ describe.skipIf(skip)("qemu backend: a VM reaches the outside, never its host", 
     if (r.code !== 0) throw new Error(`create failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     // DHCP runs beside the agent: wait (bounded) until the guest has its default route.
     await exec("for i in $(seq 240); do ip -4 route show default | grep -q . && exit 0; sleep 0.5; done; exit 1");
-  }, BOOT_MS);
+  }, IMAGE_HOOK_MS);
 
   afterAll(async () => {
     if (server) {
@@ -215,7 +215,7 @@ describe.skipIf(skip)("qemu backend: qemu.network none", () => {
     });
     const r = await server.shed(["create", "lone", "--image", image], { timeoutMs: BOOT_MS });
     if (r.code !== 0) throw new Error(`create failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }, BOOT_MS);
+  }, IMAGE_HOOK_MS);
 
   afterAll(async () => {
     if (!server) return;
