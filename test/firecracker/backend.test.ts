@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { startServer, type TestServer } from "../harness/index.ts";
-import { baseImage, vmTestsMissing } from "../qemu/guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
 import { firecrackerPid, instanceDir, requestLog, standinBinary, testVmlinux } from "./harness.ts";
 
 /**
@@ -45,7 +45,7 @@ describe.skipIf(skip)("firecracker backend through the stand-in", () => {
         },
       },
     });
-  }, T);
+  }, IMAGE_HOOK_MS);
 
   afterAll(async () => {
     if (server) for (const name of ["seq", "nofs"]) await server.shed(["delete", name, "--force"], { timeoutMs: T }).catch(() => {});

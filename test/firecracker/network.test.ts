@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../harness/index.ts";
 import { makeTestNetwork, netnsMissing, type TestNetwork } from "../harness/netns.ts";
-import { baseImage, vmTestsMissing } from "../qemu/guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
 import { instanceDir, requestLog, standinBinary, testVmlinux } from "./harness.ts";
 
 /**
@@ -72,7 +72,7 @@ describe.skipIf(skip)("firecracker backend: the bridge network (in test-made nam
         },
       },
     });
-  }, T);
+  }, IMAGE_HOOK_MS);
 
   afterAll(async () => {
     if (server) for (const name of ["net1", "net2"]) await server.shed(["delete", name, "--force"], { timeoutMs: T }).catch(() => {});

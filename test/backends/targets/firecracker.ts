@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../../harness/index.ts";
 import { firecrackerPid, instanceDir, standinBinary, testVmlinux } from "../../firecracker/harness.ts";
-import { baseImage, vmTestsMissing } from "../../qemu/guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../../qemu/guest-image.ts";
 import type { LifecycleTarget } from "../target.ts";
 
 const work = mkdtempSync(join(tmpdir(), "shed-fc-target-"));
@@ -48,4 +48,5 @@ export const firecrackerTarget: LifecycleTarget = {
   },
   identity: (server, name) => String(firecrackerPid(server, name) ?? ""),
   timeoutMs: 600_000,
+  startTimeoutMs: IMAGE_HOOK_MS,
 };
