@@ -5,7 +5,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { SetupStep } from "../definition.ts";
 import { allocateAddress } from "./addresses.ts";
 import { allowThroughHostForward } from "./docker-forward.ts";
-import { dnsmasqFiles, ensureDnsmasq } from "./dnsmasq.ts";
+import { dnsmasqFiles, ensureDnsmasq, runningDnsmasq } from "./dnsmasq.ts";
 import { findTool, hostFacts, isolationUnavailable, runTool } from "./host-tools.ts";
 import { bridgeAlias, macAddress, tableName, tapAlias, tapName } from "./names.ts";
 import { vmNetworkRuleset } from "./nft-rules.ts";
@@ -170,6 +170,9 @@ export class VmNetwork {
     const file = this.hostsFile(shed);
     mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
     writeFileSync(file, `${mac},${ip}\n`, { mode: 0o600 });
+    // dnsmasq watches the directory, but a file made just after its start was missed here: SIGHUP rereads it.
+    const pid = runningDnsmasq(dnsmasqFiles(this.dir));
+    if (pid) process.kill(pid, "SIGHUP");
   }
 
   release(shed: string): void {
