@@ -37,6 +37,11 @@ export interface LogsOptions {
   since?: Date;
 }
 
+export interface StopOptions {
+  /** The stop before a delete: the instance's disks are discarded next, so no clean power-off is needed. */
+  discard?: boolean;
+}
+
 export interface CreateOptions {
   /** How long the boot may take until the agent answers (create's --timeout); the backend's own default otherwise. */
   readyTimeoutMs?: number;
@@ -89,7 +94,7 @@ export interface Backend {
    */
   create(spec: InstanceSpec, progress: Progress, opts?: CreateOptions): Promise<InstanceData>;
   start(instance: Instance, progress: Progress): Promise<InstanceData>;
-  stop(instance: Instance, timeoutMs: number): Promise<void>;
+  stop(instance: Instance, timeoutMs: number, opts?: StopOptions): Promise<void>;
   /** Back to the image: fresh writable state, same name and settings. Only when stopped. */
   reset(instance: Instance, progress: Progress): Promise<InstanceData>;
   /** Removes everything the instance owns. Missing pieces are not an error. */

@@ -24,6 +24,22 @@ export interface DoctorInput<S> {
   kvmTimeoutMs?: number;
 }
 
+/** One step of `shed-server setup`: what it is, and whether it was there, was made, or would be (--dry-run). */
+export interface SetupStep {
+  step: string;
+  status: "present" | "made" | "would make";
+  detail: string;
+}
+
+export interface SetupInput<S> {
+  section: S;
+  stateDir: string;
+  serverId: string;
+  dryRun: boolean;
+  /** The shed-server executable (for file capabilities), when it is a compiled binary. */
+  serverBinary?: string;
+}
+
 /**
  * A backend as the server knows it, exported by its folder's index.ts and listed once in
  * registry.ts: its name, its server.yaml section, where detection may pick it, and the
@@ -42,6 +58,8 @@ export interface BackendDefinition<S extends BackendSection = BackendSection, N 
   create?(ctx: BackendContext, section: S): Backend;
   /** Its section in the server.yaml `shed-server install` writes: indented, commented lines at their defaults. */
   readonly template?: string;
+  /** What `shed-server setup` makes for it on this host (idempotent: a second run makes nothing). */
+  setup?(input: SetupInput<S>): Promise<SetupStep[]>;
   /** Its lines of `shed-server doctor`, in order. */
   doctor?(input: DoctorInput<S>): Promise<DoctorCheck[]>;
 }

@@ -8,7 +8,7 @@ import { backendNames, knownBackends, registerBackend } from "./registry.ts";
 describe("backend registry", () => {
   it("lists every backend once, in order; only those with a factory are built", () => {
     expect(backendNames()).toEqual(["docker", "qemu", "firecracker", "vz"]);
-    expect(knownBackends()).toEqual(["docker", "qemu"]);
+    expect(knownBackends()).toEqual(["docker", "qemu", "firecracker"]);
   });
 
   it("a registered backend gets its config section and names in server.yaml, and no place in detection", () => {
@@ -19,6 +19,6 @@ describe("backend registry", () => {
     expect(config.default_backend).toBe("unit-test");
     expect(() => parseServerConfig("unit-test:\n  colour: blue\n")).toThrow(/unknown key "unit-test.colour"/);
     expect(detectionOrder("linux")).toEqual(["firecracker", "qemu", "docker"]);
-    expect(knownBackends()).toEqual(["docker", "qemu", "unit-test"]);
+    expect(knownBackends()).toEqual(["docker", "qemu", "firecracker", "unit-test"]);
   });
 });

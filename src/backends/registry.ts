@@ -1,7 +1,8 @@
 import type { BackendSection } from "./config-section.ts";
 import type { BackendDefinition } from "./definition.ts";
 import { docker } from "./docker/index.ts";
-import { firecrackerPlanned, vzPlanned } from "./planned.ts";
+import { firecracker } from "./firecracker/index.ts";
+import { vzPlanned } from "./planned.ts";
 import { qemu } from "./qemu/index.ts";
 
 /**
@@ -9,7 +10,7 @@ import { qemu } from "./qemu/index.ts";
  * index.ts: name, config section, detection rank, factory) and one line here. The server
  * config, detection, /api/info, doctor and the server's start-up all read this list.
  */
-export const BUILT_IN = [docker, qemu, firecrackerPlanned, vzPlanned] as const;
+export const BUILT_IN = [docker, qemu, firecracker, vzPlanned] as const;
 
 const registered: BackendDefinition[] = [];
 

@@ -5,6 +5,7 @@ import { loadServerConfig } from "../server/config/load.ts";
 import { doctorCommand } from "../server/doctor/command.ts";
 import { installCommand, uninstallCommand } from "../server/install/command.ts";
 import { startServer } from "../server/serve.ts";
+import { setupCommand } from "../server/setup/command.ts";
 import { VERSION } from "../version.ts";
 
 const configArg = { type: "string", description: "Path of server.yaml (default: search ./, ~/.config/shed/, /etc/shed/)" } as const;
@@ -56,6 +57,7 @@ const main = defineCommand({
     serve,
     "config-validate": configValidate,
     doctor: doctorCommand,
+    setup: setupCommand,
     install: installCommand,
     uninstall: uninstallCommand,
     version: defineCommand({ meta: { name: "version" }, run: () => void process.stdout.write(`shed-server ${VERSION}\n`) }),

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ShedError } from "../api/errors.ts";
 import type { BackendName } from "../api/schemas/shed.ts";
 import { detectBackend } from "../backends/detect.ts";
 import type { Logger } from "../log/logger.ts";
+import { readOrCreateServerId } from "./server-id.ts";
 import { VERSION } from "../version.ts";
 import { createApp } from "./app.ts";
 import { imageBuilder, makeBackends } from "./backends.ts";
@@ -179,13 +180,6 @@ async function claimStateDir(stateDir: string): Promise<{ releasePid: () => void
   }
 }
 
-function readOrCreateServerId(stateDir: string): string {
-  const file = join(stateDir, "server-id");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
-  writeFileAtomic(file, `${id}\n`);
-  return id;
-}
 
 /** Where each enabled backend with snapshots keeps them: its section's snapshot_dir, else `<state_dir>/<backend>/snapshots`. */
 function snapshotDirs(config: ServerConfig, stateDir: string, backends: Map<BackendName, Backend>): Map<string, string> {

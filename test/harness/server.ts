@@ -76,10 +76,13 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     // A VM network makes a bridge, taps, nftables rules and a dnsmasq: only ever inside a
     // namespace the test made, never in this machine's own.
     qemu: { network: opts.netns ? "isolated" : "none" },
+    firecracker: { network: opts.netns ? "isolated" : "none" },
   };
   const config = deepMerge(base, opts.config ?? {});
-  if ((config.qemu as { network?: string }).network !== "none" && !opts.netns) {
-    throw new Error("startServer: a qemu network other than `none` needs `netns` (test/harness/netns.ts): the host's own namespace is off limits");
+  for (const vmm of ["qemu", "firecracker"] as const) {
+    if ((config[vmm] as { network?: string }).network !== "none" && !opts.netns) {
+      throw new Error(`startServer: a ${vmm} network other than \`none\` needs \`netns\` (test/harness/netns.ts): the host's own namespace is off limits`);
+    }
   }
   writeFileSync(configPath, stringify(config));
 

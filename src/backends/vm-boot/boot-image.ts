@@ -23,6 +23,25 @@ export const DEFAULT_BOOT = { kernel: "boot/shed/vmlinuz", initrd: "boot/shed/in
 /** Config labels that move them. */
 export const BOOT_LABELS = { kernel: "dev.shed.boot.kernel", initrd: "dev.shed.boot.initrd" };
 
+/** The kernel a VMM boots: QEMU a bzImage (the default), Firecracker an uncompressed vmlinux. */
+export interface KernelChoice {
+  /** Path in the image. */
+  path: string;
+  /** Config label that moves it. */
+  label: string;
+  /** Its file name in the cache. */
+  file: string;
+  /** What to do when the image lacks it (the error's advice). */
+  advice: string;
+}
+
+export const VMLINUZ: KernelChoice = {
+  path: `/${DEFAULT_BOOT.kernel}`,
+  label: BOOT_LABELS.kernel,
+  file: "vmlinuz",
+  advice: "build a guest image (make image-base) or use the docker backend",
+};
+
 /** A kernel or initramfs larger than this is not one. */
 const BOOT_FILE_MAX_BYTES = 512 << 20;
 
@@ -32,29 +51,31 @@ const BOOT_FILE_MAX_BYTES = 512 << 20;
  * its root has them (a kernel deleted by a higher layer is not found) and kept under
  * `cacheDir/<digest>/`.
  */
-export async function prepareBootImage(images: ImageSource, ref: string, cacheDir: string, progress: Progress): Promise<BootImage> {
+export async function prepareBootImage(
+  images: ImageSource,
+  ref: string,
+  cacheDir: string,
+  progress: Progress,
+  /** null: the kernel comes from elsewhere (a configured path); `kernel` is then "". */
+  kernelChoice: KernelChoice | null = VMLINUZ,
+): Promise<BootImage> {
   const image = await images.resolve(ref, progress);
   progress({ id: "rootfs", status: "making the erofs image root" });
   const root = await images.rootfs(image, { compression: "none", progress });
   const labels = image.config.config?.Labels ?? {};
   const dir = join(cacheDir, image.manifestDigest.replace(":", "-"));
-  const kernel = join(dir, "vmlinuz");
+  const kernel = kernelChoice ? join(dir, kernelChoice.file) : "";
   const initrd = join(dir, "initrd.img");
-  if (!existsSync(kernel) || !existsSync(initrd)) {
+  const wanted: [string, string, string][] = [
+    ...(kernelChoice ? [[kernel, labels[kernelChoice.label] ?? kernelChoice.path, kernelChoice.advice] as [string, string, string]] : []),
+    [initrd, labels[BOOT_LABELS.initrd] ?? `/${DEFAULT_BOOT.initrd}`, VMLINUZ.advice],
+  ];
+  for (const [file, path, advice] of wanted) {
+    if (existsSync(file)) continue;
     mkdirSync(dir, { recursive: true });
-    for (const [file, path] of [
-      [kernel, labels[BOOT_LABELS.kernel] ?? `/${DEFAULT_BOOT.kernel}`],
-      [initrd, labels[BOOT_LABELS.initrd] ?? `/${DEFAULT_BOOT.initrd}`],
-    ] as const) {
-      const bytes = await images.file(image, path, BOOT_FILE_MAX_BYTES);
-      if (!bytes) {
-        throw new ShedError(
-          "INVALID_REQUEST",
-          `image "${ref}" carries no ${path}, so it cannot boot as a VM; build a guest image (make image-base) or use the docker backend`,
-        );
-      }
-      writeFileAtomic(file, bytes);
-    }
+    const bytes = await images.file(image, path, BOOT_FILE_MAX_BYTES);
+    if (!bytes) throw new ShedError("INVALID_REQUEST", `image "${ref}" carries no ${path}, so it cannot boot as a VM here; ${advice}`);
+    writeFileAtomic(file, bytes);
   }
   progress({ id: "rootfs", status: "ready" });
   return { digest: image.manifestDigest, lower: root.path, kernel, initrd };

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import { findTool } from "./host-tools.ts";
@@ -10,10 +10,12 @@ export interface DnsmasqFiles {
   pidFile: string;
   leases: string;
   log: string;
+  /** One file per VM with a fixed address ("MAC,IP"): dnsmasq reads the directory as it changes. */
+  hostsDir: string;
 }
 
 export function dnsmasqFiles(dir: string): DnsmasqFiles {
-  return { dir, pidFile: join(dir, "dnsmasq.pid"), leases: join(dir, "dnsmasq.leases"), log: join(dir, "dnsmasq.log") };
+  return { dir, pidFile: join(dir, "dnsmasq.pid"), leases: join(dir, "dnsmasq.leases"), log: join(dir, "dnsmasq.log"), hostsDir: join(dir, "hosts") };
 }
 
 /**
@@ -32,6 +34,7 @@ export function dnsmasqArgs(bridge: string, subnet: Subnet, files: DnsmasqFiles)
     "--except-interface=lo",
     `--dhcp-range=${subnet.first},${subnet.last},${subnet.netmask},1h`,
     "--dhcp-authoritative",
+    `--dhcp-hostsdir=${files.hostsDir}`,
     `--dhcp-option=option:router,${subnet.gateway}`,
     `--dhcp-option=option:dns-server,${subnet.gateway}`,
     "--no-hosts",
@@ -56,6 +59,7 @@ export function runningDnsmasq(files: DnsmasqFiles): number | undefined {
 export async function ensureDnsmasq(bridge: string, subnet: Subnet, files: DnsmasqFiles): Promise<number> {
   const running = runningDnsmasq(files);
   if (running) return running;
+  mkdirSync(files.hostsDir, { recursive: true, mode: 0o700 });
   const binary = findTool("dnsmasq");
   if (!binary) throw new ShedError("BACKEND_UNAVAILABLE", "dnsmasq is not installed: apt-get install dnsmasq-base");
   // Its start-up errors go to a file: a pipe would stay open in the daemon it leaves behind.

@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import type { Logger } from "../../log/logger.ts";
+import type { SetupStep } from "../definition.ts";
+import { allocateAddress } from "./addresses.ts";
 import { allowThroughHostForward } from "./docker-forward.ts";
-import { dnsmasqFiles, ensureDnsmasq } from "./dnsmasq.ts";
+import { dnsmasqFiles, ensureDnsmasq, runningDnsmasq } from "./dnsmasq.ts";
 import { findTool, hostFacts, isolationUnavailable, runTool } from "./host-tools.ts";
 import { bridgeAlias, macAddress, tableName, tapAlias, tapName } from "./names.ts";
 import { vmNetworkRuleset } from "./nft-rules.ts";
@@ -104,6 +106,81 @@ export class VmNetwork {
       `link set dev ${bridge} up`,
     ];
     await runTool("ip", ["-batch", "-"], `${batch.join("\n")}\n`);
+  }
+
+  /**
+   * `shed-server setup`'s part: the bridge with its address, forwarding, and the NAT and
+   * filter rules, each reported as present, made, or (dry run) would be made. What `ensure`
+   * does at a VM's boot, without dnsmasq (started with the first VM).
+   */
+  async setup(dryRun: boolean): Promise<SetupStep[]> {
+    this.preflight();
+    const { bridge } = this.opts;
+    const steps: SetupStep[] = [];
+    const addr = `${this.subnet.gateway}/${this.subnet.prefix}`;
+    const found = await linkInfo(bridge);
+    const hasAddr = found ? (await runTool("ip", ["-o", "-4", "addr", "show", "dev", bridge])).includes(` ${addr} `) : false;
+    const up = found ? (await runTool("ip", ["-o", "link", "show", "dev", bridge])).includes("UP") : false;
+    // A dry run (doctor's too) may not know the server's id: any shed label will do there.
+    const labelled = dryRun ? !!found?.alias?.startsWith("shed ") : found?.alias === bridgeAlias(this.opts.serverId);
+    const bridgeOk = found?.kind === "bridge" && hasAddr && up && labelled;
+    if (!bridgeOk && !dryRun) await this.ensureBridge();
+    steps.push({ step: "bridge", status: bridgeOk ? "present" : dryRun ? "would make" : "made", detail: `${bridge} at ${addr}, up` });
+    const forwarding = readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim() === "1";
+    if (!forwarding && !dryRun) writeFileSync("/proc/sys/net/ipv4/ip_forward", "1\n");
+    steps.push({ step: "forwarding", status: forwarding ? "present" : dryRun ? "would make" : "made", detail: "net.ipv4.ip_forward = 1" });
+    const table = await runTool("nft", ["list", "table", "inet", this.table]).then(
+      () => true,
+      () => false,
+    );
+    if (!table && !dryRun) {
+      const comment = `shed: VMs of server ${this.opts.serverId} on ${bridge} (${this.subnet.cidr}); see shed's README`;
+      await runTool("nft", ["-f", "-"], vmNetworkRuleset({ table: this.table, bridge, subnet: this.subnet, comment }));
+      await allowThroughHostForward(bridge, `shed: VMs of server ${this.opts.serverId} on ${bridge}`);
+    }
+    steps.push({ step: "nat", status: table ? "present" : dryRun ? "would make" : "made", detail: `nftables table inet ${this.table}: masquerade ${this.subnet.cidr}, forwarding for ${bridge}` });
+    return steps;
+  }
+
+  /** The guests' gateway (the bridge) and netmask, for a static address on the kernel command line. */
+  gateway(): { gateway: string; netmask: string } {
+    return { gateway: this.subnet.gateway, netmask: this.subnet.netmask };
+  }
+
+  /**
+   * A fixed address for `shed` (the network is up: attach first): none another shed holds
+   * (`taken`, and the reservations of this bridge), none a host on the bridge answers for.
+   */
+  async allocateAddress(shed: string, taken: Iterable<string>): Promise<string> {
+    const files = dnsmasqFiles(this.dir);
+    const reserved = existsSync(files.hostsDir)
+      ? readdirSync(files.hostsDir)
+          .filter((f) => f !== this.hostsFile(shed).split("/").pop())
+          .map((f) => readFileSync(join(files.hostsDir, f), "utf8").trim().split(",")[1] ?? "")
+      : [];
+    try {
+      return await allocateAddress(this.subnet, this.opts.bridge, [...taken, ...reserved]);
+    } catch (err) {
+      throw new ShedError("BACKEND_UNAVAILABLE", `VM network: ${(err as Error).message}`);
+    }
+  }
+
+  /** Makes dnsmasq hand `ip` to `mac` (a guest that asks DHCP gets its fixed address). */
+  async reserve(shed: string, mac: string, ip: string): Promise<void> {
+    const file = this.hostsFile(shed);
+    mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${mac},${ip}\n`, { mode: 0o600 });
+    // dnsmasq watches the directory, but a file made just after its start was missed here: SIGHUP rereads it.
+    const pid = runningDnsmasq(dnsmasqFiles(this.dir));
+    if (pid) process.kill(pid, "SIGHUP");
+  }
+
+  release(shed: string): void {
+    rmSync(this.hostsFile(shed), { force: true });
+  }
+
+  private hostsFile(shed: string): string {
+    return join(dnsmasqFiles(this.dir).hostsDir, tapName(this.opts.serverId, shed));
   }
 
   /** The shed's tap, made afresh for a boot, on the bridge. */

@@ -196,7 +196,7 @@ export class ShedService {
       try {
         if (record.state !== "stopped") {
           progress({ id: "shed", status: "stopping" });
-          await backend.stop(instanceOf(record), stopTimeoutMs);
+          await backend.stop(instanceOf(record), stopTimeoutMs, { discard: true });
         }
         progress({ id: "shed", status: "removing" });
         await backend.delete(instanceOf(record));

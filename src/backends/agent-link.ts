@@ -1,10 +1,11 @@
-import type { AgentConnection } from "../../agent/protocol/api.ts";
+import type { AgentConnection } from "../agent/protocol/api.ts";
 
 /**
- * A virtio-serial port is one byte stream: QEMU's chardev socket takes one client at a time
- * and keeps later ones waiting. So per VM the backend holds one agent connection (the
- * protocol multiplexes streams on it) and hands out handles: a handle's close() releases
- * the handle only; the connection stays for the next caller and is redialed when it drops.
+ * One agent connection per VM, shared by every caller (the protocol multiplexes streams on
+ * it). A virtio-serial port is one byte stream: QEMU's chardev socket takes one client at a
+ * time and keeps later ones waiting; a vsock dial costs a handshake each time. So the
+ * backend holds one connection and hands out handles: a handle's close() releases the handle
+ * only; the connection stays for the next caller and is redialed when it drops.
  */
 export class SharedAgentLink {
   private conn: Promise<AgentConnection> | undefined;

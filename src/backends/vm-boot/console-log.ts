@@ -57,3 +57,15 @@ function readTail(path: string, bytes: number): string {
 export function stripControl(text: string): string {
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
 }
+
+/** The last `lines` non-empty lines of the last boot's console, for an error message. */
+export function consoleTail(path: string, lines = 12): string {
+  const text = readConsole(path, 64 * 1024);
+  const lastBoot = text.slice(Math.max(0, text.lastIndexOf(MARKER)));
+  return lastBoot
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() && !l.startsWith(MARKER))
+    .slice(-lines)
+    .join("\n");
+}

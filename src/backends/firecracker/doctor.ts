@@ -1,0 +1,46 @@
+import type { DoctorCheck, DoctorInput } from "../definition.ts";
+import { hostFacts, isolationUnavailable } from "../vm-network/index.ts";
+import { probeFirecracker } from "./probe.ts";
+import type { FirecrackerSection } from "./section.ts";
+import { firecrackerSetup } from "./setup.ts";
+import { existsSync } from "node:fs";
+
+/** `shed-server doctor`'s firecracker lines: the binary, KVM, the kernel, the VM network's tools. */
+export async function firecrackerDoctor({ section, enabled, stateDir }: DoctorInput<FirecrackerSection>): Promise<DoctorCheck[]> {
+  if (!enabled) return [{ check: "firecracker", status: "PASS", message: "firecracker backend not enabled (enabled_backends)" }];
+  const probe = await probeFirecracker(section);
+  const checks: DoctorCheck[] = [
+    probe.ok
+      ? { check: "firecracker", status: "PASS", message: `${section.binary} answers --version` }
+      : { check: "firecracker", status: "FAIL", message: probe.reason ?? "unusable", fix: "install Firecracker v1.14.1 to /usr/local/bin (seed 002 step 2) or set firecracker.binary" },
+    existsSync("/dev/kvm")
+      ? { check: "firecracker-kvm", status: "PASS", message: "/dev/kvm is present" }
+      : { check: "firecracker-kvm", status: "FAIL", message: "/dev/kvm is missing: Firecracker needs KVM", fix: "enable virtualization (or nested virtualization) for this host; add the user to the kvm group" },
+  ];
+  if (section.kernel_path) {
+    checks.push(
+      existsSync(section.kernel_path)
+        ? { check: "firecracker-kernel", status: "PASS", message: `kernel ${section.kernel_path}` }
+        : { check: "firecracker-kernel", status: "FAIL", message: `firecracker.kernel_path ${section.kernel_path} does not exist`, fix: "make kernel-fc, then point kernel_path at the vmlinux" },
+    );
+  }
+  if (section.network === "isolated") {
+    const why = isolationUnavailable(hostFacts());
+    if (why) checks.push({ check: "firecracker-network", status: "FAIL", message: why, fix: "run as root (or CAP_NET_ADMIN) with ip, nft and dnsmasq, or set firecracker.network: none" });
+  }
+  // What `shed-server setup` would make: each missing piece is a WARN (the server makes the network itself at the first boot).
+  try {
+    const steps = await firecrackerSetup({ section, stateDir, serverId: "", dryRun: true, serverBinary: undefined });
+    for (const s of steps) {
+      if (s.step === "capability" && process.getuid?.() === 0) continue;
+      checks.push(
+        s.status === "present"
+          ? { check: `firecracker-${s.step}`, status: "PASS", message: s.detail }
+          : { check: `firecracker-${s.step}`, status: "WARN", message: `missing: ${s.detail}`, fix: "shed-server setup (--dry-run shows each step)" },
+      );
+    }
+  } catch (err) {
+    checks.push({ check: "firecracker-setup", status: "WARN", message: (err as Error).message, fix: "shed-server setup --dry-run" });
+  }
+  return checks;
+}

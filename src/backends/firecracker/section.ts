@@ -1,0 +1,30 @@
+import * as v from "valibot";
+import { backendSection } from "../config-section.ts";
+
+const port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(0xffffffff));
+
+/** The firecracker section of server.yaml (seed 002's keys; the common ones come with it). */
+export const FirecrackerSectionSchema = backendSection({
+  /** The firecracker executable (a path, or a name on PATH). */
+  binary: v.optional(v.string(), "firecracker"),
+  /** An uncompressed vmlinux for every shed; default: the one the image carries (/boot/shed/vmlinux). */
+  kernel_path: v.optional(v.string()),
+  /** Where each shed's files go (disk, console, pid file); default <state_dir>/firecracker/instances. */
+  instance_dir: v.optional(v.string()),
+  /** Where the API and vsock sockets go; default: the instance's dir (or a short dir under /tmp). */
+  socket_dir: v.optional(v.string()),
+  /** The first guest vsock CID; each shed takes the next free one. */
+  vsock_base_cid: v.optional(v.pipe(v.number(), v.integer(), v.minValue(3)), 100),
+  /** The guest agent's vsock port. */
+  console_port: v.optional(port, 1024),
+  /** Seconds a boot may take until the agent answers. */
+  start_timeout: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3600)), 120),
+  /** isolated: a tap on bridge_name with NAT out (seed 002); none: no network device. */
+  network: v.optional(v.picklist(["isolated", "none"]), "isolated"),
+  bridge_name: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, "a network interface name of 1-15 characters")), "shed-br0"),
+  /** The bridge's address and prefix: the guests' gateway; guests get the other addresses. */
+  bridge_cidr: v.optional(v.pipe(v.string(), v.regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "an address and prefix such as 172.30.0.1/24")), "172.30.0.1/24"),
+  /** Kernel arguments after shed's own. */
+  boot_args: v.optional(v.string()),
+});
+export type FirecrackerSection = v.InferOutput<typeof FirecrackerSectionSchema>;

@@ -1,0 +1,68 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildImage, DEFAULT_CACHE } from "../../guest/build/build.ts";
+import { runningPid } from "../../src/proc/pid-file.ts";
+import type { TestServer } from "../harness/index.ts";
+import { agentPath } from "../qemu/guest-image.ts";
+import type { LoggedRequest } from "./standin/api.ts";
+
+const CACHE = process.env.SHED_TEST_CACHE ?? "/var/cache/shed-test";
+
+/**
+ * The kernel the stand-in boots: Debian's, from the base image (its bzImage's xz payload
+ * unpacked to the ELF vmlinux, which has the PVH entry QEMU boots), until `make kernel-fc`'s
+ * vmlinux is there (SHED_FC_KERNEL). Cached by the bzImage's hash.
+ */
+export async function testVmlinux(): Promise<string> {
+  if (process.env.SHED_FC_KERNEL) return process.env.SHED_FC_KERNEL;
+  const image = await buildImage({ recipe: join(import.meta.dirname, "../../guest/base"), agentPath: agentPath(), cacheDir: process.env.SHED_IMAGE_CACHE ?? DEFAULT_CACHE, ref: "shed/base:test" });
+  const shedLayer = image.layers[image.layers.length - 1]!;
+  const vmlinuz = Bun.spawnSync(["tar", "-xOf", shedLayer, "boot/shed/vmlinuz"], { stdout: "pipe", stderr: "pipe", maxBuffer: 64 << 20 }).stdout;
+  if (!vmlinuz.length) throw new Error(`no boot/shed/vmlinuz in ${shedLayer}`);
+  const hash = new Bun.CryptoHasher("sha256").update(vmlinuz).digest("hex").slice(0, 16);
+  const out = join(CACHE, `fc-vmlinux-${hash}`);
+  if (existsSync(out)) return out;
+  const at = vmlinuz.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+  if (at < 0) throw new Error("the base image's kernel is not xz-compressed: cannot unpack its vmlinux");
+  const xz = Bun.spawnSync(["xz", "-dc"], { stdin: vmlinuz.subarray(at), stdout: "pipe", stderr: "pipe", maxBuffer: 256 << 20 });
+  // xz reports trailing garbage after the payload: what it unpacked before is the kernel.
+  const elf = xz.stdout;
+  if (!elf.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) throw new Error(`unpacking the vmlinux failed: ${xz.stderr.toString()}`);
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(`${out}.tmp`, elf);
+  renameSync(`${out}.tmp`, out);
+  return out;
+}
+
+/** The stand-in as a `firecracker` executable for firecracker.binary, logging requests under `logDir`. */
+export function standinBinary(dir: string, logDir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const bin = join(dir, "firecracker");
+  const main = join(import.meta.dirname, "standin/main.ts");
+  writeFileSync(bin, `#!/bin/sh\nexport SHED_FC_STANDIN_LOG_DIR='${logDir}'\nexec '${process.execPath}' '${main}' "$@"\n`);
+  chmodSync(bin, 0o755);
+  return bin;
+}
+
+/** The request log of the Firecracker with `--id id` (a shed's is shed-<name>). */
+export function requestLog(logDir: string, id: string): LoggedRequest[] {
+  const file = join(logDir, `${id}.jsonl`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LoggedRequest);
+}
+
+export function instanceDir(server: TestServer, name: string): string {
+  return join(server.stateDir, "firecracker", "instances", name);
+}
+
+/** The pid of a shed's Firecracker (stand-in) process, when it runs. */
+export function firecrackerPid(server: TestServer, name: string): number | undefined {
+  const dir = instanceDir(server, name);
+  const meta = join(dir, "instance.json");
+  if (!existsSync(meta)) return undefined;
+  const data = (JSON.parse(readFileSync(meta, "utf8")) as { data: { pidFile: string; apiSocket: string } }).data;
+  return runningPid(data.pidFile, data.apiSocket);
+}
