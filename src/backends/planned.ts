@@ -11,10 +11,3 @@ export const firecrackerPlanned = defineBackend({
   detect: { linux: 1 },
   runsOn: { platforms: ["linux"], says: "Linux with KVM" },
 });
-
-export const vzPlanned = defineBackend({
-  name: "vz",
-  section: CommonSectionSchema,
-  detect: { darwin: 1 },
-  runsOn: { platforms: ["darwin"], says: "macOS (Apple Silicon)" },
-});

@@ -1,15 +1,16 @@
 import type { BackendSection } from "./config-section.ts";
 import type { BackendDefinition } from "./definition.ts";
 import { docker } from "./docker/index.ts";
-import { firecrackerPlanned, vzPlanned } from "./planned.ts";
+import { firecrackerPlanned } from "./planned.ts";
 import { qemu } from "./qemu/index.ts";
+import { vz } from "./vz/index.ts";
 
 /**
  * Every backend shed knows, listed once. Adding one: its folder (a definition in its
  * index.ts: name, config section, detection rank, factory) and one line here. The server
  * config, detection, /api/info, doctor and the server's start-up all read this list.
  */
-export const BUILT_IN = [docker, qemu, firecrackerPlanned, vzPlanned] as const;
+export const BUILT_IN = [docker, qemu, firecrackerPlanned, vz] as const;
 
 const registered: BackendDefinition[] = [];
 

@@ -1,4 +1,4 @@
-import type { AgentConnection } from "../../agent/protocol/api.ts";
+import type { AgentConnection } from "../agent/protocol/api.ts";
 
 /**
  * A virtio-serial port is one byte stream: QEMU's chardev socket takes one client at a time
