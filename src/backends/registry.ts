@@ -36,9 +36,17 @@ export function backendNames(): string[] {
   return backendDefinitions().map((d) => d.name);
 }
 
-/** The backends this build has (a factory), in registry order: what `enabled_backends` defaults to. */
+/** The backends this build has (a factory), in registry order. */
 export function knownBackends(): string[] {
   return backendDefinitions()
     .filter((d) => d.create)
     .map((d) => d.name);
+}
+
+/** What `enabled_backends` defaults to: the built backends that run on this platform (vz only on macOS). */
+export function defaultBackends(platform: NodeJS.Platform = process.platform): string[] {
+  return knownBackends().filter((name) => {
+    const runsOn = backendDefinition(name)?.runsOn;
+    return !runsOn || runsOn.platforms.includes(platform);
+  });
 }

@@ -8,6 +8,7 @@ import type { LifecycleTarget } from "./target.ts";
 const TARGETS: LifecycleTarget[] = [
   (await import("./targets/docker.ts")).dockerTarget,
   (await import("./targets/qemu.ts")).qemuTarget,
+  (await import("./targets/vz.ts")).vzTarget,
   (await import("./trivial/target.ts")).trivialTarget,
 ];
 

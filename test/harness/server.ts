@@ -76,10 +76,13 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     // A VM network makes a bridge, taps, nftables rules and a dnsmasq: only ever inside a
     // namespace the test made, never in this machine's own.
     qemu: { network: opts.netns ? "isolated" : "none" },
+    vz: { network: opts.netns ? "nat" : "none" },
   };
   const config = deepMerge(base, opts.config ?? {});
-  if ((config.qemu as { network?: string }).network !== "none" && !opts.netns) {
-    throw new Error("startServer: a qemu network other than `none` needs `netns` (test/harness/netns.ts): the host's own namespace is off limits");
+  for (const backend of ["qemu", "vz"]) {
+    if ((config[backend] as { network?: string }).network !== "none" && !opts.netns) {
+      throw new Error(`startServer: a ${backend} network other than \`none\` needs \`netns\` (test/harness/netns.ts): the host's own namespace is off limits`);
+    }
   }
   writeFileSync(configPath, stringify(config));
 

@@ -11,7 +11,7 @@
  * force it after 5 s, and vfkit exits 0 once the VM is stopped; unix sockets it made are
  * removed at exit.
  */
-import { appendFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { QmpClient } from "../../../src/backends/qemu/qmp.ts";
 import { parseVfkitArgs, VfkitUsageError, type VfkitConfig } from "./grammar.ts";
 import { qemuPlan, validate, virtiofsdPath } from "./vm.ts";
@@ -159,7 +159,7 @@ for (const d of plan.virtiofsd) {
   const fsd = Bun.spawn(withParent(d.argv), { stdout: "inherit", stderr: "inherit" });
   children.push(fsd);
   const deadline = Date.now() + 10_000;
-  while (!(await Bun.file(d.socket).exists())) {
+  while (!existsSync(d.socket)) {
     if (fsd.exitCode !== null || Date.now() > deadline) {
       cleanup();
       refuse(`virtiofsd for ${d.argv.find((a) => a.startsWith("source="))} did not start`);
