@@ -17,12 +17,14 @@ export interface StandinEvent {
 
 /**
  * A `vfkit` executable in `dir` that is the stand-in, logging every invocation to
- * `dir/vfkit-standin.log` (tests point vz.vfkit_path at it).
+ * `dir/vfkit-standin.log` (tests point vz.vfkit_path at it). `fault`: no-virtiofs boots the VM
+ * without its shares (as if VZ had attached none), so the guest's mount fails.
  */
-export function installStandin(dir: string): { path: string; log: string; events: () => StandinEvent[] } {
+export function installStandin(dir: string, opts: { fault?: "no-virtiofs" } = {}): { path: string; log: string; events: () => StandinEvent[] } {
   const path = join(dir, "vfkit");
   const log = join(dir, "vfkit-standin.log");
-  writeFileSync(path, `#!/bin/sh\nVFKIT_STANDIN_LOG='${log}' exec '${BUN}' '${MAIN}' "$@"\n`);
+  const fault = opts.fault ? `VFKIT_STANDIN_FAULT=${opts.fault} ` : "";
+  writeFileSync(path, `#!/bin/sh\n${fault}VFKIT_STANDIN_LOG='${log}' exec '${BUN}' '${MAIN}' "$@"\n`);
   chmodSync(path, 0o755);
   const events = () =>
     existsSync(log)

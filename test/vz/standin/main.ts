@@ -60,6 +60,8 @@ try {
   throw err;
 }
 
+// Fault injection for tests: VZ attaching no share (the guest's VirtioFS mount then fails).
+if (process.env.VFKIT_STANDIN_FAULT === "no-virtiofs") cfg.devices = cfg.devices.filter((d) => d.kind !== "virtio-fs");
 const plan = qemuPlan(cfg, virtiofsdPath());
 const children: ReturnType<typeof Bun.spawn>[] = [];
 // QEMU and virtiofsd die with the stand-in, as a VZ VM dies with its vfkit process (kill -9 included).
