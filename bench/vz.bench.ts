@@ -1,12 +1,12 @@
 /**
  * vz sheds through the vfkit stand-in (test/vz/standin: QEMU under TCG standing in for VZ),
  * each figure beside its peer in one run:
- *   upper disk:       a new 5G upper cloned from the formatted template vs mkfs.ext4 anew
  *   create-to-ready:  warm `shed create` (boot image and template made) with the template vs
  *                     without it (vz.upper_template false)
  *   vs plain QEMU:    the stand-in's own QEMU command line for that shed, started by hand on a
  *                     fresh clone of the same disks, until the guest's getty is up on the console
- * Target: the template cuts the upper's part to ~0; create-to-ready at most 1.1x plain QEMU.
+ * Target: create-to-ready at most 1.1x plain QEMU. The upper's own part (template vs mkfs) is
+ * bench/vz-upper.bench.ts.
  *
  * Only a Mac gives the real figures (VZ boots in about a second; TCG here takes minutes, so
  * here the upper's share is small beside the boot): on an Apple Silicon Mac with vfkit,
@@ -18,13 +18,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { storeImageSource } from "../src/backends/image-source.ts";
 import { prepareBootImage } from "../src/backends/vm-boot/boot-image.ts";
-import { makeUpperDisk } from "../src/backends/vm-boot/upper-disk.ts";
 import { cloneFile, upperFromTemplate } from "../src/backends/vm-boot/upper-template.ts";
 import { importLayoutRef, openContentStore } from "../src/oci/store/index.ts";
 import { startServer, type TestServer } from "../test/harness/index.ts";
 import { baseImage, vmTestsMissing } from "../test/qemu/guest-image.ts";
 import { installStandin, standinMissing } from "../test/vz/standin/install.ts";
-import { compareTimes, report } from "./lib.ts";
+import { report } from "./lib.ts";
 
 const skip = vmTestsMissing() ?? standinMissing();
 if (skip) {
@@ -73,28 +72,6 @@ async function createToReady(server: TestServer, name: string): Promise<number> 
 }
 
 try {
-  // 1. The upper's part alone, interleaved, several times.
-  const disks = join(scratch, "disks");
-  mkdirSync(disks);
-  let n = 0;
-  await compareTimes({
-    name: "new 5G upper disk",
-    peerName: "mkfs.ext4",
-    runs: 5,
-    warmup: 1,
-    ours: async () => {
-      const p = join(disks, `t${n++}.ext4`);
-      await upperFromTemplate(p, SIZE, join(disks, "templates"));
-      rmSync(p);
-    },
-    peer: async () => {
-      const p = join(disks, `m${n++}.ext4`);
-      await makeUpperDisk(p, SIZE);
-      rmSync(p);
-    },
-    target: "~0 (clone)",
-  });
-
   // 2. Warm create-to-ready with the template vs without; the VM boots are the same.
   const withTemplate = await warmServer(true);
   const without = await warmServer(false);

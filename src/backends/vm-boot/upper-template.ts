@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { constants, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import { makeUpperDisk } from "./upper-disk.ts";
@@ -36,19 +36,21 @@ export async function upperFromTemplate(path: string, sizeBytes: number, templat
 
 /** A copy-on-write clone where the filesystem has it, else a copy that keeps the holes. */
 export async function cloneFile(from: string, to: string): Promise<"clone" | "sparse-copy"> {
+  try {
+    // FICLONE on Linux, clonefile(2) on macOS; fails rather than copy.
+    copyFileSync(from, to, constants.COPYFILE_FICLONE_FORCE);
+    return "clone";
+  } catch {
+    rmSync(to, { force: true });
+  }
   const darwin = process.platform === "darwin";
-  // cp -c is clonefile(2); --reflink=always is FICLONE: both fail rather than copy.
-  if ((await cp(darwin ? ["-c", from, to] : ["--reflink=always", from, to])) === 0) return "clone";
-  rmSync(to, { force: true });
-  const code = await cp(darwin ? [from, to] : ["--sparse=always", from, to]);
+  const p = Bun.spawn(["cp", ...(darwin ? [] : ["--sparse=always"]), from, to], { stdout: "ignore", stderr: "pipe" });
+  const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
   if (code !== 0 || !existsSync(to) || statSync(to).size !== statSync(from).size) {
     rmSync(to, { force: true });
-    throw new ShedError("INTERNAL", `copying the upper template ${from} to ${to} failed (cp exit ${code})`);
+    const why = err.trim() || `cp exit ${code}`;
+    if (/No space left/i.test(why)) throw new ShedError("STORAGE_FULL", `no space left for a new upper disk at ${to}: free disk space`);
+    throw new ShedError("INTERNAL", `copying the upper template ${from} to ${to} failed: ${why}`);
   }
   return "sparse-copy";
-}
-
-async function cp(args: string[]): Promise<number> {
-  const p = Bun.spawn(["cp", ...args], { stdout: "ignore", stderr: "ignore" });
-  return p.exited;
 }
