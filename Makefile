@@ -4,7 +4,7 @@ BUN := node_modules/.bin/bun
 VITEST := $(BUN) --bun vitest run
 APT_PACKAGES := docker.io skopeo docker-registry erofs-utils e2fsprogs debootstrap tmux \
   openssh-client openssh-server sshpass git ssh-audit busybox-static apache2-utils ca-certificates curl bash-completion \
-  qemu-system-x86 cpio kmod iproute2 nftables iptables dnsmasq-base util-linux systemd xfsprogs libcap2-bin
+  qemu-system-x86 cpio kmod iproute2 nftables iptables dnsmasq-base util-linux systemd xfsprogs libcap2-bin file
 ## The quickstart's server: state dir and ports (override for a second server beside another).
 STATE_DIR ?= /var/lib/shed
 HTTP_PORT ?= 8080
@@ -45,10 +45,12 @@ dockerd:
 build:
 	$(BUN) build.ts
 
-## cross: the CLI for linux-arm64 and darwin-arm64 (Bun fetches the target runtime once)
+## cross: arm64 builds (Bun fetches each target runtime once): everything for linux-arm64, and for
+## darwin-arm64 (the vz backend's Mac) the CLI and a shed-server carrying the linux-arm64 agent its guests run
 cross:
-	$(BUN) build.ts --only shed --target linux-arm64
+	$(BUN) build.ts --target linux-arm64
 	$(BUN) build.ts --only shed --target darwin-arm64
+	$(BUN) build.ts --only shed-server --target darwin-arm64 --agent dist/shed-agent-linux-arm64
 
 ## check: fast: typecheck, lint, unit tests
 check: typecheck lint unit

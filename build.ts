@@ -3,7 +3,7 @@
  *   dist/shed-agent   (first: shed-server embeds it)
  *   dist/shed-server  (embeds dist/shed-agent, so one copied binary is a whole install)
  *   dist/shed
- * Usage: bun build.ts [--target linux-x64|linux-arm64|darwin-arm64] [--only shed|shed-server|shed-agent]
+ * Usage: bun build.ts [--target linux-x64|linux-arm64|darwin-arm64] [--only shed|shed-server|shed-agent] [--agent PATH]
  */
 import { mkdirSync, statSync } from "node:fs";
 import pkg from "./package.json" with { type: "json" };
@@ -45,6 +45,7 @@ async function compile(name: string, entry: string, extra: string[] = []): Promi
 
 
 await compile("shed-agent", "src/bin/shed-agent.ts");
-const agentBinary = `${outDir}/shed-agent${target ? `-${target}` : ""}`;
+// --agent: the shed-agent to embed (a darwin-arm64 server carries the linux-arm64 agent its sheds run).
+const agentBinary = flag("--agent") ?? `${outDir}/shed-agent${target ? `-${target}` : ""}`;
 await compile("shed-server", "src/bin/shed-server.ts", (await Bun.file(agentBinary).exists()) ? [agentBinary] : []);
 await compile("shed", "src/bin/shed.ts");

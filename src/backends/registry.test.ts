@@ -3,12 +3,15 @@ import { parseServerConfig } from "../server/config/load.ts";
 import { backendSection } from "./config-section.ts";
 import { defineBackend } from "./definition.ts";
 import { detectionOrder } from "./detect.ts";
-import { backendNames, knownBackends, registerBackend } from "./registry.ts";
+import { backendNames, defaultBackends, knownBackends, registerBackend } from "./registry.ts";
 
 describe("backend registry", () => {
   it("lists every backend once, in order; only those with a factory are built", () => {
     expect(backendNames()).toEqual(["docker", "qemu", "firecracker", "vz"]);
-    expect(knownBackends()).toEqual(["docker", "qemu", "firecracker"]);
+    expect(knownBackends()).toEqual(["docker", "qemu", "firecracker", "vz"]);
+    // firecracker runs on Linux only, vz on macOS only: enabled by default there, and elsewhere only when named (the vfkit stand-in's tests).
+    expect(defaultBackends("linux")).toEqual(["docker", "qemu", "firecracker"]);
+    expect(defaultBackends("darwin")).toEqual(["docker", "qemu", "vz"]);
   });
 
   it("a registered backend gets its config section and names in server.yaml, and no place in detection", () => {
@@ -19,6 +22,6 @@ describe("backend registry", () => {
     expect(config.default_backend).toBe("unit-test");
     expect(() => parseServerConfig("unit-test:\n  colour: blue\n")).toThrow(/unknown key "unit-test.colour"/);
     expect(detectionOrder("linux")).toEqual(["firecracker", "qemu", "docker"]);
-    expect(knownBackends()).toEqual(["docker", "qemu", "firecracker", "unit-test"]);
+    expect(knownBackends()).toEqual(["docker", "qemu", "firecracker", "vz", "unit-test"]);
   });
 });

@@ -20,6 +20,7 @@ export function readPid(pidFile: string): number | undefined {
 export function runningPid(pidFile: string, marker: string): number | undefined {
   const pid = readPid(pidFile);
   if (!pid) return undefined;
+  if (!HAS_PROC) return psRunning(pid, marker);
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
     if (!cmdline.includes(marker)) return undefined;
@@ -30,6 +31,16 @@ export function runningPid(pidFile: string, marker: string): number | undefined 
   } catch {
     return undefined;
   }
+}
+
+const HAS_PROC = existsSync("/proc/self/cmdline");
+
+/** macOS has no /proc: ps says the state and command line (a zombie's state starts with Z). */
+function psRunning(pid: number, marker: string): number | undefined {
+  const p = Bun.spawnSync(["ps", "-o", "stat=", "-o", "command=", "-p", String(pid)], { stdout: "pipe", stderr: "ignore" });
+  const line = p.stdout.toString().trim();
+  if (p.exitCode !== 0 || !line || line.startsWith("Z") || !line.includes(marker)) return undefined;
+  return pid;
 }
 
 /** Resolves true when the process is gone, false at the deadline. */

@@ -6,7 +6,7 @@ import { probeAll } from "../backends/detect.ts";
 import { agentDialer } from "../backends/agent-dial.ts";
 import type { AgentBundle, BackendContext } from "../backends/context.ts";
 import type { ImageSource } from "../backends/image-source.ts";
-import { backendDefinition, knownBackends } from "../backends/registry.ts";
+import { backendDefinition, defaultBackends } from "../backends/registry.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { prepareAgentBundle } from "./agent-bundle.ts";
 import { type ServerConfig, sectionOf, serverConfigSchema } from "./config/schema.ts";
@@ -19,7 +19,7 @@ export function makeBackends(
   config: ServerConfig,
   deps: { stateDir: string; serverId: string; logger: Logger; images: (backend: BackendName) => ImageSource },
 ): Map<BackendName, Backend> {
-  const enabled = config.enabled_backends ?? knownBackends();
+  const enabled = config.enabled_backends ?? defaultBackends();
   let bundle: Promise<AgentBundle> | undefined;
   const shared = {
     stateDir: deps.stateDir,

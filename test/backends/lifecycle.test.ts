@@ -9,6 +9,7 @@ const TARGETS: LifecycleTarget[] = [
   (await import("./targets/docker.ts")).dockerTarget,
   (await import("./targets/qemu.ts")).qemuTarget,
   (await import("./targets/firecracker.ts")).firecrackerTarget,
+  (await import("./targets/vz.ts")).vzTarget,
   (await import("./trivial/target.ts")).trivialTarget,
 ];
 

@@ -77,11 +77,12 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     // namespace the test made, never in this machine's own.
     qemu: { network: opts.netns ? "isolated" : "none" },
     firecracker: { network: opts.netns ? "isolated" : "none" },
+    vz: { network: opts.netns ? "nat" : "none" },
   };
   const config = deepMerge(base, opts.config ?? {});
-  for (const vmm of ["qemu", "firecracker"] as const) {
-    if ((config[vmm] as { network?: string }).network !== "none" && !opts.netns) {
-      throw new Error(`startServer: a ${vmm} network other than \`none\` needs \`netns\` (test/harness/netns.ts): the host's own namespace is off limits`);
+  for (const backend of ["qemu", "firecracker", "vz"] as const) {
+    if ((config[backend] as { network?: string }).network !== "none" && !opts.netns) {
+      throw new Error(`startServer: a ${backend} network other than \`none\` needs \`netns\` (test/harness/netns.ts): the host's own namespace is off limits`);
     }
   }
   writeFileSync(configPath, stringify(config));

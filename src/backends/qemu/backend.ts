@@ -24,7 +24,7 @@ import { defaultBinary, type VmLayout } from "./command.ts";
 import { followFile } from "../../fs/follow-file.ts";
 import { appendBootMarker, bootFailure, readConsole, stripControl } from "../vm-boot/console-log.ts";
 import { makeUpperDisk, parseUpperSize } from "../vm-boot/upper-disk.ts";
-import { checkUpperDisk } from "./disks.ts";
+import { checkUpperDisk } from "../vm-boot/disks.ts";
 import { allocateCid, type QemuData, readInstanceFiles, socketPath, writeInstanceFile } from "./instance-files.ts";
 import { qmpOnce } from "./qmp.ts";
 import { launchWatchingKvm } from "./kvm-fallback.ts";

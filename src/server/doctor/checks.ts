@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { DoctorCheck } from "../../backends/definition.ts";
-import { knownBackends } from "../../backends/registry.ts";
+import { defaultBackends } from "../../backends/registry.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { AuthorizedKeys } from "../ssh/authorized-keys.ts";
 import { portState } from "./ports.ts";
@@ -22,7 +22,7 @@ export interface DoctorContext {
 }
 
 export function doctorContext(config: ServerConfig): DoctorContext {
-  return { config, stateDir: resolve(config.state_dir), enabled: config.enabled_backends ?? knownBackends() };
+  return { config, stateDir: resolve(config.state_dir), enabled: config.enabled_backends ?? defaultBackends() };
 }
 
 const GiB = 1024 ** 3;

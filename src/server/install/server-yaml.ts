@@ -19,7 +19,7 @@ ssh_port: 2222
 state_dir: ${opts.stateDir}
 
 # detect picks, in order: firecracker (usable KVM), qemu with a KVM that boots a Linux
-# kernel, docker, qemu emulated under TCG. Or name one: ${backendNames().join(" | ")}.
+# kernel, docker, qemu emulated under TCG; on macOS vz, then docker. Or name one: ${backendNames().join(" | ")}.
 ${comment(`On this host at install time: ${opts.detected}`)}
 default_backend: detect
 

@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeUpperDisk } from "../vm-boot/upper-disk.ts";
+import { makeUpperDisk } from "./upper-disk.ts";
 import { checkUpperDisk } from "./disks.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "shed-disk-"));

@@ -1,0 +1,129 @@
+/**
+ * vz sheds through the vfkit stand-in (test/vz/standin: QEMU under TCG standing in for VZ),
+ * each figure beside its peer in one run:
+ *   create-to-ready:  warm `shed create` (boot image and template made) with the template vs
+ *                     without it (vz.upper_template false)
+ *   vs plain QEMU:    the stand-in's own QEMU command line for that shed, started by hand on a
+ *                     fresh clone of the same disks, until the guest's getty is up on the console
+ * Target: create-to-ready at most 1.1x plain QEMU. The upper's own part (template vs mkfs) is
+ * bench/vz-upper.bench.ts.
+ *
+ * Only a Mac gives the real figures (VZ boots in about a second; TCG here takes minutes, so
+ * here the upper's share is small beside the boot): on an Apple Silicon Mac with vfkit,
+ * `SHED_VZ_VFKIT=$(which vfkit) bun bench/run.ts vz` runs the same comparison against real
+ * vfkit (the plain peer there is `vfkit` run by hand with the argv in the shed's vfkit.log).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { storeImageSource } from "../src/backends/image-source.ts";
+import { prepareBootImage } from "../src/backends/vm-boot/boot-image.ts";
+import { cloneFile, upperFromTemplate } from "../src/backends/vm-boot/upper-template.ts";
+import { importLayoutRef, openContentStore } from "../src/oci/store/index.ts";
+import { startServer, type TestServer } from "../test/harness/index.ts";
+import { baseImage, vmTestsMissing } from "../test/qemu/guest-image.ts";
+import { installStandin, standinMissing } from "../test/vz/standin/install.ts";
+import { report } from "./lib.ts";
+
+const skip = vmTestsMissing() ?? standinMissing();
+if (skip) {
+  console.warn(`vz bench ${skip}`);
+  process.exit(0);
+}
+const SIZE = 5 * 1024 ** 3;
+const scratch = mkdtempSync(join(tmpdir(), "shed-bench-vz-"));
+const bin = new URL("../dist/shed", import.meta.url).pathname;
+const standin = installStandin(scratch);
+const vfkit = process.env.SHED_VZ_VFKIT ?? standin.path;
+const { ref } = await baseImage();
+const servers: TestServer[] = [];
+
+async function run(argv: string[], env: Record<string, string>): Promise<void> {
+  const p = Bun.spawn(argv, { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  if (code !== 0) throw new Error(`${argv.join(" ")} failed (${code}): ${out}${err}`);
+}
+
+/** A vz server whose boot image (and template, if it uses one) is already made: create measures the boot. */
+async function warmServer(template: boolean): Promise<TestServer> {
+  const server = await startServer({
+    config: {
+      enabled_backends: ["vz"],
+      default_backend: "vz",
+      vz: { vfkit_path: vfkit, upper_template: template, default_cpus: 2, default_memory_mb: 1024, start_timeout: 1200, stop_timeout: 60 },
+    },
+  });
+  servers.push(server);
+  const store = openContentStore(join(server.stateDir, "images"));
+  const images = storeImageSource({ store, stateDir: server.stateDir, resolve: (layoutRef, progress) => importLayoutRef(store, layoutRef, progress) });
+  await prepareBootImage(images, ref, join(server.stateDir, "vz", "images", "boot"), () => {});
+  if (template) {
+    const warm = join(scratch, `warm-${server.port}.ext4`);
+    await upperFromTemplate(warm, SIZE, join(server.stateDir, "vz", "images", "templates"));
+    rmSync(warm);
+  }
+  return server;
+}
+
+async function createToReady(server: TestServer, name: string): Promise<number> {
+  const t = performance.now();
+  await run([bin, "create", name, "--image", ref], { SHED_CONFIG_DIR: server.configDir });
+  return performance.now() - t;
+}
+
+try {
+  // 2. Warm create-to-ready with the template vs without; the VM boots are the same.
+  const withTemplate = await warmServer(true);
+  const without = await warmServer(false);
+  const a = await createToReady(withTemplate, "bench-t");
+  const b = await createToReady(without, "bench-m");
+  report({ name: "warm create to ready", unit: "ms", ours: a, peer: b, peerName: "without template", ratio: a / b, better: "lower" });
+  await run([bin, "delete", "bench-m", "--force"], { SHED_CONFIG_DIR: without.configDir });
+
+  // 3. Plain QEMU on the same disks: the stand-in's QEMU argv for bench-t, by hand, on a fresh clone.
+  const invocation = standin.events().filter((e) => e.event === "qemu").at(0);
+  if (!invocation?.argv || process.env.SHED_VZ_VFKIT) {
+    console.log("plain QEMU peer: only with the stand-in (on a Mac, run vfkit by hand with the argv in vfkit.log)");
+  } else {
+    const inst = join(withTemplate.stateDir, "vz", "instances", "bench-t");
+    await run([bin, "delete", "bench-t", "--force"], { SHED_CONFIG_DIR: withTemplate.configDir });
+    const plain = join(scratch, "plain");
+    mkdirSync(plain);
+    const upper = join(plain, "upper.ext4");
+    await cloneFile(join(withTemplate.stateDir, "vz", "images", "templates", `upper-${SIZE}.ext4`), upper);
+    const console_ = join(plain, "console.log");
+    const qmp = join(plain, "qmp.sock");
+    const argv = invocation.argv.map((arg) =>
+      arg
+        .replace(join(inst, "upper.ext4"), upper)
+        .replace(join(inst, "console.log"), console_)
+        .replace(/unix:[^,]*qmp\.sock/, `unix:${qmp}`)
+        .replace(/socket,id=(vsock\d+),path=[^,]*/, `socket,id=$1,path=${join(plain, "agent.sock")}`),
+    );
+    const t = performance.now();
+    const p = Bun.spawn(["qemu-system-x86_64", ...argv], { stdout: "ignore", stderr: "pipe" });
+    const deadline = Date.now() + 1_200_000;
+    for (;;) {
+      const text = (() => {
+        try {
+          return readFileSync(console_, "utf8");
+        } catch {
+          return "";
+        }
+      })();
+      if (/login: ?$/m.test(text)) break;
+      if (p.exitCode !== null || Date.now() > deadline) throw new Error(`plain QEMU did not reach its login prompt (exit ${p.exitCode})`);
+      await Bun.sleep(100);
+    }
+    const plainBoot = performance.now() - t;
+    p.kill("SIGKILL");
+    await p.exited;
+    report({ name: "create to ready (TCG, stand-in)", unit: "ms", ours: a, peer: plainBoot, peerName: "plain qemu to login prompt", ratio: a / plainBoot, better: "lower", target: "<= 1.1x" });
+  }
+} finally {
+  for (const s of servers) {
+    for (const name of ["bench-t", "bench-m"]) await run([bin, "delete", name, "--force"], { SHED_CONFIG_DIR: s.configDir }).catch(() => {});
+    await s.stop();
+  }
+  rmSync(scratch, { recursive: true, force: true });
+}
