@@ -43,10 +43,12 @@ describe("TokenStore", () => {
     expect(server.list()).toEqual([]);
   });
 
-  it("drops expired records when it mints", () => {
+  it("keeps expired records a week (a late client hears 'expired'), then drops them when it mints", () => {
     const { tokens } = store();
-    tokens.mint(1, "old", Date.now() - 5000);
+    tokens.mint(1, "ancient", Date.now() - 8 * 86_400_000);
+    const late = tokens.mint(1, "late", Date.now() - 5000);
     tokens.mint(60, "new");
-    expect(tokens.list().map((r) => r.label)).toEqual(["new"]);
+    expect(tokens.list().map((r) => r.label)).toEqual(["late", "new"]);
+    expect(tokens.check(late.token)).toEqual({ ok: false, reason: "expired" });
   });
 });

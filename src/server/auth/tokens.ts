@@ -30,6 +30,7 @@ export interface MintedToken {
   expiresAt: string;
 }
 
+const KEEP_EXPIRED_MS = 7 * 86_400_000;
 const TOKEN = /^shed_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
 export class TokenStore {
@@ -50,8 +51,9 @@ export class TokenStore {
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + ttlSeconds * 1000).toISOString(),
     };
-    // Expired tokens are dropped whenever a new one is written: the file does not grow.
-    this.write([...this.list().filter((r) => Date.parse(r.expiresAt) > now), record]);
+    // Tokens a week past expiry are dropped whenever a new one is written, so the file does
+    // not grow; until then a late client is told "expired" (and refreshes), not "unknown".
+    this.write([...this.list().filter((r) => Date.parse(r.expiresAt) > now - KEEP_EXPIRED_MS), record]);
     return { id, token: `shed_${id}_${secret}`, expiresAt: record.expiresAt };
   }
 

@@ -70,7 +70,7 @@ export async function startSshDoor(opts: SshDoorOptions): Promise<SshDoor> {
       }
       const known = keys.has(ctx.key.data);
       if (authMode === "enforce" && !known) {
-        if (ctx.signature) log.warn("ssh: key not in authorized_keys refused", { key: sshFingerprint(ctx.key.data), remote: sock.remoteAddress });
+        log.warn("ssh: key not in authorized_keys refused", { key: sshFingerprint(ctx.key.data), remote: sock.remoteAddress });
         tooMany();
         return ctx.reject(["publickey"]);
       }

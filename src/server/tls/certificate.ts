@@ -53,7 +53,7 @@ export function selfSigned(commonName: string, sans: string[], extra: string[] =
     const args = [
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
       "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "3650",
-      "-subj", `/CN=${commonName.replace(/[/=\\]/g, "-").slice(0, 64)}`,
+      "-subj", `/CN=${commonName.replace(/[/=\\+,]/g, "-").slice(0, 64)}`,
       "-addext", "basicConstraints=critical,CA:FALSE",
       ...extra.flatMap((e) => ["-addext", e]),
       ...(sans.length ? ["-addext", `subjectAltName=${sans.join(",")}`] : []),
@@ -70,7 +70,8 @@ export function runOpenssl(args: string[], stdin?: string): string {
   if (!bin) throw new ShedError("INVALID_CONFIG", "HTTPS needs openssl to make the server's certificate: apt-get install openssl (or set tls_cert_file and tls_key_file)");
   const proc = Bun.spawnSync([bin, ...args], { stdin: stdin === undefined ? "ignore" : Buffer.from(stdin), stdout: "pipe", stderr: "pipe" });
   if (proc.exitCode !== 0) {
-    throw new ShedError("INTERNAL", `openssl ${args[0]} failed: ${proc.stderr.toString().trim().split("\n")[0]}`);
+    const why = proc.stderr.toString().split("\n").filter((l) => l.trim() && !/^[-.+*]+$/.test(l.trim()));
+    throw new ShedError("INTERNAL", `openssl ${args[0]} failed: ${why.at(-1) ?? `exit ${proc.exitCode}`}`);
   }
   return proc.stdout.toString();
 }

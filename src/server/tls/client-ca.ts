@@ -24,7 +24,7 @@ export function loadOrCreateClientCa(stateDir: string, serverName: string): Clie
       runOpenssl([
         "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
         "-keyout", join(tmp, "key.pem"), "-out", join(tmp, "cert.pem"), "-days", "3650",
-        "-subj", `/CN=${serverName.replace(/[/=\\]/g, "-").slice(0, 40)} shed client CA`,
+        "-subj", `/CN=${serverName.replace(/[/=\\+,]/g, "-").slice(0, 40)} shed client CA`,
         "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0",
         "-addext", "keyUsage=critical,keyCertSign,cRLSign",
       ]);
@@ -43,7 +43,7 @@ export function loadOrCreateClientCa(stateDir: string, serverName: string): Clie
         const days = String(Math.max(1, Math.ceil(ttlSeconds / 86_400)));
         runOpenssl([
           "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-          "-keyout", join(tmp, "key.pem"), "-out", join(tmp, "req.csr"), "-subj", `/CN=${label.replace(/[/=\\]/g, "-").slice(0, 64)}`,
+          "-keyout", join(tmp, "key.pem"), "-out", join(tmp, "req.csr"), "-subj", `/CN=${label.replace(/[/=\\+,]/g, "-").slice(0, 64)}`,
         ]);
         writeFileSync(join(tmp, "ext"), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
         runOpenssl([
