@@ -7,6 +7,9 @@ import { namePrefix, testLabels } from "./run-id.ts";
 
 export const DIST = resolve(import.meta.dirname, "../../dist");
 
+/** fetch's TLS options for a test server's self-made certificate (the CLI pins it; raw fetches in tests need not). */
+export const TEST_TLS = { rejectUnauthorized: false } as const;
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -124,8 +127,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     get httpsPort() {
       return ports.https;
     },
+    /** The API's base URL: HTTPS in auth.mode token and mtls (fetch it with `tls: TEST_TLS`). */
     get url() {
-      return `http://127.0.0.1:${ports.http}`;
+      return ports.https ? `https://127.0.0.1:${ports.https}` : `http://127.0.0.1:${ports.http}`;
     },
     get pid() {
       return proc!.pid;

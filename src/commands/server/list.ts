@@ -31,7 +31,7 @@ export default defineCommand({
         ...(s.https_port ? { httpsPort: s.https_port } : {}),
         security: securityOf(s),
         ...(s.token_expires_at ? { tokenExpiresAt: s.token_expires_at } : {}),
-        ...(args["no-probe"] ? {} : { status: await probe(name, s) }),
+        ...(args["no-probe"] || args.quiet ? {} : { status: await probe(name, s) }),
         default: config.default_server === name,
       })),
     );
