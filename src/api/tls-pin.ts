@@ -1,4 +1,3 @@
-import { connect } from "node:tls";
 import { ShedError } from "./errors.ts";
 
 /** HTTPS to a server: the certificate pinned by `shed server add` (and, in mtls, the client's own). */
@@ -36,7 +35,9 @@ export function isTlsFailure(err: unknown): boolean {
 }
 
 /** The fingerprint of whatever certificate the address presents (no verification: only to say what it was). */
-export function presentedFingerprint(host: string, port: number, timeoutMs = 5000): Promise<string | undefined> {
+export async function presentedFingerprint(host: string, port: number, timeoutMs = 5000): Promise<string | undefined> {
+  // Loaded only here: node:tls is not needed on the way of a call that succeeds.
+  const { connect } = await import("node:tls");
   return new Promise((resolve) => {
     const sock = connect({ host, port, rejectUnauthorized: false, servername: /^[\d.:]+$/.test(host) ? undefined : host });
     const timer = setTimeout(() => finish(undefined), timeoutMs);
