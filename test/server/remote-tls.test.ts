@@ -250,6 +250,43 @@ describe.skipIf(skip)("servers beyond loopback: TLS pinned over SSH, minted toke
     expect((await shed(["-s", "remote", "list"])).code).toBe(0);
   });
 
+  it("on a terminal, server add shows the host key fingerprint and asks; no is nothing saved, yes adds", async () => {
+    const fp = hostKeyFingerprint(server);
+    const onTty = (answer: string, name: string) => {
+      const cmd = `${join(DIST, "shed")} server add ${net.hostAddr} --name ${name} --ssh-port ${server.sshPort}`;
+      const p = Bun.spawnSync(net.outside.wrap(["script", "-qec", cmd, "/dev/null"]), { stdin: Buffer.from(answer), stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env() } });
+      return { code: p.exitCode, out: p.stdout.toString() + p.stderr.toString() };
+    };
+    const no = onTty("n\n", "asked-no");
+    expect(no.out).toContain(fp);
+    expect(no.out).toContain("Trust it?");
+    expect(no.code).not.toBe(0);
+    expect(config().servers["asked-no"]).toBeUndefined();
+    const yes = onTty("y\n", "asked-yes");
+    expect(yes.code, yes.out).toBe(0);
+    expect(config().servers["asked-yes"]!.tls_fingerprint).toBe(config().servers.remote!.tls_fingerprint);
+  });
+
+  it("after a host key rotation, update --refetch refuses until the new fingerprint is given", async () => {
+    const before = hostKeyFingerprint(server);
+    const pinned = config().servers.remote!.host_key;
+    rmSync(join(server.stateDir, "ssh_host_ed25519_key"));
+    await server.restart();
+    const after = hostKeyFingerprint(server);
+    expect(after).not.toBe(before);
+    const refused = await shed(["server", "update", "remote", "--refetch"]);
+    expect(refused.code).toBe(125);
+    expect(refused.stderr).toContain("HOST_KEY_MISMATCH");
+    expect(refused.stderr).toContain("has changed");
+    // Refused: the old pin stays (it also guards the silent token refresh and the door).
+    expect(config().servers.remote!.host_key).toBe(pinned);
+    const wrong = await shed(["server", "update", "remote", "--refetch", "--fingerprint", before]);
+    expect(wrong.code).toBe(125);
+    const ok = await shed(["server", "update", "remote", "--refetch", "--fingerprint", after]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((await shed(["-s", "remote", "list"])).code).toBe(0);
+  }, 120_000);
+
   it("mtls: the bootstrap signs a client certificate; a client without one is refused at the TLS layer", async () => {
     const mtls = await start({ mode: "mtls" });
     const add = await shedJson(["server", "add", net.hostAddr, "--name", "mutual", "--ssh-port", String(mtls.sshPort), "--trust-on-first-use"]);
