@@ -9,8 +9,10 @@ import { writeFileAtomic } from "../../fs/atomic-file.ts";
  * API tokens, minted by the SSH door's bootstrap and kept only as SHA-256 hashes in
  * `<state_dir>/tokens.json` (0600). A token is `shed_<id>_<secret>`: the id finds its record,
  * the secret's hash is compared in constant time. 32 random bytes need no slow hash: there is
- * nothing to guess. `shed-server token revoke` edits the same file; the running server sees a
- * change at its next request (the file's mtime, size and inode are checked each time).
+ * nothing to guess. Revocations (`shed-server token revoke`, another process) go to their own
+ * file, `tokens-revoked.json`, so each file has one writer and a revocation can never be
+ * overwritten by a mint; the running server sees either change at its next request (each
+ * file's inode, size and mtime are checked every time).
  */
 const RecordSchema = v.object({
   id: v.string(),
@@ -20,6 +22,8 @@ const RecordSchema = v.object({
   expiresAt: v.string(),
 });
 const FileSchema = v.object({ tokens: v.array(RecordSchema) });
+const RevokedSchema = v.object({ ids: v.array(v.string()), allBefore: v.optional(v.string()) });
+type Revoked = v.InferOutput<typeof RevokedSchema>;
 
 export type TokenRecord = v.InferOutput<typeof RecordSchema>;
 export type TokenCheck = { ok: true; record: TokenRecord } | { ok: false; reason: "unknown" | "expired" | "malformed" };
@@ -34,11 +38,12 @@ const KEEP_EXPIRED_MS = 7 * 86_400_000;
 const TOKEN = /^shed_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
 export class TokenStore {
-  private readonly path: string;
-  private cache: { stamp: string; records: TokenRecord[] } | undefined;
+  private readonly minted: JsonFile<{ tokens: TokenRecord[] }>;
+  private readonly revoked: JsonFile<Revoked>;
 
   constructor(stateDir: string) {
-    this.path = join(stateDir, "tokens.json");
+    this.minted = new JsonFile(join(stateDir, "tokens.json"), FileSchema, { tokens: [] });
+    this.revoked = new JsonFile(join(stateDir, "tokens-revoked.json"), RevokedSchema, { ids: [] });
   }
 
   mint(ttlSeconds: number, label: string, now = Date.now()): MintedToken {
@@ -53,7 +58,8 @@ export class TokenStore {
     };
     // Tokens a week past expiry are dropped whenever a new one is written, so the file does
     // not grow; until then a late client is told "expired" (and refreshes), not "unknown".
-    this.write([...this.list().filter((r) => Date.parse(r.expiresAt) > now - KEEP_EXPIRED_MS), record]);
+    const kept = this.minted.read().tokens.filter((r) => Date.parse(r.expiresAt) > now - KEEP_EXPIRED_MS);
+    this.minted.write({ tokens: [...kept, record] });
     return { id, token: `shed_${id}_${secret}`, expiresAt: record.expiresAt };
   }
 
@@ -70,38 +76,56 @@ export class TokenStore {
     return { ok: true, record };
   }
 
+  /** The tokens not revoked (expired ones included, marked by their expiresAt). */
   list(): TokenRecord[] {
-    if (!existsSync(this.path)) return [];
-    const st = statSync(this.path);
-    const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    if (this.cache?.stamp !== stamp) {
-      const parsed = v.safeParse(FileSchema, safeJson(readFileSync(this.path, "utf8")));
-      if (!parsed.success) {
-        throw new ShedError("INVALID_CONFIG", `${this.path} is not a token file shed wrote; move it away (every token is then revoked)`);
-      }
-      this.cache = { stamp, records: parsed.output.tokens };
-    }
-    return this.cache.records;
+    const revoked = this.revoked.read();
+    const ids = new Set(revoked.ids);
+    const before = revoked.allBefore ? Date.parse(revoked.allBefore) : Number.NEGATIVE_INFINITY;
+    return this.minted.read().tokens.filter((r) => !ids.has(r.id) && Date.parse(r.createdAt) > before);
   }
 
-  /** Removes one token by id; false when there is none. */
+  /** Revokes one token by id; false when there is none. */
   revoke(id: string): boolean {
-    const records = this.list();
-    const kept = records.filter((r) => r.id !== id);
-    if (kept.length === records.length) return false;
-    this.write(kept);
+    if (!this.list().some((r) => r.id === id)) return false;
+    const revoked = this.revoked.read();
+    this.revoked.write({ ...revoked, ids: [...revoked.ids, id] });
     return true;
   }
 
-  /** Removes every token; returns how many there were. */
-  revokeAll(): number {
+  /** Revokes every token minted until now; returns how many were valid or expired. */
+  revokeAll(now = Date.now()): number {
     const n = this.list().length;
-    this.write([]);
+    this.revoked.write({ ids: [], allBefore: new Date(now).toISOString() });
     return n;
   }
+}
 
-  private write(records: TokenRecord[]): void {
-    writeFileAtomic(this.path, `${JSON.stringify({ tokens: records }, null, 2)}\n`, 0o600);
+/** A small JSON file read again only when it changed (inode, size, mtime), written atomically 0600. */
+class JsonFile<T> {
+  private cache: { stamp: string; value: T } | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly schema: v.GenericSchema<unknown, T>,
+    private readonly empty: T,
+  ) {}
+
+  read(): T {
+    if (!existsSync(this.path)) return this.empty;
+    const st = statSync(this.path);
+    const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (this.cache?.stamp !== stamp) {
+      const parsed = v.safeParse(this.schema, safeJson(readFileSync(this.path, "utf8")));
+      if (!parsed.success) {
+        throw new ShedError("INVALID_CONFIG", `${this.path} is not a token file shed wrote; move it away (for tokens.json: every token is then revoked)`);
+      }
+      this.cache = { stamp, value: parsed.output };
+    }
+    return this.cache.value;
+  }
+
+  write(value: T): void {
+    writeFileAtomic(this.path, `${JSON.stringify(value, null, 2)}\n`, 0o600);
     this.cache = undefined;
   }
 }
