@@ -3,6 +3,7 @@ import type { Transport } from "../agent/protocol/transport.ts";
 import { type CallArgs, type CallOptions, type CallResult, checkParams, checkQuery, type Endpoint } from "./endpoint.ts";
 import { type ErrorBody, isErrorCode, ShedError } from "./errors.ts";
 import { readEventStream } from "./sse.ts";
+import { isTlsFailure, type PinnedTls, pinnedTlsOptions, tlsFailure } from "./tls-pin.ts";
 import { formatIssues } from "./validation.ts";
 
 /** Where a server is, as the client config stores it. */
@@ -14,6 +15,13 @@ export interface ServerEndpoint {
   token?: string;
   /** Pinned SSH host key (OpenSSH public key line), set by `shed server add`. */
   hostKey?: string;
+  /** auth.mode token and mtls: HTTPS with the certificate pinned by `shed server add`. Never plain HTTP then. */
+  tls?: PinnedTls;
+  /** When the token stops working (ISO time), and when it was minted: refreshed before it does. */
+  tokenExpiresAt?: string;
+  tokenIssuedAt?: string;
+  /** Mints a new token (over SSH) and keeps it; called near or past expiry. */
+  refreshToken?: () => Promise<{ token: string; expiresAt: string; issuedAt: string }>;
   /** Not configured: the local default, used because nothing else is. */
   implicit?: boolean;
 }
@@ -27,6 +35,9 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  */
 export class ApiClient {
   readonly baseUrl: string;
+  private token: string | undefined;
+  private tokenTimes: { expiresAt?: string; issuedAt?: string };
+  private refreshing: Promise<void> | undefined;
 
   constructor(
     readonly endpoint: ServerEndpoint,
@@ -34,7 +45,9 @@ export class ApiClient {
     readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {
     const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
-    this.baseUrl = `http://${host}:${endpoint.httpPort}`;
+    this.baseUrl = endpoint.tls ? `https://${host}:${endpoint.tls.port}` : `http://${host}:${endpoint.httpPort}`;
+    this.token = endpoint.token;
+    this.tokenTimes = { expiresAt: endpoint.tokenExpiresAt, issuedAt: endpoint.tokenIssuedAt };
   }
 
   /**
@@ -87,7 +100,7 @@ export class ApiClient {
     checkQuery(ep, query);
     const path = ep.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(opts.params?.[name] ?? ""));
     const url = new URL(path, this.baseUrl);
-    url.protocol = scheme;
+    url.protocol = this.endpoint.tls ? (scheme === "ws:" ? "wss:" : "https:") : scheme;
     for (const [key, value] of Object.entries(query)) {
       for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) url.searchParams.append(key, String(item));
     }
@@ -98,9 +111,13 @@ export class ApiClient {
   private async dial(url: URL): Promise<Transport> {
     // Loaded here: only the commands that talk to an agent need it at all.
     const { dialWebSocket } = await import("../agent/protocol/transports/websocket.ts");
-    const headers: Record<string, string> = this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {};
-    const dialing = dialWebSocket(url.href, headers).catch((err) => {
-      throw this.unreachable(err instanceof ShedError ? (err.cause ?? new Error("refused")) : err);
+    await this.freshToken();
+    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    const tls = this.endpoint.tls;
+    const dialing = dialWebSocket(url.href, headers, tls ? pinnedTlsOptions(tls) : undefined).catch(async (err) => {
+      const cause = err instanceof ShedError ? (err.cause ?? err) : err;
+      if (tls && isTlsFailure(cause)) throw await tlsFailure(this.endpoint.name, this.endpoint.host, tls, cause);
+      throw this.unreachable(cause);
     });
     if (!this.timeoutMs) return dialing;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -115,8 +132,44 @@ export class ApiClient {
    * `done()`); every failure is a ShedError that says what happened in one line.
    */
   private async open(url: URL, init: RequestInit, extraMs: number, signal?: AbortSignal): Promise<{ res: Response; done: () => void }> {
+    await this.freshToken();
+    const first = await this.openOnce(url, init, extraMs, signal);
+    // A token that ran out between the check and the call: mint one and send it again (a
+    // streamed body cannot be sent twice, so that answer stands).
+    if (first.res.status !== 401 || !this.endpoint.refreshToken || init.body instanceof ReadableStream) return first;
+    const text = await first.res.text();
+    first.done();
+    if (!text.includes('"TOKEN_EXPIRED"')) return { res: new Response(text, { status: first.res.status, headers: first.res.headers }), done: () => {} };
+    await this.refresh();
+    return this.openOnce(url, init, extraMs, signal);
+  }
+
+  /** Refreshes the token when it is past or near its expiry: a quarter of its life, at most 10 minutes ahead. */
+  private async freshToken(): Promise<void> {
+    const { expiresAt, issuedAt } = this.tokenTimes;
+    if (!this.endpoint.refreshToken || !expiresAt) return;
+    const end = Date.parse(expiresAt);
+    const life = issuedAt ? end - Date.parse(issuedAt) : 0;
+    const margin = Math.min(10 * 60_000, Math.max(0, life / 4));
+    if (Date.now() < end - margin) return;
+    await this.refresh();
+  }
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.endpoint.refreshToken!()
+      .then((t) => {
+        this.token = t.token;
+        this.tokenTimes = { expiresAt: t.expiresAt, issuedAt: t.issuedAt };
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  private async openOnce(url: URL, init: RequestInit, extraMs: number, signal?: AbortSignal): Promise<{ res: Response; done: () => void }> {
     const headers = new Headers(init.headers);
-    if (this.endpoint.token) headers.set("authorization", `Bearer ${this.endpoint.token}`);
+    if (this.token) headers.set("authorization", `Bearer ${this.token}`);
     const abort = new AbortController();
     const limit = this.timeoutMs > 0 ? this.timeoutMs + extraMs : 0;
     let timedOut = false;
@@ -128,11 +181,13 @@ export class ApiClient {
       : undefined;
     const done = () => clearTimeout(timer);
     try {
-      const res = await fetch(url, { ...init, headers, signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal });
+      const tls = this.endpoint.tls ? { tls: pinnedTlsOptions(this.endpoint.tls) } : {};
+      const res = await fetch(url, { ...init, ...tls, headers, signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal });
       return { res, done };
     } catch (err) {
       done();
       if (signal?.aborted) throw signal.reason;
+      if (this.endpoint.tls && !timedOut && isTlsFailure(err)) throw await tlsFailure(this.endpoint.name, this.endpoint.host, this.endpoint.tls, err);
       throw timedOut ? this.timedOut(limit) : this.unreachable(err);
     }
   }

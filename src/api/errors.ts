@@ -10,6 +10,10 @@ export const ERROR_CODES = {
   /** CLI only: the command line itself is wrong (exit code 2). */
   USAGE: 400,
   UNAUTHORIZED: 401,
+  /** The token was good but its time is up: the CLI mints a new one over SSH and retries. */
+  TOKEN_EXPIRED: 401,
+  /** Plain HTTP to a server in auth.mode token or mtls: the API is on its HTTPS port only. */
+  HTTPS_REQUIRED: 400,
   FORBIDDEN: 403,
   SHED_NOT_FOUND: 404,
   IMAGE_NOT_FOUND: 404,
@@ -53,6 +57,10 @@ export const ERROR_CODES = {
   CONNECTION_LOST: 502,
   /** The CLI's SSH connection to the door failed (host key, no accepted key, network). */
   SSH_FAILED: 502,
+  /** CLI only: the server presented a TLS certificate other than the one pinned for it. */
+  TLS_PIN_MISMATCH: 502,
+  /** CLI only: the SSH host key is not the one pinned (or given with --fingerprint). */
+  HOST_KEY_MISMATCH: 502,
   PROTOCOL_ERROR: 502,
   TIMEOUT: 504,
   INTERNAL: 500,

@@ -57,7 +57,7 @@ export async function sshExec(client: ApiClient, shed: string, opts: SshExecOpti
 }
 
 /** Keys to offer: the user's ssh-agent first, then unencrypted default key files. */
-function authMethods(username: string): AuthenticationType[] | ((...a: unknown[]) => unknown) {
+export function authMethods(username: string): AuthenticationType[] | ((...a: unknown[]) => unknown) {
   const methods: Array<Record<string, unknown>> = [];
   if (process.env.SSH_AUTH_SOCK) methods.push({ type: "agent", username, agent: process.env.SSH_AUTH_SOCK });
   for (const name of ["id_ed25519", "id_ecdsa", "id_rsa"]) {

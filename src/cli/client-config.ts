@@ -15,6 +15,18 @@ const ServerEntrySchema = v.object({
   ssh_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 2222),
   token: v.optional(v.string()),
   host_key: v.optional(v.string()),
+  /** What `shed server add` found (absent: an open server, or one added by hand). */
+  auth: v.optional(v.picklist(["open", "token", "mtls"])),
+  /** HTTPS (token, mtls): the port and the certificate pinned over SSH. */
+  https_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
+  tls_cert: v.optional(v.string()),
+  tls_fingerprint: v.optional(v.string()),
+  token_id: v.optional(v.string()),
+  token_issued_at: v.optional(v.string()),
+  token_expires_at: v.optional(v.string()),
+  /** mtls: the client certificate and key the server's CA signed. */
+  client_cert: v.optional(v.string()),
+  client_key: v.optional(v.string()),
 });
 
 export const ClientConfigSchema = v.object({
@@ -70,6 +82,7 @@ export const LOCAL_SERVER: ServerEndpoint = {
 };
 
 export function endpointFromEntry(name: string, entry: ServerEntry): ServerEndpoint {
+  const pinned = entry.https_port && entry.tls_cert && entry.tls_fingerprint;
   return {
     name,
     host: entry.host,
@@ -77,7 +90,26 @@ export function endpointFromEntry(name: string, entry: ServerEntry): ServerEndpo
     sshPort: entry.ssh_port,
     token: entry.token,
     hostKey: entry.host_key,
+    ...(pinned
+      ? {
+          tls: {
+            port: entry.https_port!,
+            certificate: entry.tls_cert!,
+            fingerprint: entry.tls_fingerprint!,
+            ...(entry.client_cert && entry.client_key ? { clientCert: entry.client_cert, clientKey: entry.client_key } : {}),
+          },
+        }
+      : {}),
+    ...(entry.token_expires_at ? { tokenExpiresAt: entry.token_expires_at, tokenIssuedAt: entry.token_issued_at } : {}),
+    // Loaded only when a token is due: the SSH client is not part of every command's start-up.
+    ...(entry.auth === "token" && entry.host_key ? { refreshToken: () => import("./server-bootstrap.ts").then((m) => m.refreshToken(name)) } : {}),
   };
+}
+
+/** How a server is reached, for `server list`: open, token, mtls, or unpinned (no pin of any kind). */
+export function securityOf(entry: ServerEntry): "open" | "token" | "mtls" | "unpinned" {
+  if ((entry.auth === "token" || entry.auth === "mtls") && entry.tls_fingerprint) return entry.auth;
+  return entry.host_key ? "open" : "unpinned";
 }
 
 /**
@@ -87,7 +119,9 @@ export function endpointFromEntry(name: string, entry: ServerEntry): ServerEndpo
  */
 export function resolveServer(config: ClientConfig, name?: string): ServerEndpoint {
   const endpoint = pickServer(config, name);
-  return process.env.SHED_TOKEN ? { ...endpoint, token: process.env.SHED_TOKEN } : endpoint;
+  if (!process.env.SHED_TOKEN) return endpoint;
+  const { refreshToken: _mine, tokenExpiresAt: _e, tokenIssuedAt: _i, ...rest } = endpoint;
+  return { ...rest, token: process.env.SHED_TOKEN };
 }
 
 function pickServer(config: ClientConfig, name?: string): ServerEndpoint {

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { API, ENDPOINTS } from "../api/endpoints.ts";
 import { ShedError, toShedError } from "../api/errors.ts";
 import type { ServerContext } from "./context.ts";
-import { requireToken } from "./auth.ts";
+import { requireCredentials } from "./auth.ts";
 import { agentSocketHandler } from "./routes/agent-socket.ts";
 import { imageHandlers } from "./routes/images.ts";
 import { infoHandlers } from "./routes/info.ts";
@@ -36,7 +36,7 @@ export function createApp(ctx: ServerContext): Hono {
     return c.json(new ShedError("NOT_FOUND", `no such endpoint: ${c.req.method} ${c.req.path}`).toJSON(), 404);
   });
 
-  app.use("/api/*", requireToken(ctx));
+  app.use("/api/*", requireCredentials(ctx));
   const handlers = {
     ...infoHandlers(ctx),
     getOpenApi: openApiHandler(),

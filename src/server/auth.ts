@@ -1,40 +1,29 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { MiddlewareHandler } from "hono";
+import { ENDPOINTS } from "../api/endpoints.ts";
 import { ShedError } from "../api/errors.ts";
 import type { ServerContext } from "./context.ts";
 
-/** Endpoints a client may call before it has a token: to find out what it is talking to. */
-const PUBLIC_PATHS = new Set(["/api/info", "/api/ssh-host-key", "/api/openapi.json"]);
+/** Endpoints a client may call without credentials: to find out what it is talking to. */
+const PUBLIC_PATHS = new Set(ENDPOINTS.filter((e) => e.public).map((e) => e.path));
 
-export function serverToken(config: ServerContext["config"]): string | undefined {
-  if (config.auth.mode !== "token") return undefined;
-  if (config.auth.token) return config.auth.token;
-  return readFileSync(config.auth.token_file!, "utf8").trim();
-}
-
-/** Compares in constant time; hashing first makes the lengths equal without leaking them. */
-export function tokensEqual(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-export function requireToken(ctx: ServerContext): MiddlewareHandler {
-  const expected = serverToken(ctx.config);
+/**
+ * The API's credentials check. open: none. token: `Authorization: Bearer shed_...`, checked
+ * against the token store's hashes (every route, the agent WebSocket and the SSE streams go
+ * through here). mtls: the TLS layer already refused a client without a certificate the
+ * server's CA signed, so a request that reaches this point has one.
+ * Never logs the token; a refusal says what to do.
+ */
+export function requireCredentials(ctx: ServerContext): MiddlewareHandler {
+  const tokens = ctx.tokens;
   return async (c, next) => {
-    if (expected === undefined || PUBLIC_PATHS.has(c.req.path)) return next();
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (ctx.config.auth.mode !== "token" || !tokens || PUBLIC_PATHS.has(c.req.path)) return next();
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
     if (!match) {
-      throw new ShedError(
-        "UNAUTHORIZED",
-        "this server needs a token: add it with `shed server add <host> --token <token>`",
-      );
+      throw new ShedError("UNAUTHORIZED", "this server needs a token: add it with `shed server add HOST` (mints one over SSH)");
     }
-    if (!tokensEqual(match[1]!.trim(), expected)) {
-      throw new ShedError("UNAUTHORIZED", "the token was not accepted by the server");
-    }
-    return next();
+    const check = tokens.check(match[1]!);
+    if (check.ok) return next();
+    if (check.reason === "expired") throw new ShedError("TOKEN_EXPIRED", "the token has expired: the CLI gets a new one over SSH (`shed server update NAME --refetch`)");
+    throw new ShedError("UNAUTHORIZED", "the token was not accepted by the server (revoked, or from another server): get a new one with `shed server update NAME --refetch`");
   };
 }

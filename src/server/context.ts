@@ -6,6 +6,9 @@ import type { ImageService } from "./images/service.ts";
 import type { ShedService } from "./sheds/service.ts";
 import type { SnapshotService } from "./snapshots/service.ts";
 import type { SystemService } from "./system/service.ts";
+import type { TokenStore } from "./auth/tokens.ts";
+import type { ClientCa } from "./tls/client-ca.ts";
+import type { ServerCertificate } from "./tls/certificate.ts";
 
 /**
  * Everything a route or the SSH door needs, built once by the server at start.
@@ -27,6 +30,14 @@ export interface ServerContext {
   images: ImageService;
   snapshots: SnapshotService;
   system: SystemService;
+  /** The HTTPS port actually bound (auth.mode token and mtls). */
+  httpsPort?: number;
+  /** The HTTPS certificate clients pin (token and mtls). */
+  tls?: ServerCertificate;
+  /** Minted API tokens (token mode). */
+  tokens?: TokenStore;
+  /** The CA that signs client certificates (mtls mode). */
+  clientCa?: ClientCa;
   /** The SSH door's host key (`ssh-ed25519 AAAA...`), when the door is enabled. */
   sshHostKey?: string;
 }

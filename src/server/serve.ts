@@ -7,6 +7,11 @@ import type { Logger } from "../log/logger.ts";
 import { readOrCreateServerId } from "./server-id.ts";
 import { VERSION } from "../version.ts";
 import { createApp } from "./app.ts";
+import { TokenStore } from "./auth/tokens.ts";
+import { checkExposure, type Listeners, listen } from "./listen.ts";
+import { bootstrapService } from "./ssh/bootstrap.ts";
+import { loadOrCreateCertificate } from "./tls/certificate.ts";
+import { loadOrCreateClientCa } from "./tls/client-ca.ts";
 import { imageBuilder, makeBackends } from "./backends.ts";
 import type { ServerConfig } from "./config/schema.ts";
 import type { ServerContext } from "./context.ts";
@@ -24,7 +29,6 @@ import { SnapshotStore } from "./snapshots/store.ts";
 import { SystemService } from "./system/service.ts";
 import { sectionOf } from "./config/schema.ts";
 import type { Backend } from "../backends/backend.ts";
-import { websocket } from "./websocket.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -38,6 +42,7 @@ export interface RunningServer {
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const stateDir = resolve(config.state_dir);
+  checkExposure(config);
   checkConfigMounts(config);
   const { releasePid, serverId } = await claimStateDir(stateDir);
 
@@ -86,31 +91,17 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     httpPort: config.http_port,
     sshPort: config.ssh_port,
   };
-  const app = createApp(ctx);
-  let http: ReturnType<typeof Bun.serve>;
+  let listeners: Listeners;
   try {
-    http = Bun.serve({
-      hostname: config.bind_address,
-      port: config.http_port,
-      fetch: app.fetch,
-      websocket,
-      idleTimeout: 0,
-      // Image archives and build contexts stream in as request bodies (Bun's default cap is
-      // 128 MB); JSON bodies have their own, smaller cap (routes/body-limit.ts).
-      maxRequestBodySize: config.max_archive_bytes,
-    });
+    setUpCredentials(ctx);
+    listeners = listen(ctx, createApp(ctx));
   } catch (err) {
     releasePid();
-    const inUse = (err as NodeJS.ErrnoException).code === "EADDRINUSE" || /in use/i.test((err as Error).message);
-    throw new ShedError(
-      "INVALID_CONFIG",
-      inUse
-        ? `cannot listen on ${config.bind_address}:${config.http_port}: the port is in use; stop what uses it, or set http_port (or --port) to a free port`
-        : `cannot listen on ${config.bind_address}:${config.http_port}: ${(err as Error).message}; check bind_address and http_port`,
-      { cause: err },
-    );
+    throw err;
   }
+  const http = listeners.http;
   ctx.httpPort = http.port ?? config.http_port;
+  ctx.httpsPort = listeners.https?.port;
   let door: SshDoor | undefined;
   if (config.ssh.enabled) {
     try {
@@ -121,9 +112,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         stateDir,
         logger,
         agent: (name) => sheds.agent(name),
+        bootstrap: bootstrapService(ctx),
       });
     } catch (err) {
-      http.stop(true);
+      listeners.stop();
       releasePid();
       if (err instanceof ShedError) throw err;
       const inUse = (err as NodeJS.ErrnoException).code === "EADDRINUSE";
@@ -136,19 +128,36 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     ctx.sshPort = door.port;
     ctx.sshHostKey = door.hostKey.publicLine;
   }
-  const url = `http://${config.bind_address}:${ctx.httpPort}`;
-  logger.info("shed-server listening", { url, backend: defaultBackend, stateDir });
+  const host = config.bind_address.includes(":") ? `[${config.bind_address}]` : config.bind_address;
+  const url = ctx.httpsPort ? `https://${host}:${ctx.httpsPort}` : `http://${host}:${ctx.httpPort}`;
+  logger.info("shed-server listening", { url, auth: config.auth.mode, backend: defaultBackend, stateDir, ...(ctx.tls ? { tlsFingerprint: ctx.tls.fingerprint } : {}) });
 
   return {
     ctx,
     url,
     async close() {
-      http.stop(true);
+      listeners.stop();
       await door?.close();
       await sheds.close();
       releasePid();
     },
   };
+}
+
+/** token and mtls: the HTTPS certificate, and the token store or the client CA. */
+function setUpCredentials(ctx: ServerContext): void {
+  const { config, stateDir } = ctx;
+  if (config.auth.mode === "open") return;
+  ctx.tls = loadOrCreateCertificate({
+    stateDir,
+    name: config.name,
+    bindAddress: config.bind_address,
+    certFile: config.tls_cert_file,
+    keyFile: config.tls_key_file,
+    names: config.tls_names,
+  });
+  if (config.auth.mode === "token") ctx.tokens = new TokenStore(stateDir);
+  else ctx.clientCa = loadOrCreateClientCa(stateDir, config.name);
 }
 
 /**

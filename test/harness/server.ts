@@ -7,6 +7,9 @@ import { namePrefix, testLabels } from "./run-id.ts";
 
 export const DIST = resolve(import.meta.dirname, "../../dist");
 
+/** fetch's TLS options for a test server's self-made certificate (the CLI pins it; raw fetches in tests need not). */
+export const TEST_TLS = { rejectUnauthorized: false } as const;
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -24,6 +27,8 @@ export interface CliOptions {
 export interface TestServer {
   port: number;
   sshPort: number;
+  /** The HTTPS port in auth.mode token and mtls (0 otherwise). */
+  httpsPort: number;
   url: string;
   dir: string;
   stateDir: string;
@@ -88,12 +93,13 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   writeFileSync(configPath, stringify(config));
 
   let proc: ReturnType<typeof Bun.spawn> | undefined;
-  let ports = { http: 0, ssh: 0 };
+  let ports = { http: 0, ssh: 0, https: 0 };
   const wrap = (argv: string[]) => opts.netns?.wrap(argv) ?? argv;
 
   const launch = async () => {
     const args = [...(opts.command ?? [join(DIST, "shed-server")]), "serve", "--config", configPath];
     if (ports.http) args.push("--port", String(ports.http), "--ssh-port", String(ports.ssh));
+    if (ports.https) args.push("--https-port", String(ports.https));
     const log = Bun.file(logPath);
     const prior = (await log.exists()) ? await log.text() : "";
     proc = Bun.spawn(wrap(args), {
@@ -107,8 +113,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       await proc.exited;
       throw new Error(`shed-server did not start (exit ${proc.exitCode}); log:\n${await Bun.file(logPath).text()}`);
     }
-    const info = JSON.parse(line) as { httpPort: number; sshPort: number };
-    ports = { http: info.httpPort, ssh: info.sshPort };
+    const info = JSON.parse(line) as { httpPort: number; sshPort: number; httpsPort?: number };
+    ports = { http: info.httpPort, ssh: info.sshPort, https: info.httpsPort ?? 0 };
   };
   await launch();
 
@@ -122,8 +128,12 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     get sshPort() {
       return ports.ssh;
     },
+    get httpsPort() {
+      return ports.https;
+    },
+    /** The API's base URL: HTTPS in auth.mode token and mtls (fetch it with `tls: TEST_TLS`). */
     get url() {
-      return `http://127.0.0.1:${ports.http}`;
+      return ports.https ? `https://127.0.0.1:${ports.https}` : `http://127.0.0.1:${ports.http}`;
     },
     get pid() {
       return proc!.pid;

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENDPOINTS, type Endpoint } from "../../src/api/endpoints.ts";
 import { ERROR_CODES, isErrorCode } from "../../src/api/errors.ts";
 import { tryParseReference } from "../../src/oci/spec/reference.ts";
-import { cleanupDocker, missing, namePrefix, sh, startServer, type TestServer } from "../harness/index.ts";
+import { TokenStore } from "../../src/server/auth/tokens.ts";
+import { cleanupDocker, missing, namePrefix, sh, startServer, TEST_TLS, type TestServer } from "../harness/index.ts";
 import { KNOBS, processAlive, rng, rssMiB } from "./lib.ts";
 
 const skip = missing({ docker: true });
@@ -147,7 +148,7 @@ function sseErrorStatus(text: string): number | undefined {
 
 describe.skipIf(skip)("API fuzz (compiled shed-server, real dockerd)", () => {
   const roots = mkdtempSync(join(tmpdir(), "shed-fuzz-roots-"));
-  const token = "fuzz-token-0123456789abcdef";
+  let token = "";
   let open: TestServer;
   let locked: TestServer;
   const statuses = new Map<number, number>();
@@ -162,7 +163,9 @@ describe.skipIf(skip)("API fuzz (compiled shed-server, real dockerd)", () => {
       log_level: "warn",
     };
     open = await startServer({ config });
-    locked = await startServer({ config: { ...config, auth: { mode: "token", token } } });
+    locked = await startServer({ config: { ...config, auth: { mode: "token" } } });
+    // Minted into the store the server reads (what the SSH bootstrap does; test/server/remote-tls.test.ts covers that path).
+    token = new TokenStore(locked.stateDir).mint(3600, "fuzz").token;
   });
   afterAll(async () => {
     console.log(`API fuzz: ${total} requests, seed ${KNOBS.seed}; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
@@ -182,7 +185,7 @@ describe.skipIf(skip)("API fuzz (compiled shed-server, real dockerd)", () => {
         Array.from({ length: Math.min(batch, count - i) }, async () => {
           const req = request(r);
           const headers = { ...req.headers, ...auth(r) };
-          const res = await fetch(`${server.url}${req.path}`, { method: req.method, headers, body: req.body }).catch((err) => err as Error);
+          const res = await fetch(`${server.url}${req.path}`, { method: req.method, headers, body: req.body, tls: TEST_TLS }).catch((err) => err as Error);
           total++;
           if (res instanceof Error) {
             failures.push(`${req.method} ${req.path}: no answer (${res.message})`);
@@ -200,15 +203,15 @@ describe.skipIf(skip)("API fuzz (compiled shed-server, real dockerd)", () => {
       );
     }
     // Huge bodies: JSON past its cap, an archive past its own.
-    const huge = await fetch(`${server.url}/api/sheds`, { method: "POST", headers: auth(rng(1)), body: "x".repeat(3 * 1024 * 1024) });
+    const huge = await fetch(`${server.url}/api/sheds`, { method: "POST", headers: auth(rng(1)), body: "x".repeat(3 * 1024 * 1024), tls: TEST_TLS });
     if (huge.status !== 413 && huge.status !== 401) failures.push(`huge JSON: ${huge.status}`);
-    const archive = await fetch(`${server.url}/api/images/load`, { method: "POST", headers: auth(rng(1)), body: new Uint8Array(9 * 1024 * 1024) });
+    const archive = await fetch(`${server.url}/api/images/load`, { method: "POST", headers: auth(rng(1)), body: new Uint8Array(9 * 1024 * 1024), tls: TEST_TLS });
     if (archive.status !== 413 && archive.status !== 401) failures.push(`huge archive: ${archive.status}`);
     total += 2;
 
     expect(failures.slice(0, 20), `${failures.length} bad answers`).toEqual([]);
     expect(processAlive(server.pid)).toBe(true);
-    expect((await fetch(`${server.url}/api/info`)).status).toBe(200);
+    expect((await fetch(`${server.url}/api/info`, { tls: TEST_TLS })).status).toBe(200);
     const after = rssMiB(server.pid);
     console.log(`API fuzz: shed-server RSS ${before.toFixed(0)} MiB before, ${after.toFixed(0)} MiB after ${count} requests`);
     expect(after).toBeLessThan(Math.max(512, before + 256));

@@ -1,7 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runShed, startServer, type TestServer, writeClientConfig } from "../harness/index.ts";
+import { TokenStore } from "../../src/server/auth/tokens.ts";
+import { runShed, startServer, TEST_TLS, type TestServer, writeClientConfig } from "../harness/index.ts";
 
 /**
  * Bad input gets a clear error and loses nothing. These run against a real shed-server whose
@@ -106,38 +107,39 @@ describe("errors (server without a reachable Docker engine)", () => {
 });
 
 describe("auth and reachability", () => {
-  const token = "s3cret-token-0123456789";
+  let token = "";
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startServer({ config: { auth: { mode: "token", token }, docker: { socket: "/nonexistent/docker.sock" } } });
+    server = await startServer({ config: { https_port: 0, auth: { mode: "token" }, docker: { socket: "/nonexistent/docker.sock" } } });
+    // Minted into the store the server reads, as the SSH bootstrap does (test/server/remote-tls.test.ts runs that).
+    token = new TokenStore(server.stateDir).mint(3600, "errors test").token;
   });
   afterAll(async () => {
     await server?.stop();
   });
 
-  it("needs the token on every call but /api/info", async () => {
-    expect((await fetch(`${server.url}/api/info`)).status).toBe(200);
-    const none = await fetch(`${server.url}/api/sheds`);
+  it("needs the token on every call but /api/info, over HTTPS; plain HTTP only says to use HTTPS", async () => {
+    const https = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers, tls: TEST_TLS });
+    expect((await https("/api/info")).status).toBe(200);
+    const none = await https("/api/sheds");
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ code: "UNAUTHORIZED" });
-    const wrong = await fetch(`${server.url}/api/sheds`, { headers: { authorization: "Bearer nope" } });
-    expect(wrong.status).toBe(401);
-    const right = await fetch(`${server.url}/api/sheds`, { headers: { authorization: `Bearer ${token}` } });
-    expect(right.status).toBe(200);
+    expect((await https("/api/sheds", { authorization: "Bearer nope" })).status).toBe(401);
+    expect((await https("/api/sheds", { authorization: `Bearer ${token}` })).status).toBe(200);
+    const plain = await fetch(`http://127.0.0.1:${server.port}/api/sheds`, { headers: { authorization: `Bearer ${token}` }, redirect: "manual" });
+    expect(plain.status).toBe(400);
+    expect(plain.headers.get("location")).toBeNull();
+    expect(await plain.json()).toMatchObject({ code: "HTTPS_REQUIRED" });
   });
 
-  it("the CLI says how to give a token; `server add --token` works and is checked", async () => {
+  it("the CLI pointed at its plain HTTP port says to add it over SSH; `server add --http-port` refuses it", async () => {
     const r = await server.shedJson(["list"]);
-    expect(r.error.code).toBe("UNAUTHORIZED");
-    expect(r.error.message).toContain("--token");
-    const bad = await server.shedJson(["server", "add", "127.0.0.1", "--name", "authd", "--http-port", String(server.port), "--token", "wrong-token-000000"]);
-    expect(bad.error.code).toBe("UNAUTHORIZED");
-    const good = await server.shedJson(["server", "add", "127.0.0.1", "--name", "authd", "--http-port", String(server.port), "--token", token, "--default"]);
-    expect(good).toMatchObject({ name: "authd", server: "test-server", default: true });
-    expect((await server.shedJson(["list"])).sheds).toEqual([]);
-    const servers = await server.shedJson(["server", "list"]);
-    expect(servers.default).toBe("authd");
+    expect(r.error.code).toBe("HTTPS_REQUIRED");
+    expect(r.error.message).toContain("shed server add HOST");
+    const add = await server.shed(["server", "add", "127.0.0.1", "--name", "authd", "--http-port", String(server.port)]);
+    expect(add.code).toBe(2);
+    expect(add.stderr).toContain("over SSH");
     expect(await Bun.file(server.logPath).text()).not.toContain(token);
   });
 

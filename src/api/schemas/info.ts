@@ -39,7 +39,9 @@ export const ServerInfoSchema = v.object({
   defaultBackendReason: v.optional(v.string()),
   /** Every backend shed knows, in detection order, with what it can do here. */
   backends: v.array(BackendInfoSchema),
-  auth: v.picklist(["open", "token"]),
+  /** open: plain HTTP; token and mtls: HTTPS on httpsPort, credentials minted over SSH (`shed server add`). */
+  auth: v.picklist(["open", "token", "mtls"]),
+  httpsPort: v.optional(v.number()),
   platform: v.object({ os: v.string(), arch: v.string() }),
 });
 export type ServerInfo = v.InferOutput<typeof ServerInfoSchema>;

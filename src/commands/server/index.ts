@@ -13,5 +13,6 @@ export default defineCommand({
     remove: sub(() => import("./remove.ts")),
     rm: sub(() => import("./remove.ts")),
     "set-default": sub(() => import("./set-default.ts")),
+    update: sub(() => import("./update.ts")),
   },
 });

@@ -65,9 +65,13 @@ docker:
     expect(err.message).toMatch(/^s\.yaml:\d+: not valid YAML/);
   });
 
-  it("needs a token source in token mode", () => {
-    expect(catchErr(() => parseServerConfig("auth: { mode: token }\n")).message).toContain("auth.token");
-    expect(parseServerConfig("auth: { mode: token, token: 0123456789abcdef0123 }\n").auth.mode).toBe("token");
+  it("takes auth modes and token_ttl durations; tokens are never configured", () => {
+    expect(parseServerConfig("auth: { mode: token }\n").auth).toEqual({ mode: "token", token_ttl: 86_400 });
+    expect(parseServerConfig("auth: { mode: mtls, token_ttl: 2s }\n").auth.token_ttl).toBe(2);
+    expect(parseServerConfig("auth: { token_ttl: 90 }\n").auth.token_ttl).toBe(90);
+    expect(catchErr(() => parseServerConfig("auth: { token_ttl: soon }\n")).message).toContain("auth.token_ttl");
+    expect(catchErr(() => parseServerConfig("auth: { mode: token, token: 0123456789abcdef0123 }\n")).message).toContain('unknown key "auth.token"');
+    expect(catchErr(() => parseServerConfig("tls_cert_file: /x.pem\n")).message).toContain("tls_key_file");
   });
 
   it("refuses an unknown key with its line and the closest known key", () => {

@@ -59,11 +59,8 @@ export function parseServerConfig(text: string, path = "server.yaml"): ServerCon
   if (config.credentials) {
     config.mounts = { ...config.credentials, ...config.mounts };
   }
-  if (config.auth.mode === "token" && !config.auth.token && !config.auth.token_file) {
-    throw new ShedError(
-      "INVALID_CONFIG",
-      `${path}: auth.mode is "token" but neither auth.token nor auth.token_file is set`,
-    );
+  if (Boolean(config.tls_cert_file) !== Boolean(config.tls_key_file)) {
+    throw new ShedError("INVALID_CONFIG", `${path}: tls_cert_file and tls_key_file go together: set both, or neither (the server then makes its own)`);
   }
   for (const [i, root] of (config.mount_roots ?? []).entries()) {
     if (!isAbsolute(expandHome(root))) throw new ShedError("INVALID_CONFIG", `${path}: mount_roots.${i}: ${root} is not an absolute path`);

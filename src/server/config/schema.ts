@@ -19,6 +19,17 @@ const MountSchema = v.strictObject({
 
 const Count = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A duration in seconds: a number, or a string such as 30s, 15m, 24h, 7d. */
+const DurationSchema = v.pipe(
+  v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+[smhd]?$/, "a duration such as 2s, 15m, 24h or 7d"))]),
+  v.transform((d) => (typeof d === "number" ? d : Number.parseInt(d, 10) * (DURATION_UNITS[d.replace(/^\d+/, "")] ?? 1))),
+  v.integer(),
+  v.minValue(1, "must be at least 1 second"),
+  v.maxValue(366 * 86_400, "must be at most a year"),
+);
+
 /** The SSH front door (ssh_port). */
 const SshSectionSchema = v.strictObject({
   enabled: v.optional(v.boolean(), true),
@@ -38,19 +49,33 @@ const SERVER_PLACE = {
   bind_address: v.optional(v.string(), "127.0.0.1"),
   http_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 8080),
   ssh_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 2222),
+  /** The HTTPS API in auth.mode token and mtls (http_port then only says to use HTTPS). */
+  https_port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)), 8443),
   state_dir: v.optional(v.string(), "/var/lib/shed"),
 };
 
 /** The rest of the server's keys (after default_backend and enabled_backends, as in a server.yaml). */
 const SERVER_SETTINGS = {
+  /**
+   * open: plain HTTP, no credentials (loopback only unless allow_insecure_exposure). token:
+   * HTTPS, every call but /api/info needs a token minted over the SSH door. mtls: HTTPS with
+   * client certificates the SSH door signs.
+   */
   auth: v.optional(
     v.strictObject({
-      mode: v.optional(v.picklist(["open", "token"]), "open"),
-      token: v.optional(v.pipe(v.string(), v.minLength(16, "must be at least 16 characters"))),
-      token_file: v.optional(v.string()),
+      mode: v.optional(v.picklist(["open", "token", "mtls"]), "open"),
+      /** How long a minted token (or client certificate) is good for: seconds, or 30s, 15m, 24h, 7d. */
+      token_ttl: v.optional(DurationSchema, "24h"),
     }),
-    { mode: "open" },
+    {},
   ),
+  /** Lets auth.mode open listen beyond loopback: only on a network that is itself trusted. */
+  allow_insecure_exposure: v.optional(v.boolean(), false),
+  /** Your own certificate and key (PEM) for HTTPS; by default the server makes one on first start. */
+  tls_cert_file: v.optional(v.string()),
+  tls_key_file: v.optional(v.string()),
+  /** Extra names and addresses the made certificate carries (clients pin it, so they are for others' tools). */
+  tls_names: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9.:*-]+$/, "a host name or an address"))), []),
   /** Host directories or files mounted into every shed. `credentials` is the deprecated name. */
   mounts: v.optional(v.record(v.string(), MountSchema), {}),
   credentials: v.optional(v.record(v.string(), MountSchema)),

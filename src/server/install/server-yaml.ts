@@ -12,7 +12,7 @@ export function serverYamlTemplate(opts: { name: string; stateDir: string; detec
 # and look at the host with: shed-server doctor
 
 name: ${JSON.stringify(opts.name)}
-# Loopback only. To serve other machines set 0.0.0.0 (and auth.mode: token).
+# Loopback only. To serve other machines set 0.0.0.0 and auth.mode: token (open refuses it).
 bind_address: 127.0.0.1
 http_port: 8080
 ssh_port: 2222
@@ -29,8 +29,11 @@ ssh:
   authorized_keys: [~/.ssh/authorized_keys]
 
 auth:
-  # token: every API call but /api/info needs "Authorization: Bearer <token>" (token_file: PATH).
+  # open: plain HTTP on http_port. token | mtls: HTTPS on https_port with a certificate made
+  # here; clients get a token (or a client certificate) over SSH with \`shed server add HOST\`.
   mode: open
+  token_ttl: 24h
+https_port: 8443
 
 ${backendTemplates()}`;
 }

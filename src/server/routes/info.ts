@@ -20,6 +20,7 @@ export function infoHandlers(ctx: ServerContext): Handlers<Omit<typeof SERVER_AP
       ...(ctx.defaultBackendReason ? { defaultBackendReason: ctx.defaultBackendReason } : {}),
       backends: await backendInfo(ctx),
       auth: ctx.config.auth.mode,
+      ...(ctx.httpsPort ? { httpsPort: ctx.httpsPort } : {}),
       platform: { os: process.platform, arch: process.arch },
     };
     return info;

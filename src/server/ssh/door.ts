@@ -1,5 +1,9 @@
 import { createServer, type Socket } from "node:net";
-import { type Connection, Server, utils } from "ssh2";
+import { type Connection, Server, type ServerChannel, utils } from "ssh2";
+import { sshFingerprint } from "../../api/bootstrap.ts";
+import { isLoopback } from "../listen.ts";
+import { answerBootstrap } from "./bootstrap-channel.ts";
+import type { BootstrapService } from "./bootstrap.ts";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import { relayDuplex } from "../../api/stream-pump.ts";
@@ -18,6 +22,8 @@ export interface SshDoorOptions {
   logger: Logger;
   /** The running shed's agent; throws ShedError (not found, not running) otherwise. */
   agent(shed: string): Promise<AgentConnection>;
+  /** Answers the bootstrap subsystem (src/api/bootstrap.ts) for an authorized key. */
+  bootstrap?: BootstrapService;
 }
 
 export interface SshDoor {
@@ -27,8 +33,6 @@ export interface SshDoor {
   close(): Promise<void>;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
 /**
  * The SSH front door: `ssh -p 2222 <shed>@host`. The user name picks the shed; sessions,
  * sftp and direct-tcpip are relayed to its agent. Connections that have not authenticated
@@ -37,7 +41,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
  */
 export async function startSshDoor(opts: SshDoorOptions): Promise<SshDoor> {
   const hostKey = loadOrCreateHostKey(opts.stateDir);
-  const authMode = opts.config.auth ?? (LOOPBACK.test(opts.bindAddress) ? "warn" : "enforce");
+  const authMode = opts.config.auth ?? (isLoopback(opts.bindAddress) ? "warn" : "enforce");
   const keys = new AuthorizedKeys(opts.config.authorized_keys);
   const log = opts.logger;
   if (authMode !== "off" && keys.count() === 0) {
@@ -48,6 +52,8 @@ export async function startSshDoor(opts: SshDoorOptions): Promise<SshDoor> {
     const sock = (client as unknown as { _sock: Socket })._sock;
     let failures = 0;
     let shed = "";
+    // The key this connection authenticated with (none when ssh.auth is off): the bootstrap checks it again.
+    let userKey: Buffer | undefined;
     client.on("authentication", (ctx) => {
       shed = ctx.username;
       if (authMode === "off") return ctx.accept();
@@ -64,6 +70,7 @@ export async function startSshDoor(opts: SshDoorOptions): Promise<SshDoor> {
       }
       const known = keys.has(ctx.key.data);
       if (authMode === "enforce" && !known) {
+        log.warn("ssh: key not in authorized_keys refused", { key: sshFingerprint(ctx.key.data), remote: sock.remoteAddress });
         tooMany();
         return ctx.reject(["publickey"]);
       }
@@ -76,13 +83,15 @@ export async function startSshDoor(opts: SshDoorOptions): Promise<SshDoor> {
         return ctx.reject(["publickey"]);
       }
       if (!known) log.warn("ssh: key not in authorized_keys accepted (ssh.auth is warn)", { shed, remote: sock.remoteAddress });
+      userKey = ctx.key.data;
       ctx.accept();
     });
     client.on("ready", () => {
       authenticated(sock);
       log.debug("ssh: authenticated", { shed, remote: sock.remoteAddress });
       const agent = () => opts.agent(shed);
-      client.on("session", (accept) => handleSession(accept(), { shed, client, agent, logger: log }));
+      const bootstrap = (channel: ServerChannel) => answerBootstrap(channel, { key: userKey, keys, remote: sock.remoteAddress, service: opts.bootstrap, logger: log });
+      client.on("session", (accept) => handleSession(accept(), { shed, client, agent, logger: log, bootstrap }));
       client.on("tcpip", (accept, reject, info) => {
         agent()
           .then((a) => a.connectTcp(info.destPort, info.destIP || "127.0.0.1"))

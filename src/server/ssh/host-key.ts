@@ -14,10 +14,7 @@ export interface HostKey {
 /** The server's ed25519 host key: made on first start, kept (0600) in the state dir. */
 export function loadOrCreateHostKey(stateDir: string): HostKey {
   const path = join(stateDir, "ssh_host_ed25519_key");
-  if (!existsSync(path)) {
-    const pair = utils.generateKeyPairSync("ed25519", { comment: "shed-server" });
-    writeFileAtomic(path, pair.private, 0o600);
-  }
+  if (!existsSync(path)) writeFileAtomic(path, generateHostKey(), 0o600);
   const privateKey = readFileSync(path, "utf8");
   const parsed = utils.parseKey(privateKey);
   if (parsed instanceof Error) {
@@ -25,4 +22,17 @@ export function loadOrCreateHostKey(stateDir: string): HostKey {
   }
   const publicLine = `${parsed.type} ${parsed.getPublicSSH().toString("base64")}`;
   return { privateKey, publicLine };
+}
+
+/**
+ * ssh2's generator, under Bun, drops a leading zero byte of the public key about once in 256
+ * keys (a 31-byte ed25519 key its own parser then refuses, and the server would not start):
+ * such a key is thrown away and another made.
+ */
+function generateHostKey(): string {
+  for (let i = 0; i < 16; i++) {
+    const pair = utils.generateKeyPairSync("ed25519", { comment: "shed-server" });
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair.private;
+  }
+  throw new ShedError("INTERNAL", "could not make an SSH host key that reads back");
 }

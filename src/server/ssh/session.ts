@@ -1,4 +1,5 @@
-import type { Connection, Session } from "ssh2";
+import type { Connection, ServerChannel, Session } from "ssh2";
+import { BOOTSTRAP_SUBSYSTEM } from "../../api/bootstrap.ts";
 import type { AgentConnection, ExecRequest } from "../../agent/protocol/api.ts";
 import type { Logger } from "../../log/logger.ts";
 import { type ForwardedAgent, forwardSshAgent } from "./agent-forwarding.ts";
@@ -25,6 +26,8 @@ export interface SessionDeps {
   /** The shed's agent, or a ShedError saying why there is none. */
   agent(): Promise<AgentConnection>;
   logger: Logger;
+  /** The bootstrap subsystem (src/api/bootstrap.ts): answered by the door, never by the shed. */
+  bootstrap(channel: ServerChannel): void;
 }
 
 /**
@@ -90,6 +93,7 @@ export function handleSession(session: Session, deps: SessionDeps): void {
     void run(accept() as unknown as Channel, { command: info.command }, "exec");
   });
   session.on("subsystem", (accept, reject, info) => {
+    if (info.name === BOOTSTRAP_SUBSYSTEM) return deps.bootstrap(accept());
     if (info.name !== "sftp") return reject?.();
     tty = undefined;
     void run(accept() as unknown as Channel, { argv: ["/bin/sh", "-c", SFTP_SERVER], login: false }, "sftp");

@@ -94,15 +94,19 @@ export class ServerWebSocketTransport extends MessageTransport {
   }
 }
 
-/** Client side (the CLI): Bun's WebSocket takes headers, so the API token goes as usual. */
-export function dialWebSocket(url: string, headers: Record<string, string>): Promise<Transport> {
-  const ws = new WebSocket(url, { headers } as never);
+/** Client side (the CLI): Bun's WebSocket takes headers (the API token) and TLS options (the pinned certificate). */
+export function dialWebSocket(url: string, headers: Record<string, string>, tls?: object): Promise<Transport> {
+  const ws = new WebSocket(url, { headers, ...(tls ? { tls } : {}) } as never);
   ws.binaryType = "arraybuffer";
   const transport = new ClientWebSocketTransport(ws, url);
   return new Promise((resolve, reject) => {
     ws.onopen = () => resolve(transport);
-    ws.onerror = () =>
-      reject(new ShedError("SERVER_UNREACHABLE", `could not open a WebSocket to ${url.replace(/\?.*/, "")}`));
+    ws.onerror = (e) =>
+      reject(
+        new ShedError("SERVER_UNREACHABLE", `could not open a WebSocket to ${url.replace(/\?.*/, "")}`, {
+          cause: new Error((e as ErrorEvent).message || "refused"),
+        }),
+      );
     ws.onmessage = (e) => transport.received(e.data as ArrayBuffer);
     ws.onclose = (e) => transport.gone(e.code === 1000 || e.code === 1005 ? undefined : new Error(`websocket closed (${e.code} ${e.reason})`));
   });
