@@ -116,8 +116,8 @@ export class VzBackend implements Backend {
       return data;
     } catch (err) {
       this.dropLink(spec.name);
-      killByPidFile(data.pidFile, data.dir, "SIGKILL");
-      await waitGone(data.pidFile, data.dir, 5000);
+      // HardStop first: vfkit then ends the VM and removes what it made itself.
+      await stopVfkit(data, Date.now(), () => {});
       this.removeFiles(data);
       throw err;
     }
