@@ -54,11 +54,12 @@ export function createMcpServer(opts: McpOptions): Server {
       cached = { at: performance.now(), info };
       info.catch(() => (cached = undefined));
     }
-    return { info: await cached.info, local: opts.local };
+    // A server that does not answer yet: the tools are listed anyway, each call will say why it fails.
+    return { info: await cached.info.catch(() => undefined), local: opts.local };
   };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const e = await env().catch(mcpError);
+    const e = await env();
     return {
       tools: ALL_TOOLS.filter((t) => t.offered?.(e) ?? true).map((t) => ({
         name: t.name,

@@ -4,7 +4,8 @@ import type { ShedClient } from "../sdk/shed-client.ts";
 
 /** What decides which tools are offered and how their schemas look: the server's features as data. */
 export interface ToolEnv {
-  info: ServerInfo;
+  /** Absent while the server does not answer: every tool is offered, and each call says why it failed. */
+  info?: ServerInfo;
   /**
    * The MCP server runs on the agent's own machine (`shed mcp` on stdio): tools that read or
    * write its files (copy in/out) are offered. Over /api/mcp they are not: "local" would be
@@ -53,5 +54,5 @@ export function optionalField<S extends v.GenericSchema>(schema: S, text: string
 
 /** Whether any backend this server has (and can run) offers a feature. */
 export function anyBackend(env: ToolEnv, feature: keyof NonNullable<ServerInfo["backends"][number]["features"]>): boolean {
-  return env.info.backends.some((b) => b.available && b.features?.[feature]);
+  return !env.info || env.info.backends.some((b) => b.available && b.features?.[feature]);
 }

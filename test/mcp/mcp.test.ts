@@ -233,7 +233,7 @@ describe.skipIf(skip)("MCP server (SDK client, stdio and Streamable HTTP, real D
   it("/api/mcp refuses a request that is not in a session, and one from a web page", async () => {
     const stray = await fetch(`${server.url}/api/mcp`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
     expect(stray.status).toBe(400);
-    expect((await stray.json()).code).toBe("INVALID_REQUEST");
+    expect(((await stray.json()) as { code: string }).code).toBe("INVALID_REQUEST");
     const gone = await fetch(`${server.url}/api/mcp`, { method: "POST", headers: { "content-type": "application/json", "mcp-session-id": "nope" }, body: "{}" });
     expect(gone.status).toBe(404);
     const page = await fetch(`${server.url}/api/mcp`, { method: "POST", headers: { origin: "http://evil.example", "content-type": "application/json" }, body: "{}" });

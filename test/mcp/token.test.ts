@@ -17,14 +17,14 @@ describe.skipIf(skip)("/api/mcp in auth token mode", () => {
 
   it("is 401 without the token or with a wrong one", async () => {
     const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
-    for (const headers of [{}, { authorization: "Bearer wrong-token-wrong-token" }]) {
+    for (const headers of [{}, { authorization: "Bearer wrong-token-wrong-token" }] as Record<string, string>[]) {
       const r = await fetch(`${server.url}/api/mcp`, {
         method: "POST",
         headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
         body: JSON.stringify(init),
       });
       expect(r.status).toBe(401);
-      expect((await r.json()).code).toBe("UNAUTHORIZED");
+      expect(((await r.json()) as { code: string }).code).toBe("UNAUTHORIZED");
     }
     await expect(httpClient(server)).rejects.toThrow();
   });

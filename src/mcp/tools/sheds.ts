@@ -12,7 +12,7 @@ const named = () => v.object({ name: NAME });
 
 /** The create arguments this server can honour: its backends by name, host directories only where a backend mounts them. */
 function createInput(env: ToolEnv) {
-  const backends = env.info.backends.filter((b) => b.available).map((b) => b.name);
+  const backends = env.info?.backends.filter((b) => b.available).map((b) => b.name) ?? [];
   const hostDirs = {
     localDir: optionalField(CREATE.localDir.wrapped, "A directory on the server's host to be the shed's /workspace (not with repo); the server's mount_roots limit which"),
     addDirs: optionalField(CREATE.addDirs.wrapped, "More host directories to mount: SRC[:DST][:ro] each"),
@@ -23,7 +23,9 @@ function createInput(env: ToolEnv) {
     image: optionalField(CREATE.image.wrapped, "Image alias (base, default, ...) or reference; default: the server's default image"),
     repo: optionalField(CREATE.repo.wrapped, "A git repository to clone into /workspace: owner/repo (GitHub) or a git URL"),
     ...localDirs,
-    backend: v.optional(described(v.picklist(backends.length ? backends : [env.info.defaultBackend]), `Where the shed runs (default ${env.info.defaultBackend})`)),
+    backend: env.info
+      ? optionalField(v.picklist(backends.length ? backends : [env.info.defaultBackend]), `Where the shed runs (default ${env.info.defaultBackend})`)
+      : optionalField(CREATE.backend.wrapped, "Where the shed runs (default: the server's default backend)"),
     cpus: optionalField(CREATE.cpus.wrapped, "CPUs for the shed, e.g. 2 or 0.5"),
     memoryMb: optionalField(CREATE.memoryMb.wrapped, "Memory in MB, e.g. 4096"),
     env: optionalField(CREATE.env.wrapped, "Environment variables every command in the shed gets"),
