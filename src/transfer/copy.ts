@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, lstatSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, posix, resolve } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -23,7 +23,7 @@ async function remoteKind(conn: AgentConnection, path: string): Promise<"dir" | 
 
 export async function copyIn(conn: AgentConnection, local: string, target: string, keepOwners: boolean): Promise<void> {
   if (local === "-") {
-    await conn.putArchive(target, Bun.stdin.stream(), { user: keepOwners ? "root" : "shed" });
+    await conn.putArchive(target, typeof Bun !== "undefined" ? Bun.stdin.stream() : readable(process.stdin), { user: keepOwners ? "root" : "shed" });
     return;
   }
   if (!existsSync(local)) throw new ShedError("NOT_FOUND", `${local} does not exist on this machine`);
@@ -36,7 +36,7 @@ export async function copyIn(conn: AgentConnection, local: string, target: strin
     const ids = owner ? { uid: owner.uid, gid: owner.gid } : {};
     return e.type === "dir"
       ? { name: e.name, type: "dir", mode: e.mode, mtime: e.mtime, ...ids }
-      : { name: e.name, type: "file", size: e.size, mode: e.mode, mtime: e.mtime, data: () => Bun.file(e.hostPath).stream(), ...ids };
+      : { name: e.name, type: "file", size: e.size, mode: e.mode, mtime: e.mtime, data: () => fileStream(e.hostPath), ...ids };
   });
   if (statSync(local).isDirectory()) entries.unshift({ name: ".", type: "dir", mode: statSync(local).mode & 0o7777, mtime: Math.floor(statSync(local).mtimeMs / 1000) });
   if (keepOwners) {
@@ -75,4 +75,13 @@ export async function copyOut(conn: AgentConnection, remote: string, local: stri
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** A host file as a web stream: Bun's own where it runs (the CLI), Node's streams in the client library under Node. */
+function fileStream(path: string): ReadableStream<Uint8Array> {
+  return typeof Bun !== "undefined" ? Bun.file(path).stream() : readable(createReadStream(path));
+}
+
+function readable(stream: NodeJS.ReadableStream): ReadableStream<Uint8Array> {
+  return Readable.toWeb(stream as Readable) as ReadableStream<Uint8Array>;
 }

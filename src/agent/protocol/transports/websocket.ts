@@ -94,7 +94,7 @@ export class ServerWebSocketTransport extends MessageTransport {
   }
 }
 
-/** Client side (the CLI): Bun's WebSocket takes headers, so the API token goes as usual. */
+/** Client side (the CLI, the client library): Bun's WebSocket and Node's (undici, Node 22+) take headers, so the API token goes as usual. */
 export function dialWebSocket(url: string, headers: Record<string, string>): Promise<Transport> {
   const ws = new WebSocket(url, { headers } as never);
   ws.binaryType = "arraybuffer";
@@ -121,7 +121,7 @@ class ClientWebSocketTransport extends MessageTransport {
 
   override drained(): Promise<void> {
     const poll = async () => {
-      while (this.ws.bufferedAmount > HIGH_WATER_MARK && this.ended === undefined) await Bun.sleep(2);
+      while (this.ws.bufferedAmount > HIGH_WATER_MARK && this.ended === undefined) await new Promise((r) => setTimeout(r, 2));
     };
     return this.queue.drained().then(poll);
   }
