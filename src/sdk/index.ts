@@ -1,7 +1,7 @@
 /**
- * shed's client library: `import { ShedClient } from "shed/client"` (built to dist/client/
- * by `bun build.ts --only client`, for Node 20+ and Bun). Everything a program needs to drive
- * a shed-server: sheds, exec, files, copies, sessions, images; errors are ShedError with
+ * shed's client library: `import { ShedClient } from "./dist/client/shed-client.js"`
+ * (built by `make build` or `bun build.ts --only client`, for Bun and Node 22+): everything a
+ * program needs to drive a shed-server: sheds, exec, files, copies, sessions, images; errors are ShedError with
  * the same stable codes as the CLI's `--json` and the HTTP API.
  */
 export { ShedClient, type OperationOptions, type ShedClientOptions } from "./shed-client.ts";

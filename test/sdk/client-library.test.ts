@@ -18,7 +18,7 @@ describe.skipIf(skip)("client library (ShedClient) and examples/run-tests.mjs ag
   beforeAll(async () => {
     const image = await ensureTestImage("debian");
     dir = mkdtempSync(join(tmpdir(), "shed-sdk-"));
-    for (const [name, script] of [["good", "echo 3 tests passed"], ["bad", "echo 1 test failed >&2; exit 3"]]) {
+    for (const [name, script] of [["good", "echo 3 tests passed"], ["bad", "echo 1 test failed >&2; exit 3"]] as const) {
       mkdirSync(join(dir, name));
       writeFileSync(join(dir, name, "run-tests.sh"), `${script}\n`);
     }
