@@ -1,2 +1,0 @@
-/** A tar of a directory as a stream (GNU tar), for loading test layouts. */
-export declare function tarOfDir(dir: string): ReadableStream<Uint8Array>;
