@@ -7,6 +7,7 @@ import { createMcpServer } from "../../mcp/server.ts";
 import { ShedClient } from "../../sdk/shed-client.ts";
 import { serverToken } from "../auth.ts";
 import type { ServerContext } from "../context.ts";
+import { refuseLongBody } from "./body-limit.ts";
 
 export const MCP_PATH = "/api/mcp";
 /** Sessions kept at once; past it the one idle longest is closed. */
@@ -44,6 +45,7 @@ export function mountMcp(app: Hono, ctx: ServerContext): void {
 
   app.all(MCP_PATH, async (c: Context) => {
     refuseForeignOrigin(c);
+    refuseLongBody(c, ctx.config.max_body_bytes);
     const id = c.req.header("mcp-session-id");
     const known = id ? sessions.get(id) : undefined;
     if (known) {
