@@ -45,7 +45,7 @@ export function lifecycleSuite(target: LifecycleTarget): void {
       const info = JSON.parse(run(server.wrap([process.execPath, "-e", `console.log(await (await fetch("${server.url}/api/info")).text())`])));
       features = info.backends.find((b: { name: string }) => b.name === target.backend).features;
       expect(info.defaultBackend).toBe(target.backend);
-    }, 2 * T);
+    }, target.startTimeoutMs ?? 2 * T);
 
     afterAll(async () => {
       if (server) for (const name of ["life", "mounted", "ghost", "refused"]) await server.shed(["delete", name, "--force"], { timeoutMs: T }).catch(() => {});

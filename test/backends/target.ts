@@ -31,4 +31,6 @@ export interface LifecycleTarget {
   localDirOwner?: number;
   /** Longest a single CLI call may take (a VM boot under TCG is minutes). */
   timeoutMs: number;
+  /** Longest start() may take, when more than two CLI calls (a cold guest image build). */
+  startTimeoutMs?: number;
 }

@@ -63,6 +63,7 @@ describe("help, completion and ssh-config --install (compiled CLI)", () => {
         `source ${script}`,
         `COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; COMP_LINE='${line}'; COMP_POINT=${line.length}`,
         `$(complete -p shed | sed -E 's/.*-F ([^ ]+).*/\\1/') shed '${words.at(-1)}' '${words.at(-2) ?? ""}'`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: bash expands it, not JS
         'printf "%s\\n" "${COMPREPLY[@]}"',
       ].join("\n");
       const p = Bun.spawnSync(["bash", "-c", program], { env: { ...process.env, SHED_CONFIG_DIR: server.configDir, ...env }, stdout: "pipe", stderr: "pipe" });

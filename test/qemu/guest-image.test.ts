@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openLayout } from "../../src/oci/store/layout.ts";
-import { baseImage } from "./guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS } from "./guest-image.ts";
 
 /**
  * The base recipe's image as built (debootstrap once per machine, cached by recipe hash):
@@ -39,7 +39,7 @@ describe.skipIf(skip)("guest image: recipe guest/base", () => {
     name = image.name;
     const { manifest } = await openLayout(layout).resolve(name);
     layers = manifest.layers.map((l) => join(layout, "blobs", "sha256", l.digest.slice(7)));
-  }, 900_000);
+  }, IMAGE_HOOK_MS);
 
   it("is an OCI layout: system layer + shed layer, boot paths in the config labels", async () => {
     const { manifest, config } = await openLayout(layout).resolve(name);

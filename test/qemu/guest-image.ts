@@ -8,6 +8,12 @@ import { DIST } from "../harness/index.ts";
  * hash under SHED_IMAGE_CACHE or /var/cache/shed-build: only the first run pays debootstrap).
  * Returns an image ref servers resolve without a store: oci:<layout>:<ref>.
  */
+/**
+ * The time a hook that calls baseImage() gets: a cold build (debootstrap, a kernel, packing:
+ * minutes on 2 busy cores) plus a TCG boot. Bounded, so a stuck build still fails.
+ */
+export const IMAGE_HOOK_MS = 1_500_000;
+
 let built: Promise<{ ref: string; layout: string; name: string }> | undefined;
 
 /** `name` is the image's ref inside the layout (a layout may hold other builds' refs too). */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeAccelCache } from "../../src/backends/qemu/accel.ts";
 import { bootProbe } from "../../src/backends/qemu/probe-guest.ts";
 import { startServer, type TestServer } from "../harness/index.ts";
-import { baseImage, vmTestsMissing } from "./guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "./guest-image.ts";
 
 /**
  * The KVM decision against real guests: the probe guest (the base image's own kernel with the
@@ -40,7 +40,7 @@ describe.skipIf(skip)("KVM that boots a kernel, or TCG", () => {
         break;
       }
     }
-  }, BOOT_MS);
+  }, IMAGE_HOOK_MS);
 
   afterAll(async () => {
     if (server) {

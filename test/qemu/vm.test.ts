@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIST, startServer, type TestServer } from "../harness/index.ts";
 import { makeTestNetwork, netnsMissing, type TestNetwork } from "../harness/netns.ts";
 import { opensshArgs } from "../harness/openssh.ts";
-import { baseImage, vmTestsMissing } from "./guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "./guest-image.ts";
 import { qemuProcesses } from "./processes.ts";
 
 /**
@@ -76,7 +76,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
         },
       },
     });
-  }, BOOT_MS);
+  }, IMAGE_HOOK_MS);
 
   afterAll(async () => {
     if (server) {
@@ -84,7 +84,7 @@ describe.skipIf(skip)("qemu backend: sheds as real VMs", () => {
       await server.stop();
     }
     await net?.remove();
-    rmSync(join(hostDirs.workspace, ".."), { recursive: true, force: true });
+    if (hostDirs) rmSync(join(hostDirs.workspace, ".."), { recursive: true, force: true });
   }, 120_000);
 
   it("creates a shed from the base image and reports it running on qemu", async () => {

@@ -27,7 +27,7 @@ describe.skipIf(skip)("concurrency on Docker", () => {
   it("5 creates of the same name: one wins, the others are SHED_EXISTS before it is done", async () => {
     const order: string[] = [];
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
+      Array.from({ length: 5 }, () =>
         create("same").then((r) => {
           order.push(r.status === 201 || r.status === 200 ? "won" : (r.body.code ?? String(r.status)));
           return r;

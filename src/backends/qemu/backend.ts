@@ -33,6 +33,9 @@ import { mountShares, sharesOf } from "./shares.ts";
 import { killByPidFile, runningPid, waitGone } from "../../proc/pid-file.ts";
 import { startVm } from "./vm-start.ts";
 
+/** How often the ACPI power button is pressed again while a VM shuts down. */
+const POWER_BUTTON_REPEAT_MS = 10_000;
+
 /** What the factory does not set (tests and hosts with vhost-vsock may). */
 export interface QemuBackendOptions {
   /** Size of a new shed's writable disk (sparse): "5G" by default. */
@@ -246,12 +249,17 @@ export class QemuBackend implements Backend {
       this.ctx.logger.debug("agent shutdown skipped", { name: instance.name, error: String(err) });
     }
     this.dropLink(instance.name);
-    try {
-      await qmpOnce(data.qmpSocket, "system_powerdown");
-    } catch (err) {
-      this.ctx.logger.warn("ACPI power-off failed", { name: instance.name, error: String(err) });
+    // A press that lands before the guest listens for the power button (just after boot) is
+    // lost, so it is pressed again every few seconds until the VM is gone or the deadline.
+    for (let press = 0; Date.now() < deadline; press++) {
+      try {
+        await qmpOnce(data.qmpSocket, "system_powerdown");
+      } catch (err) {
+        if (press === 0) this.ctx.logger.warn("ACPI power-off failed", { name: instance.name, error: String(err) });
+      }
+      const slice = Math.min(POWER_BUTTON_REPEAT_MS, Math.max(0, deadline - Date.now()));
+      if (await waitGone(data.pidFile, data.dir, slice)) return;
     }
-    if (await waitGone(data.pidFile, data.dir, Math.max(0, deadline - Date.now()))) return;
     this.ctx.logger.warn("VM did not power off in time; ending it", { name: instance.name, timeoutMs });
     await qmpOnce(data.qmpSocket, "quit").catch(() => {});
     if (await waitGone(data.pidFile, data.dir, 2000)) return;

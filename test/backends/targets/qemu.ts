@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { startServer } from "../../harness/index.ts";
 import { makeTestNetwork, netnsMissing, type TestNetwork } from "../../harness/netns.ts";
-import { baseImage, vmTestsMissing } from "../../qemu/guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../../qemu/guest-image.ts";
 import { qemuProcesses } from "../../qemu/processes.ts";
 import type { LifecycleTarget } from "../target.ts";
 
@@ -42,4 +42,5 @@ export const qemuTarget: LifecycleTarget = {
   // A VM's QEMU runs as the owner of its writable shares: a person's project directory.
   localDirOwner: 1000,
   timeoutMs: 600_000,
+  startTimeoutMs: IMAGE_HOOK_MS,
 };
