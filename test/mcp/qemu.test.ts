@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../harness/index.ts";
-import { baseImage, vmTestsMissing } from "../qemu/guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
 import { httpClient, type McpHarness, stdioClient } from "./mcp-client.ts";
 
 const missingWhy = vmTestsMissing();
@@ -26,7 +26,7 @@ describe.skipIf(Boolean(missingWhy))("MCP tools against a qemu shed (TCG, networ
     });
     http = await httpClient(server);
     stdio = await stdioClient(server);
-  }, 900_000);
+  }, IMAGE_HOOK_MS);
   afterAll(async () => {
     await http?.ok("delete_shed", { name: "vm1", confirm: true, force: true }).catch(() => {});
     await http?.close().catch(() => {});
