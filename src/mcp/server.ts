@@ -81,10 +81,10 @@ export function createMcpServer(opts: McpOptions): Server {
       if (!parsed.success) return failure("INVALID_REQUEST", `invalid arguments for ${tool.name}: ${formatIssues(parsed.issues)}`);
       const token = extra._meta?.progressToken;
       let step = 0;
-      const progress = (message: string, _current?: number, total?: number) => {
+      const progress = (message: string) => {
         if (token === undefined) return;
         step += 1;
-        extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: step, ...(total ? { total } : {}), message } }).catch(() => {});
+        extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: step, message } }).catch(() => {});
       };
       const result = (await tool.run({ client: opts.client, signal: extra.signal, progress }, parsed.output)) as Record<string, unknown>;
       return { content: [{ type: "text", text: JSON.stringify(result, null, 1) }], structuredContent: result };

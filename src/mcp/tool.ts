@@ -18,8 +18,8 @@ export interface ToolContext {
   client: ShedClient;
   /** Aborted when the MCP client cancels the call. */
   signal: AbortSignal;
-  /** A progress notification (sent only when the client asked for them with a progressToken). */
-  progress(message: string, current?: number, total?: number): void;
+  /** A progress notification, in words (sent only when the client asked for them with a progressToken; its count is the server's). */
+  progress(message: string): void;
 }
 
 type Input = v.GenericSchema<unknown, Record<string, unknown>>;

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { SHED_API } from "../../api/endpoints/sheds.ts";
-import type { CreateShedRequest } from "../../api/schemas/shed.ts";
+import type { CreateShedRequest, ProgressEvent } from "../../api/schemas/shed.ts";
 import { anyBackend, defineTool, described, optionalField, type ToolDef, type ToolEnv } from "../tool.ts";
 
 /** Sheds themselves: list, info, create, start, stop, delete, and the server. Fields from the catalog's schemas. */
@@ -9,6 +9,8 @@ const CREATE = SHED_API.createShed.request.entries;
 const STOP = SHED_API.stopShed.request.entries;
 export const NAME = described(SHED_API.getShed.params.name, "The shed's name (lowercase letters, digits and hyphens, as list_sheds shows it)");
 const named = () => v.object({ name: NAME });
+/** A progress event in words: "image: pulling 3/10". */
+const progressLine = (e: ProgressEvent) => `${e.id}: ${e.status}${e.total ? ` ${e.current ?? 0}/${e.total}` : ""}`;
 
 /** The create arguments this server can honour: its backends by name, host directories only where a backend mounts them. */
 function createInput(env: ToolEnv) {
@@ -69,7 +71,7 @@ export const SHED_TOOLS: ToolDef[] = [
       "Returns the shed; `warnings` lists provisioning problems (the shed is usable anyway). Then use exec to run commands in it.",
     input: createInput,
     annotations: { openWorldHint: true },
-    run: ({ client, signal, progress }, req) => client.create(req, { signal, onProgress: (e) => progress(`${e.id}: ${e.status}`, e.current, e.total) }),
+    run: ({ client, signal, progress }, req) => client.create(req, { signal, onProgress: (e) => progress(progressLine(e)) }),
   }),
   defineTool({
     name: "start_shed",
@@ -77,7 +79,7 @@ export const SHED_TOOLS: ToolDef[] = [
     description: "Starts a stopped shed and waits until its agent answers.",
     input: named,
     annotations: { idempotentHint: true },
-    run: ({ client, signal, progress }, { name }) => client.start(name, { signal, onProgress: (e) => progress(`${e.id}: ${e.status}`, e.current, e.total) }),
+    run: ({ client, signal, progress }, { name }) => client.start(name, { signal, onProgress: (e) => progress(progressLine(e)) }),
   }),
   defineTool({
     name: "stop_shed",
@@ -99,7 +101,7 @@ export const SHED_TOOLS: ToolDef[] = [
       }),
     annotations: { destructiveHint: true },
     run: async ({ client, signal, progress }, { name, force }) => {
-      await client.delete(name, { force, signal, onProgress: (e) => progress(`${e.id}: ${e.status}`) });
+      await client.delete(name, { force, signal, onProgress: (e) => progress(progressLine(e)) });
       return { name, deleted: true };
     },
   }),

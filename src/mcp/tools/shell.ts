@@ -55,7 +55,7 @@ export const SHELL_TOOLS: ToolDef[] = [
           // About one notification per 64 KiB of output.
           if (bytes - said < 65_536) return;
           said = bytes;
-          progress(`${bytes} bytes of output so far`, bytes);
+          progress(`${bytes} bytes of output so far`);
         },
       });
       return {
