@@ -3,7 +3,8 @@
  *   dist/shed-agent   (first: shed-server embeds it)
  *   dist/shed-server  (embeds dist/shed-agent, so one copied binary is a whole install)
  *   dist/shed
- * Usage: bun build.ts [--target linux-x64|linux-arm64|darwin-arm64] [--only shed|shed-server|shed-agent] [--agent PATH]
+ *   dist/client/shed-client.js  (the client library, ShedClient, for Node and Bun programs)
+ * Usage: bun build.ts [--target linux-x64|linux-arm64|darwin-arm64] [--only shed|shed-server|shed-agent|client] [--agent PATH]
  */
 import { mkdirSync, statSync } from "node:fs";
 import pkg from "./package.json" with { type: "json" };
@@ -44,6 +45,25 @@ async function compile(name: string, entry: string, extra: string[] = []): Promi
 }
 
 
+/** The client library (src/sdk/index.ts) as one ES module for Node 22+ and Bun: dist/client/shed-client.js. */
+async function bundleClient(): Promise<void> {
+  if ((only && only !== "client") || target) return;
+  const result = await Bun.build({
+    entrypoints: ["src/sdk/index.ts"],
+    outdir: `${outDir}/client`,
+    naming: "shed-client.js",
+    target: "node",
+    format: "esm",
+    define: { SHED_VERSION: JSON.stringify(version) },
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error("build of the client library failed");
+  }
+  console.log(`${outDir}/client/shed-client.js  ${(statSync(`${outDir}/client/shed-client.js`).size / 1e3).toFixed(0)} kB`);
+}
+
+await bundleClient();
 await compile("shed-agent", "src/bin/shed-agent.ts");
 // --agent: the shed-agent to embed (a darwin-arm64 server carries the linux-arm64 agent its sheds run).
 const agentBinary = flag("--agent") ?? `${outDir}/shed-agent${target ? `-${target}` : ""}`;

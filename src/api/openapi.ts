@@ -1,16 +1,11 @@
-import { toJsonSchema } from "@valibot/to-json-schema";
-import type * as v from "valibot";
 import { type Endpoint, pathParams } from "./endpoint.ts";
 import { ENDPOINTS } from "./endpoints.ts";
 import { ERROR_CODES, type ErrorCode } from "./errors.ts";
+import { jsonSchema } from "./json-schema.ts";
 
 type Json = Record<string, unknown>;
 
-/** A valibot schema as the JSON Schema of an OpenAPI 3.1 document (its own `$schema` dropped: the document says the dialect). */
-function schema(s: v.GenericSchema): Json {
-  const { $schema: _, ...json } = toJsonSchema(s, { errorMode: "ignore" }) as Json;
-  return json;
-}
+const schema = jsonSchema;
 
 const BINARY = (ep: Endpoint, fallback: string) => ({ [ep.contentType ?? "application/x-tar"]: { schema: { type: "string", format: "binary", description: ep.archive ?? fallback } } });
 const SSE = { "text/event-stream": { schema: { type: "string", description: "SSE: `progress` events, then one `result` (the JSON answer) or `error` ({code, message})" } } };

@@ -19,6 +19,7 @@ export const commands: Record<string, () => Promise<AnyCommand>> = {
   ssh: sub(() => import("../commands/ssh.ts")),
   cp: sub(() => import("../commands/cp.ts")),
   logs: sub(() => import("../commands/logs.ts")),
+  mcp: sub(() => import("../commands/mcp.ts")),
   sessions: sub(() => import("../commands/sessions.ts")),
   "ssh-config": sub(() => import("../commands/ssh-config.ts")),
   sync: sub(() => import("../commands/sync/index.ts")),

@@ -62,8 +62,8 @@ describe("HTTP API app", () => {
     expect([...routed].sort()).toEqual([...catalog].sort());
     // No group's id shadows another's in the catalog (a shadowed entry would be neither routed nor checked).
     expect(ENDPOINTS.length).toBe([SERVER_API, SHED_API, SNAPSHOT_API, SYSTEM_API, IMAGE_API].reduce((n, g) => n + Object.keys(g).length, 0));
-    // Besides them only the token check is registered, as middleware.
-    expect(app.routes.filter((r) => r.method === "ALL").map((r) => r.path)).toEqual(["/api/*"]);
+    // Beside the catalog: the token check on everything, and MCP's transport-owned path (routes/mcp.ts).
+    expect(app.routes.filter((r) => r.method === "ALL").map((r) => r.path)).toEqual(["/api/*", "/api/mcp"]);
   });
 
   it("answers errors as {code, message} with the status of the code", async () => {

@@ -6,6 +6,7 @@ import { requireCredentials } from "./auth.ts";
 import { agentSocketHandler } from "./routes/agent-socket.ts";
 import { imageHandlers } from "./routes/images.ts";
 import { infoHandlers } from "./routes/info.ts";
+import { mountMcp } from "./routes/mcp.ts";
 import { allowedMethods, mountEndpoints } from "./routes/mount.ts";
 import { openApiHandler } from "./routes/openapi.ts";
 import { shedHandlers } from "./routes/sheds.ts";
@@ -47,5 +48,7 @@ export function createApp(ctx: ServerContext): Hono {
     ...imageHandlers(ctx),
   };
   mountEndpoints(app, API, handlers, { jsonCap: ctx.config.max_body_bytes, archiveCap: ctx.config.max_archive_bytes });
+  // MCP's Streamable HTTP is one transport-owned path beside the catalog (routes/mcp.ts says why).
+  mountMcp(app, ctx);
   return app;
 }

@@ -36,6 +36,8 @@ export interface ServerContext {
   tls?: ServerCertificate;
   /** Minted API tokens (token mode). */
   tokens?: TokenStore;
+  /** token mode: this process's own token for its calls to itself (MCP's tools); random per start, never stored or shown. */
+  internalToken?: string;
   /** The CA that signs client certificates (mtls mode). */
   clientCa?: ClientCa;
   /** The SSH door's host key (`ssh-ed25519 AAAA...`), when the door is enabled. */

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ShedError } from "../api/errors.ts";
@@ -156,7 +157,10 @@ function setUpCredentials(ctx: ServerContext): void {
     keyFile: config.tls_key_file,
     names: config.tls_names,
   });
-  if (config.auth.mode === "token") ctx.tokens = new TokenStore(stateDir);
+  if (config.auth.mode === "token") {
+    ctx.tokens = new TokenStore(stateDir);
+    ctx.internalToken = `shed_internal_${randomBytes(32).toString("base64url")}`;
+  }
   else ctx.clientCa = loadOrCreateClientCa(stateDir, config.name);
 }
 

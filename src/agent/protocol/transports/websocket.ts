@@ -94,7 +94,10 @@ export class ServerWebSocketTransport extends MessageTransport {
   }
 }
 
-/** Client side (the CLI): Bun's WebSocket takes headers (the API token) and TLS options (the pinned certificate). */
+/**
+ * Client side (the CLI, the client library): Bun's WebSocket and Node's (undici, Node 22+) take
+ * headers (the API token) and Bun's takes TLS options (the pinned certificate).
+ */
 export function dialWebSocket(url: string, headers: Record<string, string>, tls?: object): Promise<Transport> {
   const ws = new WebSocket(url, { headers, ...(tls ? { tls } : {}) } as never);
   ws.binaryType = "arraybuffer";
@@ -125,7 +128,7 @@ class ClientWebSocketTransport extends MessageTransport {
 
   override drained(): Promise<void> {
     const poll = async () => {
-      while (this.ws.bufferedAmount > HIGH_WATER_MARK && this.ended === undefined) await Bun.sleep(2);
+      while (this.ws.bufferedAmount > HIGH_WATER_MARK && this.ended === undefined) await new Promise((r) => setTimeout(r, 2));
     };
     return this.queue.drained().then(poll);
   }
