@@ -65,7 +65,11 @@ try {
   let t = performance.now();
   await makeUpperDisk(upper, 5 * 1024 ** 3);
   const plain = Bun.spawn(["qemu-system-x86_64", ...args], { stdio: ["ignore", "ignore", "pipe"] });
-  await waitForConsole(console, /Reached target.*[Mm]ulti-[Uu]ser/, plain, 900_000);
+  // A failed wait must not leave the VM running after the bench.
+  await waitForConsole(console, /Reached target.*[Mm]ulti-[Uu]ser/, plain, 900_000).catch((err) => {
+    plain.kill("SIGKILL");
+    throw err;
+  });
   const plainBoot = performance.now() - t;
   t = performance.now();
   plain.kill("SIGKILL");

@@ -10,12 +10,15 @@ export interface DnsmasqFiles {
   pidFile: string;
   leases: string;
   log: string;
-  /** One file per VM with a fixed address ("MAC,IP"): dnsmasq reads the directory as it changes. */
+  /** One file per VM with a fixed address ("MAC,IP"), readable by dnsmasq's own user: it reads the directory as it changes. */
   hostsDir: string;
 }
 
 export function dnsmasqFiles(dir: string): DnsmasqFiles {
-  return { dir, pidFile: join(dir, "dnsmasq.pid"), leases: join(dir, "dnsmasq.leases"), log: join(dir, "dnsmasq.log"), hostsDir: join(dir, "hosts") };
+  // dnsmasq reads the reservations after dropping to its unprivileged user, which cannot
+  // traverse the state dir: they live under /run instead, one dir per network (named by a hash).
+  const hash = new Bun.CryptoHasher("sha256").update(dir).digest("hex").slice(0, 16);
+  return { dir, pidFile: join(dir, "dnsmasq.pid"), leases: join(dir, "dnsmasq.leases"), log: join(dir, "dnsmasq.log"), hostsDir: join("/run/shed-vmnet", hash) };
 }
 
 /**
@@ -59,7 +62,7 @@ export function runningDnsmasq(files: DnsmasqFiles): number | undefined {
 export async function ensureDnsmasq(bridge: string, subnet: Subnet, files: DnsmasqFiles): Promise<number> {
   const running = runningDnsmasq(files);
   if (running) return running;
-  mkdirSync(files.hostsDir, { recursive: true, mode: 0o700 });
+  mkdirSync(files.hostsDir, { recursive: true, mode: 0o755 });
   const binary = findTool("dnsmasq");
   if (!binary) throw new ShedError("BACKEND_UNAVAILABLE", "dnsmasq is not installed: apt-get install dnsmasq-base");
   // Its start-up errors go to a file: a pipe would stay open in the daemon it leaves behind.

@@ -168,8 +168,8 @@ export class VmNetwork {
   /** Makes dnsmasq hand `ip` to `mac` (a guest that asks DHCP gets its fixed address). */
   async reserve(shed: string, mac: string, ip: string): Promise<void> {
     const file = this.hostsFile(shed);
-    mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
-    writeFileSync(file, `${mac},${ip}\n`, { mode: 0o600 });
+    mkdirSync(join(file, ".."), { recursive: true, mode: 0o755 });
+    writeFileSync(file, `${mac},${ip}\n`, { mode: 0o644 });
     // dnsmasq watches the directory, but a file made just after its start was missed here: SIGHUP rereads it.
     const pid = runningDnsmasq(dnsmasqFiles(this.dir));
     if (pid) process.kill(pid, "SIGHUP");
