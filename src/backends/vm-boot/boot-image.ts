@@ -27,15 +27,15 @@ export const BOOT_LABELS = { kernel: "dev.shed.boot.kernel", initrd: "dev.shed.b
 const BOOT_FILE_MAX_BYTES = 512 << 20;
 
 /**
- * The boot image of `ref` through the backend's image source: the erofs root (uncompressed:
- * a TCG guest pays for every decompression), kernel and initramfs read out of the image as
+ * The boot image of `ref` through the backend's image source: the erofs root (compressed as
+ * the server's rootfs_compression says; none by default), kernel and initramfs read out of the image as
  * its root has them (a kernel deleted by a higher layer is not found) and kept under
  * `cacheDir/<digest>/`.
  */
 export async function prepareBootImage(images: ImageSource, ref: string, cacheDir: string, progress: Progress): Promise<BootImage> {
   const image = await images.resolve(ref, progress);
   progress({ id: "rootfs", status: "making the erofs image root" });
-  const root = await images.rootfs(image, { compression: "none", progress });
+  const root = await images.rootfs(image, { progress });
   const labels = image.config.config?.Labels ?? {};
   const dir = join(cacheDir, image.manifestDigest.replace(":", "-"));
   const kernel = join(dir, "vmlinuz");
