@@ -76,8 +76,15 @@ describe("bulk frames", () => {
       expect(got.map((f) => [f.stream, hex(f.payload)])).toEqual(frames.map((f) => [f.stream, hex(f.payload)]));
       expect(decoder.buffered).toBe(0);
     }
-    // A frame wholly inside one chunk is a view of it, not a copy.
+    // A frame wholly inside one chunk is a view of it, not a copy; so is a payload that
+    // follows its header in the next chunk (a header written alone before a bulk payload).
     const chunk = encodeFrame(frames[1]!);
     expect(new FrameDecoder().push(chunk)[0]!.payload.buffer).toBe(chunk.buffer);
+    const split = new FrameDecoder();
+    expect(split.push(chunk.slice(0, 10))).toEqual([]);
+    const rest = chunk.slice(10);
+    const [f] = split.push(rest);
+    expect(f!.payload.buffer).toBe(rest.buffer);
+    expect(hex(f!.payload)).toBe(hex(frames[1]!.payload));
   });
 });

@@ -154,10 +154,17 @@ export class FrameDecoder {
           this.keep(chunk);
           return frames;
         }
-        // The frame's last bytes are here: join it once, then read the rest of the chunk as it is.
         const need = total - this.pendingBytes;
-        this.keep(chunk.subarray(0, need));
-        frames.push(frameAt(this.takePending(), 0, total - HEADER_SIZE));
+        if (this.pendingBytes === HEADER_SIZE) {
+          // Only the header was pending (it came alone, as a writer sends it before a bulk
+          // payload): the payload is a view of this chunk, nothing is joined.
+          const header = this.takePending();
+          frames.push({ ...frameAt(header, 0, 0), payload: chunk.subarray(0, need) });
+        } else {
+          // The frame's last bytes are here: join it once, then read the rest of the chunk as it is.
+          this.keep(chunk.subarray(0, need));
+          frames.push(frameAt(this.takePending(), 0, total - HEADER_SIZE));
+        }
         chunk = chunk.subarray(need);
       } else {
         // A header still incomplete, an oversize length or resync: small and rare, join it all.
