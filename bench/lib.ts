@@ -44,17 +44,21 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-/** Whether `ratio` meets `target` ("<= 0.5x", ">= 1.2x"); throws on a target it cannot read. */
-export function meets(ratio: number, target: string): boolean {
-  const m = /^\s*(<=|>=)\s*([0-9.]+)\s*x?\s*$/.exec(target);
-  if (!m) throw new Error(`bench target "${target}" is not "<= N x" or ">= N x"`);
+/**
+ * Whether a row meets its target: "<= 0.5x" / ">= 1.2x" bound the ratio; "<= 35 MB" (any
+ * unit word) bounds our own figure. Throws on a target it cannot read.
+ */
+export function meets(ratio: number, target: string, ours = Number.NaN): boolean {
+  const m = /^\s*(<=|>=)\s*([0-9.]+)\s*(x|[A-Za-z/]+)?\s*$/.exec(target);
+  if (!m) throw new Error(`bench target "${target}" is not "<= N x", ">= N x" or "<= N unit"`);
   const bound = Number(m[2]);
-  return m[1] === "<=" ? ratio <= bound : ratio >= bound;
+  const value = !m[3] || m[3] === "x" ? ratio : ours;
+  return m[1] === "<=" ? value <= bound : value >= bound;
 }
 
 export function resultRow(c: Comparison, bench: string): ResultRow {
   const target = c.target ?? (c.better === "lower" ? "<= 1.0x" : ">= 1.0x");
-  return { ...c, bench, target, met: Number.isFinite(c.ratio) && meets(c.ratio, target) };
+  return { ...c, bench, target, met: Number.isFinite(c.ratio) && meets(c.ratio, target, c.ours) };
 }
 
 const benchName = basename(process.argv[1] ?? "bench").replace(/\.bench\.ts$/, "");

@@ -14,10 +14,12 @@ import { defaultBinary } from "../src/backends/qemu/command.ts";
 import { type BenchSummary, parseRows, renderSummary } from "./summary.ts";
 
 const filter = process.argv[2];
+// BENCH_SKIP=qemu,image leaves those out (a busy machine, no netns); the summary says so.
+const skip = (process.env.BENCH_SKIP ?? "").split(",").filter(Boolean);
 const dir = import.meta.dirname;
-const files = readdirSync(dir)
-  .filter((f) => f.endsWith(".bench.ts") && (!filter || f.includes(filter)))
-  .sort();
+const all = readdirSync(dir).filter((f) => f.endsWith(".bench.ts") && (!filter || f.includes(filter)));
+const files = all.filter((f) => !skip.some((s) => f.includes(s))).sort();
+for (const f of all) if (!files.includes(f)) console.log(`skipped: ${f} (BENCH_SKIP)`);
 
 const cache = process.env.SHED_TEST_CACHE ?? "/var/cache/shed-test";
 mkdirSync(cache, { recursive: true });
@@ -59,7 +61,7 @@ rmSync(work, { recursive: true, force: true });
 console.log(`\n${renderSummary(summary)}`);
 mkdirSync(join(dir, "results"), { recursive: true });
 // A run of some benches only (a filter) does not replace the full table.
-const out = join(dir, "results", filter ? `latest-${filter}.json` : "latest.json");
+const out = join(dir, "results", filter || skip.length ? `latest-${filter ?? "partial"}.json` : "latest.json");
 writeFileSync(out, `${JSON.stringify(summary, null, 1)}\n`);
 console.log(`written: ${out}`);
 process.exit(failed.length ? 1 : 0);
