@@ -58,7 +58,7 @@ try {
   // The image's erofs root is made once per image (in the server's store, as shed would);
   // neither side pays for it here.
   const store = openContentStore(join(server.stateDir, "images"));
-  const images = storeImageSource({ store, stateDir: server.stateDir, resolve: (layoutRef, progress) => importLayoutRef(store, layoutRef, progress) });
+  const images = storeImageSource({ store, stateDir: server.stateDir, compression: "none", resolve: (layoutRef, progress) => importLayoutRef(store, layoutRef, progress) });
   const boot = await prepareBootImage(images, ref, join(server.stateDir, "qemu", "boot"), () => {});
   const { accel, reason } = await chooseAccel(setting, binary, join(server.stateDir, "qemu", "accel.json"), boot.kernel);
   console.log(`accelerator: ${accel}${reason ? ` (${reason})` : ""}`);
@@ -112,8 +112,8 @@ try {
   await run([bin, "delete", "bench-vm", "--force"], env);
 
   const target = "<= 1.1x";
-  report({ name: `create to ready (${accel})`, unit: "ms", ours: oursBoot, peer: plainBoot, peerName: "plain qemu to multi-user", ratio: oursBoot / plainBoot, better: "lower", target });
-  report({ name: `stop (${accel})`, unit: "ms", ours: oursStop, peer: plainStop, peerName: "plain qemu ACPI off", ratio: oursStop / plainStop, better: "lower", target });
+  report({ name: `create to ready (${accel})`, unit: "ms", ours: oursBoot, peer: plainBoot, peerName: "plain qemu to multi-user", ratio: oursBoot / plainBoot, better: "lower", target, accel: `${accel}${reason ? ` (${reason})` : ""}` });
+  report({ name: `stop (${accel})`, unit: "ms", ours: oursStop, peer: plainStop, peerName: "plain qemu ACPI off", ratio: oursStop / plainStop, better: "lower", target, accel: `${accel}${reason ? ` (${reason})` : ""}` });
 } finally {
   await server.stop();
   await net.remove();

@@ -63,6 +63,7 @@ try {
     warmup: 3,
     ours: () => run(["ssh", ...opts(server.sshPort), "sshb@127.0.0.1", "true"]),
     peer: () => run(["ssh", ...opts(sshdPort), `${PEER_USER}@127.0.0.1`, "true"]),
+    accel: "container (docker)",
     target: "<= 1.2x",
   });
 
@@ -81,7 +82,8 @@ try {
     bytes,
     ours: () => run(["sftp", ...opts(server.sshPort, "-P"), "-b", batch("/tmp/big"), "sshb@127.0.0.1"]),
     peer: () => run(["sftp", ...opts(sshdPort, "-P"), "-b", batch(join(work, "big")), `${PEER_USER}@127.0.0.1`]),
-    target: ">= 0.8x",
+    accel: "container (docker)",
+    target: ">= 0.9x",
   });
 } finally {
   sshd.kill();

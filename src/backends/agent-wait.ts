@@ -1,34 +1,46 @@
+import { type FSWatcher, watch } from "node:fs";
+import { basename, dirname } from "node:path";
 import type { AgentConnection } from "../agent/protocol/api.ts";
 import { ShedError } from "../api/errors.ts";
 
 /**
- * Polls until the agent answers health. `alive` says why waiting is pointless (the
- * container or VM died) so a failed start is reported at once with its reason, not at timeout.
+ * Waits until the agent answers health. With `announce` (the path of the socket the agent
+ * listens on, in a directory the host shares), the agent's own listen() is the signal: the
+ * directory is watched and the agent dialed the moment its socket appears, so a create does not
+ * sleep through a polling gap. Without one (or between events) it polls with a short backoff.
+ * `alive` says why waiting is pointless (the container or VM died) so a failed start is
+ * reported at once with its reason, not at timeout.
  */
 export async function waitForAgent(opts: {
   dial: () => Promise<AgentConnection>;
   timeoutMs: number;
   alive: () => Promise<string | undefined>;
+  announce?: string;
 }): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
+  const announced = opts.announce ? watchFor(opts.announce) : undefined;
   let lastError: unknown;
   let delay = 10;
-  while (Date.now() < deadline) {
-    try {
-      const conn = await opts.dial();
+  try {
+    while (Date.now() < deadline) {
       try {
-        const health = await conn.health();
-        if (health.ok) return;
-      } finally {
-        conn.close();
+        const conn = await opts.dial();
+        try {
+          const health = await conn.health();
+          if (health.ok) return;
+        } finally {
+          conn.close();
+        }
+      } catch (err) {
+        lastError = err;
       }
-    } catch (err) {
-      lastError = err;
+      const dead = await opts.alive();
+      if (dead) throw new ShedError("AGENT_UNAVAILABLE", `the shed did not start: ${dead}`);
+      await (announced ? announced.next(delay) : Bun.sleep(delay));
+      delay = Math.min(delay * 2, 250);
     }
-    const dead = await opts.alive();
-    if (dead) throw new ShedError("AGENT_UNAVAILABLE", `the shed did not start: ${dead}`);
-    await Bun.sleep(delay);
-    delay = Math.min(delay * 2, 250);
+  } finally {
+    announced?.close();
   }
   throw new ShedError(
     "TIMEOUT",
@@ -36,4 +48,40 @@ export async function waitForAgent(opts: {
       (lastError ? ` (last error: ${(lastError as Error).message})` : ""),
     { cause: lastError },
   );
+}
+
+/** Resolves `next(ms)` early when `path` is created or changed in its directory. */
+function watchFor(path: string): { next(ms: number): Promise<void>; close(): void } {
+  let wake: (() => void) | undefined;
+  // An event while nobody waited (during a dial) makes the next wait return at once.
+  let missed = false;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(path), (_event, file) => {
+      if (file !== null && file !== basename(path)) return;
+      if (wake) wake();
+      else missed = true;
+    });
+    watcher.on("error", () => {});
+  } catch {
+    // No inotify here (or the directory is gone): polling alone still gets there.
+  }
+  return {
+    next: (ms) =>
+      new Promise<void>((resolve) => {
+        if (missed) {
+          missed = false;
+          resolve();
+          return;
+        }
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      }),
+    close: () => watcher?.close(),
+  };
 }

@@ -18,7 +18,7 @@ export interface ImageSource {
   resolve(input: string, progress: Progress): Promise<StoredImage>;
   /** The content store itself, for a backend that reads blobs (read-only). */
   readonly store: ContentStore;
-  /** The image's flattened read-only root as one erofs file, built once per manifest. */
+  /** The image's flattened read-only root as one erofs file, built once per manifest (and compression). */
   rootfs(image: StoredImage, opts: { compression?: ErofsCompression; progress?: Progress }): Promise<RootfsImage>;
   /** A regular file of the image as its root has it (a file deleted by a higher layer is not found). */
   file(image: StoredImage, path: string, maxBytes: number): Promise<Uint8Array | undefined>;
@@ -32,6 +32,8 @@ export function storeImageSource(opts: {
   store: ContentStore;
   /** Where erofs roots are cached (`<stateDir>/rootfs/`). */
   stateDir: string;
+  /** How roots are compressed when the caller does not say (server.yaml rootfs_compression). */
+  compression?: ErofsCompression;
   expand?: (input: string) => string;
   resolve: (input: string, progress: Progress) => Promise<StoredImage>;
 }): ImageSource {
@@ -40,7 +42,7 @@ export function storeImageSource(opts: {
     store,
     expand: opts.expand ?? ((input) => input),
     resolve: opts.resolve,
-    rootfs: (image, { compression, progress } = {}) =>
+    rootfs: (image, { compression = opts.compression, progress } = {}) =>
       ensureRootfs(store, image.manifestDigest, { stateDir, ...(compression ? { compression } : {}), ...(progress ? { progress } : {}) }),
     file: (image, path, maxBytes) =>
       readImageFile(

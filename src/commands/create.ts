@@ -5,6 +5,7 @@ import { ShedError } from "../api/errors.ts";
 import { BackendNameSchema, type BackendName, ShedNameSchema } from "../api/schemas/shed.ts";
 import { defineCommand } from "../cli/command.ts";
 import { cli } from "../cli/context.ts";
+import { CreateTimings, formatTimings } from "../cli/create-timings.ts";
 import { numberArg, parseDuration, parseEnvPairs, parseMemoryMb, usageError } from "../cli/values.ts";
 import { loadSyncFile, selectFeatures, syncFilePath } from "./sync/sync-file.ts";
 import { type FeaturePlan, planSync, syncShed } from "./sync/sync-run.ts";
@@ -22,6 +23,7 @@ export default defineCommand({
       "shed create app --repo owner/repo",
       "shed create vm1 --backend qemu -i shed/base:latest --upper-size 20G",
       "shed create exp --from-snapshot baseline-v1",
+      "shed create t1 --timings",
     ],
   },
   args: {
@@ -40,6 +42,7 @@ export default defineCommand({
     sync: { type: "boolean", default: true, description: "Sync the sync.yaml profile after create (--no-sync skips it)" },
     "sync-profile": { type: "string", valueHint: "NAME", description: 'The sync.yaml profile to sync after create (default: "default", if it exists)' },
     timeout: { type: "string", valueHint: "DURATION", description: "How long the create may take, e.g. 30s, 5m, 2h (default 10m)" },
+    timings: { type: "boolean", description: "Report how long each phase took (image, storage, start, agent, provisioning)" },
   },
   async run({ args }) {
     const { out } = cli();
@@ -72,15 +75,18 @@ export default defineCommand({
       noProvision: args.provision === false || undefined,
       timeoutSeconds: args.timeout === undefined ? undefined : parseDuration("--timeout", args.timeout),
     };
-    const shed = await cli().client().call(SHED_API.createShed, { body: req, onProgress: out.progress });
+    const timings = args.timings ? new CreateTimings() : undefined;
+    const shed = await cli().client().call(SHED_API.createShed, { body: req, onProgress: timings ? timings.track(out.progress) : out.progress });
+    const phases = timings?.finish();
     if (sync && shed.state === "running") {
       // Seed 004: sync is the client's last step and, like every step after the boot, only warns.
       const warnings = await syncShed(cli().client(), shed.name, sync, out.progress).catch((err: Error) => [`sync: ${err.message}`]);
       if (warnings.length) shed.warnings = [...(shed.warnings ?? []), ...warnings];
     }
     for (const w of shed.warnings ?? []) out.warn(w);
+    if (phases) out.note(formatTimings(phases));
     await out.result(
-      shed,
+      phases ? { ...shed, timings: phases } : shed,
       `Created shed ${shed.name} (${shed.backend}, ${shed.image}).\n` +
         `Run a command: shed exec ${shed.name} -- uname -a\nOpen a shell:  shed console ${shed.name}`,
     );

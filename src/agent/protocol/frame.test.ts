@@ -59,3 +59,32 @@ describe("golden frames pin the wire format", () => {
     expect(() => encodeFrame({ type: 1, flags: 0, stream: 0, payload: new Uint8Array(MAX_PAYLOAD + 1) })).toThrow(FrameError);
   });
 });
+
+describe("bulk frames", () => {
+  it("large DATA frames decode to the same bytes however the stream is cut, and only spanning frames are copied", () => {
+    const frames = [1, 65_536, 3, MAX_PAYLOAD, 10, 200_000].map((n, i) => ({
+      type: FrameType.DATA,
+      flags: 0,
+      stream: i + 1,
+      payload: Uint8Array.from({ length: n }, (_, j) => (i * 31 + j) & 0xff),
+    }));
+    const wire = Buffer.concat(frames.map((f) => encodeFrame(f)));
+    for (const cut of [7, 4096, 65_547, 300_000, wire.length]) {
+      const decoder = new FrameDecoder();
+      const got: Frame[] = [];
+      for (let at = 0; at < wire.length; at += cut) got.push(...decoder.push(wire.subarray(at, at + cut)));
+      expect(got.map((f) => [f.stream, hex(f.payload)])).toEqual(frames.map((f) => [f.stream, hex(f.payload)]));
+      expect(decoder.buffered).toBe(0);
+    }
+    // A frame wholly inside one chunk is a view of it, not a copy; so is a payload that
+    // follows its header in the next chunk (a header written alone before a bulk payload).
+    const chunk = encodeFrame(frames[1]!);
+    expect(new FrameDecoder().push(chunk)[0]!.payload.buffer).toBe(chunk.buffer);
+    const split = new FrameDecoder();
+    expect(split.push(chunk.slice(0, 10))).toEqual([]);
+    const rest = chunk.slice(10);
+    const [f] = split.push(rest);
+    expect(f!.payload.buffer).toBe(rest.buffer);
+    expect(hex(f!.payload)).toBe(hex(frames[1]!.payload));
+  });
+});

@@ -129,19 +129,55 @@ export function readCredit(payload: Uint8Array): number {
  * Turns a byte stream, chunked any way, into frames. A length over the maximum is fatal (a
  * byte stream cannot be resynchronised from the middle of a frame) except in `resync` mode,
  * used on serial links: there the decoder skips bytes until a plausible HELLO header.
+ *
+ * Bulk data is what this is fast for: a frame inside one chunk is a view of it (no copy), and
+ * a frame spread over chunks is copied once, when its last byte arrives, never re-joined on
+ * every chunk (which cost a copy and a fresh, page-faulted buffer per chunk).
  */
 export class FrameDecoder {
-  private buf: Uint8Array = new Uint8Array(0);
+  /** Bytes of an incomplete frame, as they came. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** Size of the pending frame once its header is in `pending`. */
+  private pendingTotal = 0;
   private resyncing = false;
 
   constructor(private readonly maxPayload = MAX_PAYLOAD) {}
 
   /** Appends bytes and returns every complete frame. Throws FrameError on an oversize length. */
   push(chunk: Uint8Array): Frame[] {
-    this.buf = this.buf.length === 0 ? chunk : concat(this.buf, chunk);
     const frames: Frame[] = [];
+    if (this.pendingBytes > 0) {
+      const total = this.resyncing ? -1 : this.pendingFrameSize(chunk);
+      if (total > 0 && total <= HEADER_SIZE + this.maxPayload) {
+        if (this.pendingBytes + chunk.length < total) {
+          this.keep(chunk);
+          return frames;
+        }
+        const need = total - this.pendingBytes;
+        if (this.pendingBytes === HEADER_SIZE) {
+          // Only the header was pending (it came alone, as a writer sends it before a bulk
+          // payload): the payload is a view of this chunk, nothing is joined.
+          const header = this.takePending();
+          frames.push({ ...frameAt(header, 0, 0), payload: chunk.subarray(0, need) });
+        } else {
+          // The frame's last bytes are here: join it once, then read the rest of the chunk as it is.
+          this.keep(chunk.subarray(0, need));
+          frames.push(frameAt(this.takePending(), 0, total - HEADER_SIZE));
+        }
+        chunk = chunk.subarray(need);
+      } else {
+        // A header still incomplete, an oversize length or resync: small and rare, join it all.
+        this.keep(chunk);
+        chunk = this.takePending();
+      }
+    }
+    this.scan(chunk, frames);
+    return frames;
+  }
+
+  private scan(buf: Uint8Array, frames: Frame[]): void {
     let at = 0;
-    const buf = this.buf;
     for (;;) {
       if (this.resyncing) {
         const found = findHello(buf, at);
@@ -154,24 +190,48 @@ export class FrameDecoder {
         this.resyncing = false;
       }
       if (buf.length - at < HEADER_SIZE) break;
-      const length = ((buf[at + 6]! << 24) >>> 0) + (buf[at + 7]! << 16) + (buf[at + 8]! << 8) + buf[at + 9]!;
+      const length = readLength(buf, at);
       if (length > this.maxPayload) {
-        this.buf = buf.subarray(at + 1);
+        this.keep(buf.subarray(at + 1));
         throw new FrameError(`frame length ${length} exceeds the maximum of ${this.maxPayload}`);
       }
       if (buf.length - at < HEADER_SIZE + length) break;
-      const stream = ((buf[at + 2]! << 24) >>> 0) + (buf[at + 3]! << 16) + (buf[at + 4]! << 8) + buf[at + 5]!;
-      frames.push({
-        type: buf[at]!,
-        flags: buf[at + 1]!,
-        stream,
-        payload: buf.subarray(at + HEADER_SIZE, at + HEADER_SIZE + length),
-      });
+      frames.push(frameAt(buf, at, length));
       at += HEADER_SIZE + length;
     }
-    // Copy the remainder so a large consumed chunk is not kept alive by a small tail.
-    this.buf = at >= buf.length ? new Uint8Array(0) : at === 0 ? buf : buf.slice(at);
-    return frames;
+    if (at < buf.length) this.keep(buf.subarray(at));
+  }
+
+  /** Header + payload size of the pending frame, or -1 while its header is incomplete. */
+  private pendingFrameSize(next: Uint8Array): number {
+    if (this.pendingTotal > 0) return this.pendingTotal;
+    if (this.pendingBytes + next.length < HEADER_SIZE) return -1;
+    const header = new Uint8Array(HEADER_SIZE);
+    let n = 0;
+    for (const part of [...this.pending, next]) {
+      const take = Math.min(part.length, HEADER_SIZE - n);
+      header.set(part.subarray(0, take), n);
+      n += take;
+      if (n === HEADER_SIZE) break;
+    }
+    // Known from now on: a frame arriving in many small pieces (serial) is not re-read per piece.
+    if (this.pendingBytes >= HEADER_SIZE) this.pendingTotal = HEADER_SIZE + readLength(header, 0);
+    return HEADER_SIZE + readLength(header, 0);
+  }
+
+  private keep(part: Uint8Array): void {
+    if (part.length === 0) return;
+    this.pending.push(part);
+    this.pendingBytes += part.length;
+  }
+
+  private takePending(): Uint8Array {
+    const parts = this.pending;
+    const whole = parts.length === 1 ? parts[0]! : concat(parts, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingTotal = 0;
+    return whole;
   }
 
   /** Skip input until something that looks like a HELLO frame (serial links after garbage). */
@@ -180,8 +240,40 @@ export class FrameDecoder {
   }
 
   get buffered(): number {
-    return this.buf.length;
+    return this.pendingBytes;
   }
+}
+
+function readLength(buf: Uint8Array, at: number): number {
+  return ((buf[at + 6]! << 24) >>> 0) + (buf[at + 7]! << 16) + (buf[at + 8]! << 8) + buf[at + 9]!;
+}
+
+function frameAt(buf: Uint8Array, at: number, length: number): Frame {
+  return {
+    type: buf[at]!,
+    flags: buf[at + 1]!,
+    stream: ((buf[at + 2]! << 24) >>> 0) + (buf[at + 3]! << 16) + (buf[at + 4]! << 8) + buf[at + 5]!,
+    payload: buf.subarray(at + HEADER_SIZE, at + HEADER_SIZE + length),
+  };
+}
+
+/**
+ * A buffer for bytes about to be copied in: not zero-filled first (a fresh zeroed 256 KiB
+ * costs a memset and a page fault per page on top of the copy).
+ */
+export function uninitialized(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+export function concat(parts: Uint8Array[], total = parts.reduce((n, p) => n + p.length, 0)): Uint8Array {
+  const out = uninitialized(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Offset of a HELLO header (type 1, flags 0, stream 0, small length, JSON object next) or -1. */
@@ -195,11 +287,4 @@ function findHello(buf: Uint8Array, from: number): number {
     return i;
   }
   return -1;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

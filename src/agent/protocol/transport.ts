@@ -3,6 +3,8 @@
  * WebSocket. Delivery is in order; writes are queued and coalesced, and `write` says when
  * the caller should wait for `drained()` (the queue is over its high-water mark).
  */
+import { concat } from "./frame.ts";
+
 export interface Transport {
   /** Starts delivering received bytes. Called once. */
   start(receiver: TransportReceiver): void;
@@ -23,7 +25,7 @@ export interface TransportReceiver {
 }
 
 export const HIGH_WATER_MARK = 4 * 1024 * 1024;
-/** Writes smaller than this are copied together into one syscall; larger ones go as they are. */
+/** Writes that together stay under this are copied into one syscall; larger ones go as they are. */
 const COALESCE_LIMIT = 64 * 1024;
 
 /**
@@ -99,26 +101,21 @@ export class WriteQueue {
     if (this.bytes < this.highWaterMark) this.wake();
   }
 
+  /**
+   * The next buffer for the sink: small writes joined up to COALESCE_LIMIT, but a large one
+   * never copied (a frame's header goes alone before its bulk payload: a second syscall or
+   * WebSocket message is cheaper than copying the payload into a fresh buffer).
+   */
   private takeChunk(): Uint8Array {
     const first = this.parts[0]!;
-    if (first.length >= COALESCE_LIMIT || this.parts.length === 1) {
+    let n = first.length;
+    let count = 1;
+    while (count < this.parts.length && n + this.parts[count]!.length <= COALESCE_LIMIT) n += this.parts[count++]!.length;
+    if (count === 1) {
       this.parts.shift();
       return first;
     }
-    let n = 0;
-    let count = 0;
-    for (const p of this.parts) {
-      if (n + p.length > COALESCE_LIMIT * 4 && count > 0) break;
-      n += p.length;
-      count++;
-    }
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (const p of this.parts.splice(0, count)) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concat(this.parts.splice(0, count), n);
   }
 
   private wake(): void {

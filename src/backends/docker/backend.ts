@@ -104,8 +104,8 @@ export class DockerBackend implements Backend {
 
   async create(spec: InstanceSpec, progress: Progress, opts: CreateOptions = {}): Promise<InstanceData> {
     progress({ id: "image", status: `resolving ${spec.image}` });
-    const image = await this.engineImage(spec.image, progress);
-    const made = await this.makeInstance(spec, image, progress);
+    // The image and the shed's storage do not depend on each other: both at once.
+    const made = await this.makeInstance(spec, this.engineImage(spec.image, progress), progress);
     try {
       progress({ id: "container", status: "starting" });
       await this.engine.startContainer(made.containerId);
@@ -118,15 +118,15 @@ export class DockerBackend implements Backend {
   }
 
   /** Volume, run dir and container (not started). Cleans up its own pieces when it fails. */
-  private async makeInstance(spec: InstanceSpec, image: string, progress: Progress): Promise<DockerData> {
+  private async makeInstance(spec: InstanceSpec, imageRef: Promise<string>, progress: Progress): Promise<DockerData> {
     const { containerName, volume, runDir } = this.names(spec.name);
-    const bundle = await this.ctx.agentBundle();
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     const labels = this.labels(spec.name);
     try {
       progress({ id: "volume", status: "creating" });
-      await this.engine.createVolume(volume, labels);
+      // Settled, not raced: a failed image must not leave a volume still being made behind the cleanup.
+      const [image, bundle] = await settledAll([imageRef, this.ctx.agentBundle(), this.engine.createVolume(volume, labels)] as const);
       progress({ id: "container", status: "creating" });
       const binds = spec.mounts.map((m) => `${m.source}:${m.target}${m.readonly ? ":ro" : ""}`);
       const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds });
@@ -170,6 +170,8 @@ export class DockerBackend implements Backend {
     progress({ id: "agent", status: "waiting for agent" });
     await waitForAgent({
       dial: () => this.ctx.dialAgent(join(data.runDir, "agent.sock")),
+      // The agent listens on agent.sock in the run dir the container shares: its appearance is the signal.
+      announce: join(data.runDir, "agent.sock"),
       timeoutMs: timeoutMs ?? this.opts.agentTimeoutMs ?? 60_000,
       alive: async () => {
         const c = await this.engine.inspectContainer(data.containerId);
@@ -208,7 +210,7 @@ export class DockerBackend implements Backend {
   async reset(instance: Instance, progress: Progress): Promise<InstanceData> {
     await this.delete(instance);
     const data = instance.data as DockerData;
-    return this.makeInstance(instance.spec, data.image ?? instance.spec.image, progress);
+    return this.makeInstance(instance.spec, Promise.resolve(data.image ?? instance.spec.image), progress);
   }
 
   /** Without data (a state file that could not be read), what carries this server's labels for the name goes too. */
@@ -294,4 +296,12 @@ export async function probeDocker(engine: DockerEngine): Promise<ProbeResult> {
     }
     return { ok: false, reason: `${(err as Error).message} (start it: systemctl start docker, or dockerd)` };
   }
+}
+
+/** Promise.all that waits for every promise to settle before it rejects with the first failure. */
+async function settledAll<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }

@@ -46,8 +46,8 @@ export const VMLINUZ: KernelChoice = {
 const BOOT_FILE_MAX_BYTES = 512 << 20;
 
 /**
- * The boot image of `ref` through the backend's image source: the erofs root (uncompressed:
- * a TCG guest pays for every decompression), kernel and initramfs read out of the image as
+ * The boot image of `ref` through the backend's image source: the erofs root (compressed as
+ * the server's rootfs_compression says; none by default), kernel and initramfs read out of the image as
  * its root has them (a kernel deleted by a higher layer is not found) and kept under
  * `cacheDir/<digest>/`.
  */
@@ -61,7 +61,7 @@ export async function prepareBootImage(
 ): Promise<BootImage> {
   const image = await images.resolve(ref, progress);
   progress({ id: "rootfs", status: "making the erofs image root" });
-  const root = await images.rootfs(image, { compression: "none", progress });
+  const root = await images.rootfs(image, { progress });
   const labels = image.config.config?.Labels ?? {};
   const dir = join(cacheDir, image.manifestDigest.replace(":", "-"));
   const kernel = kernelChoice ? join(dir, kernelChoice.file) : "";

@@ -43,6 +43,7 @@ export class ImageResolver {
     return storeImageSource({
       store: this.store,
       stateDir: this.deps.stateDir,
+      compression: this.deps.config.rootfs_compression,
       expand: (input) => this.expand(input, [name]),
       resolve: (input, progress) => this.ensure(input, name, progress),
     });

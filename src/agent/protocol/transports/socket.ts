@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import type { Socket, SocketHandler } from "bun";
+import { uninitialized } from "../frame.ts";
 import { type Transport, type TransportReceiver, WriteQueue } from "../transport.ts";
 
 /**
@@ -47,7 +48,8 @@ export class SocketTransport implements Transport {
   /** @internal socket handler entry points */
   received(chunk: Uint8Array): void {
     // Bun reuses its read buffer: keep a copy (frames keep subarrays of it).
-    const copy = new Uint8Array(chunk);
+    const copy = uninitialized(chunk.length);
+    copy.set(chunk);
     if (this.receiver) this.receiver.data(copy);
     else this.early.push(copy);
   }
