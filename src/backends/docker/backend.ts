@@ -70,7 +70,7 @@ export class DockerBackend implements Backend {
       serverId: ctx.serverId,
       namePrefix: section.name_prefix,
       labels: (name) => this.labels(name),
-      makeInstance: (spec, image, progress) => this.makeInstance(spec, image, progress),
+      makeInstance: (spec, image, progress) => this.makeInstance(spec, Promise.resolve(image), progress),
       startReady: async (data, progress, opts) => {
         progress({ id: "container", status: "starting" });
         await this.engine.startContainer((data as DockerData).containerId);
