@@ -67,11 +67,12 @@ export class SnapshotService {
     const dir = this.store.dir(backend.name, req.name);
     mkdirSync(dir, { recursive: false, mode: 0o700 });
     let made: Awaited<ReturnType<SnapshotCapability["capture"]>> | undefined;
+    let record: SnapshotRecord;
     try {
       made = await capability.capture(instanceOf(shed), { name: req.name, dir }, progress);
       const localDir = shed.spec.mounts.some((m) => m.target === "/workspace");
       const { cpus, memoryMb, env, upperSizeBytes, pidsLimit } = shed.spec;
-      const record: SnapshotRecord = {
+      record = {
         version: 1,
         name: req.name,
         backend: backend.name,
@@ -90,15 +91,15 @@ export class SnapshotService {
       };
       // Last, atomically: from here on the snapshot exists.
       this.store.commit(dir, record);
-      progress({ id: "snapshot", status: "done" });
-      this.logger.info("snapshot created", { name: req.name, shed: shed.name, backend: backend.name, bytes: made.sizeBytes, copy: made.copy });
-      const warnings = localDir ? [`shed "${shed.name}" mounts a host directory at /workspace (--local-dir): its contents are not in the snapshot`] : [];
-      return { ...(await this.view(record)), ...(warnings.length ? { warnings } : {}) };
     } catch (err) {
       if (made) await capability.remove({ name: req.name, dir, data: made.data }).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
+    progress({ id: "snapshot", status: "done" });
+    this.logger.info("snapshot created", { name: req.name, shed: shed.name, backend: backend.name, bytes: made.sizeBytes, copy: made.copy });
+    const warnings = record.localDir ? [`shed "${shed.name}" mounts a host directory at /workspace (--local-dir): its contents are not in the snapshot`] : [];
+    return { ...(await this.view(record)), ...(warnings.length ? { warnings } : {}) };
   }
 
   async delete(name: string): Promise<void> {
