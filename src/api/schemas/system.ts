@@ -27,7 +27,6 @@ export const DiskCategoryUsageSchema = v.object({
 
 export const SystemDfSchema = v.object({
   server: v.optional(v.string()),
-  stateDir: v.string(),
   categories: v.array(DiskCategoryUsageSchema),
   /** Of what lives in the state dir: the sum over the categories. */
   totals: v.object({ logicalBytes: v.number(), physicalBytes: v.number(), reclaimableBytes: v.number() }),

@@ -8,14 +8,16 @@ import { existsSync } from "node:fs";
 /** `shed-server doctor`'s firecracker lines: the binary, KVM, the kernel, the VM network's tools. */
 export async function firecrackerDoctor({ section, enabled, stateDir }: DoctorInput<FirecrackerSection>): Promise<DoctorCheck[]> {
   if (!enabled) return [{ check: "firecracker", status: "PASS", message: "firecracker backend not enabled (enabled_backends)" }];
+  // Firecracker is optional: where it cannot run, detection takes the next backend, so a
+  // missing binary or KVM is a WARN (and what setup would make does not matter here).
   const probe = await probeFirecracker(section);
+  const cannotRun: DoctorCheck[] = [];
+  if (!probe.ok) cannotRun.push({ check: "firecracker", status: "WARN", message: probe.reason ?? "unusable", fix: "install Firecracker v1.14.1 to /usr/local/bin (seed 002 step 2) or set firecracker.binary" });
+  if (!existsSync("/dev/kvm")) cannotRun.push({ check: "firecracker-kvm", status: "WARN", message: "/dev/kvm is missing: Firecracker needs KVM", fix: "enable virtualization (or nested virtualization) for this host; add the user to the kvm group" });
+  if (cannotRun.length) return cannotRun;
   const checks: DoctorCheck[] = [
-    probe.ok
-      ? { check: "firecracker", status: "PASS", message: `${section.binary} answers --version` }
-      : { check: "firecracker", status: "FAIL", message: probe.reason ?? "unusable", fix: "install Firecracker v1.14.1 to /usr/local/bin (seed 002 step 2) or set firecracker.binary" },
-    existsSync("/dev/kvm")
-      ? { check: "firecracker-kvm", status: "PASS", message: "/dev/kvm is present" }
-      : { check: "firecracker-kvm", status: "FAIL", message: "/dev/kvm is missing: Firecracker needs KVM", fix: "enable virtualization (or nested virtualization) for this host; add the user to the kvm group" },
+    { check: "firecracker", status: "PASS", message: `${section.binary} answers --version` },
+    { check: "firecracker-kvm", status: "PASS", message: "/dev/kvm is present" },
   ];
   if (section.kernel_path) {
     checks.push(

@@ -287,7 +287,8 @@ export class QemuBackend implements Backend {
     mkdirSync(data.dir, { recursive: true, mode: 0o700 });
     rmSync(data.upper, { force: true });
     await makeUpperDisk(data.upper, instance.spec.upperSizeBytes ?? parseUpperSize(this.opts.upperSize));
-    return data;
+    // A fresh disk is a fresh machine: a new machine-id (host keys come new with the disk).
+    return { ...data, ...(data.machineId ? { machineId: crypto.randomUUID().replaceAll("-", "") } : {}) };
   }
 
   async delete(instance: Instance): Promise<void> {

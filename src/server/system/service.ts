@@ -61,7 +61,6 @@ export class SystemService {
     });
     const unreadable = this.unreadable();
     return {
-      stateDir: this.deps.stateDir,
       categories,
       totals: {
         logicalBytes: sum(categories, "logicalBytes"),
