@@ -47,11 +47,11 @@ export function listen(ctx: ServerContext, app: Hono): Listeners {
     maxRequestBodySize: config.max_archive_bytes,
   };
   if (config.auth.mode === "open") {
-    const http = serve("HTTP", config.http_port, "http_port (or --port)", () => Bun.serve({ ...common, port: config.http_port, fetch: app.fetch }));
+    const http = serve("HTTP", config.bind_address, config.http_port, "http_port (or --port)", () => Bun.serve({ ...common, port: config.http_port, fetch: app.fetch }));
     return { http, stop: () => http.stop(true) };
   }
   const tls = ctx.tls!;
-  const https = serve("HTTPS", config.https_port, "https_port (or --https-port)", () =>
+  const https = serve("HTTPS", config.bind_address, config.https_port, "https_port (or --https-port)", () =>
     Bun.serve({
       ...common,
       port: config.https_port,
@@ -72,7 +72,7 @@ export function listen(ctx: ServerContext, app: Hono): Listeners {
   };
   let http: Server<unknown>;
   try {
-    http = serve("HTTP", config.http_port, "http_port (or --port)", () => Bun.serve({ ...common, port: config.http_port, fetch: refusal }));
+    http = serve("HTTP", config.bind_address, config.http_port, "http_port (or --port)", () => Bun.serve({ ...common, port: config.http_port, fetch: refusal }));
   } catch (err) {
     https.stop(true);
     throw err;
@@ -87,7 +87,7 @@ export function listen(ctx: ServerContext, app: Hono): Listeners {
   };
 }
 
-function serve(what: string, port: number, key: string, start: () => Server<unknown>): Server<unknown> {
+function serve(what: string, host: string, port: number, key: string, start: () => Server<unknown>): Server<unknown> {
   try {
     return start();
   } catch (err) {
@@ -95,8 +95,8 @@ function serve(what: string, port: number, key: string, start: () => Server<unkn
     throw new ShedError(
       "INVALID_CONFIG",
       inUse
-        ? `cannot listen for ${what} on port ${port}: the port is in use; stop what uses it, or set ${key} to a free port`
-        : `cannot listen for ${what} on port ${port}: ${(err as Error).message}; check bind_address and ${key}`,
+        ? `cannot listen for ${what} on ${host}:${port}: the port is in use; stop what uses it, or set ${key} to a free port`
+        : `cannot listen for ${what} on ${host}:${port}: ${(err as Error).message}; check bind_address and ${key}`,
       { cause: err },
     );
   }

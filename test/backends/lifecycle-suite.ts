@@ -212,6 +212,7 @@ export function lifecycleSuite(target: LifecycleTarget): void {
       const ids: string[][] = [source];
       for (const name of ["spawn-a", "spawn-b"]) {
         expect(await exec(name, "cat ~/snap-note")).toBe("from-the-snapshot\n");
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query expands it, not JS
         expect(await exec(name, "dpkg-query -W -f '${Status}' shed-suite-tool; echo; shed-suite-tool")).toBe("install ok installed\nsuite-tool works\n");
         ids.push(await identity(name));
       }

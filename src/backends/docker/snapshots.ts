@@ -174,6 +174,7 @@ async function newIdentity(agent: AgentConnection): Promise<void> {
     `if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then printf '%s\\n' ${id} > /var/lib/dbus/machine-id; fi`,
     "for key in /etc/ssh/ssh_host_*_key; do",
     '  [ -e "$key" ] || continue',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell expands it, not JS
     '  type=${key#/etc/ssh/ssh_host_}; type=${type%_key}',
     '  rm -f "$key" "$key.pub"',
     '  ssh-keygen -q -t "$type" -N "" -C "root@$(hostname)" -f "$key"',

@@ -22,6 +22,10 @@ import { allocateCid, type FirecrackerData, readInstanceFiles, socketPaths, writ
 import { firecrackerPid, launchFirecracker } from "./launch.ts";
 import { VMLINUX } from "./kernel.ts";
 import { probeFirecracker } from "./probe.ts";
+
+/** Dial attempts (and the pause between them) before an agent counts as not answering. */
+const DIAL_ATTEMPTS = 4;
+const DIAL_RETRY_MS = 1000;
 import type { FirecrackerSection } from "./section.ts";
 
 /** What the factory does not set (tests may). */
@@ -273,8 +277,20 @@ export class FirecrackerBackend implements Backend {
   private dialData(name: string, data: FirecrackerData): Promise<AgentConnection> {
     let link = this.links.get(name);
     if (!link) {
-      const dial = async () => connectAgent(await dialHybridVsock(data.vsockSocket, this.section.console_port), { client: `shed-server ${VERSION}`, logger: this.ctx.logger });
-      link = new SharedAgentLink(dial);
+      const once = async () => connectAgent(await dialHybridVsock(data.vsockSocket, this.section.console_port), { client: `shed-server ${VERSION}`, logger: this.ctx.logger });
+      // A guest whose previous connection just ended (a server killed and restarted) can
+      // refuse the next CONNECT for a moment: try again, briefly, while the VM runs.
+      const dial = async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await once();
+          } catch (err) {
+            if (attempt >= DIAL_ATTEMPTS || !firecrackerPid(data)) throw err;
+            await Bun.sleep(DIAL_RETRY_MS);
+          }
+        }
+      };
+      link = new SharedAgentLink(dial, 10_000);
       this.links.set(name, link);
     }
     return link.acquire();
