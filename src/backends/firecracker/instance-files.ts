@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../fs/atomic-file.ts";
+import { type InstanceFile as VmInstanceFile, readInstanceFiles as readVmInstanceFiles, writeInstanceFile as writeVmInstanceFile } from "../vm-boot/instance-file.ts";
 
 /** What the state file keeps for a Firecracker shed: where its files are and how it boots. */
 export type FirecrackerData = {
@@ -25,31 +25,15 @@ export type FirecrackerData = {
   ip?: string;
 };
 
-export interface InstanceFile {
-  name: string;
-  serverId: string;
-  data: FirecrackerData;
-}
+export type InstanceFile = VmInstanceFile<FirecrackerData>;
 
-/** The metadata file of an instance dir: lets `list` find VMs after a server restart. */
 export function writeInstanceFile(name: string, serverId: string, data: FirecrackerData): void {
-  const meta: InstanceFile = { name, serverId, data };
-  writeFileAtomic(join(data.dir, "instance.json"), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
+  writeVmInstanceFile(name, serverId, data);
 }
 
-export function readInstanceFiles(root: string, bad: (file: string, err: unknown) => void = () => {}): InstanceFile[] {
-  if (!existsSync(root)) return [];
-  const out: InstanceFile[] = [];
-  for (const name of readdirSync(root)) {
-    const file = join(root, name, "instance.json");
-    if (!existsSync(file)) continue;
-    try {
-      out.push(JSON.parse(readFileSync(file, "utf8")) as InstanceFile);
-    } catch (err) {
-      bad(file, err);
-    }
-  }
-  return out;
+/** Every readable instance file under `root`; unreadable ones go to `bad`. */
+export function readInstanceFiles(root: string, bad?: (file: string, err: unknown) => void): InstanceFile[] {
+  return readVmInstanceFiles<FirecrackerData>(root, bad);
 }
 
 /** A guest CID no other instance under `root` has, from `base` up. */

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../fs/atomic-file.ts";
+import { type InstanceFile as VmInstanceFile, readInstanceFiles as readVmInstanceFiles, writeInstanceFile as writeVmInstanceFile } from "../vm-boot/instance-file.ts";
 import type { VmLayout } from "./command.ts";
 
 /** What the state file keeps for a QEMU shed: where its files are and how it booted. */
@@ -17,32 +17,15 @@ export type QemuData = VmLayout & {
   vmm?: string;
 };
 
-/** The metadata file of an instance dir: lets `list` find VMs after a server restart. */
-export interface InstanceFile {
-  name: string;
-  serverId: string;
-  data: QemuData;
-}
+export type InstanceFile = VmInstanceFile<QemuData>;
 
 export function writeInstanceFile(name: string, serverId: string, data: QemuData): void {
-  const meta: InstanceFile = { name, serverId, data };
-  writeFileAtomic(join(data.dir, "instance.json"), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
+  writeVmInstanceFile(name, serverId, data);
 }
 
 /** Every readable instance file under `root`; unreadable ones go to `bad`. */
-export function readInstanceFiles(root: string, bad: (file: string, err: unknown) => void = () => {}): InstanceFile[] {
-  if (!existsSync(root)) return [];
-  const out: InstanceFile[] = [];
-  for (const name of readdirSync(root)) {
-    const file = join(root, name, "instance.json");
-    if (!existsSync(file)) continue;
-    try {
-      out.push(JSON.parse(readFileSync(file, "utf8")) as InstanceFile);
-    } catch (err) {
-      bad(file, err);
-    }
-  }
-  return out;
+export function readInstanceFiles(root: string, bad?: (file: string, err: unknown) => void): InstanceFile[] {
+  return readVmInstanceFiles<QemuData>(root, bad);
 }
 
 /** A vsock CID no other instance under `root` uses (from 100; 0-2 are reserved). */

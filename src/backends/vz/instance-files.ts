@@ -1,6 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { writeFileAtomic } from "../../fs/atomic-file.ts";
+import { type InstanceFile as VmInstanceFile, readInstanceFiles as readVmInstanceFiles, writeInstanceFile as writeVmInstanceFile } from "../vm-boot/instance-file.ts";
 import type { UpperMethod } from "../vm-boot/upper-template.ts";
 import type { VzLayout } from "./command.ts";
 
@@ -14,29 +12,13 @@ export type VzData = VzLayout & {
   upperMethod?: UpperMethod;
 };
 
-/** instance.json in each instance dir: lets `list` find VMs after a server restart. */
-export interface VzInstanceFile {
-  name: string;
-  serverId: string;
-  data: VzData;
-}
+export type VzInstanceFile = VmInstanceFile<VzData>;
 
 export function writeVzInstance(name: string, serverId: string, data: VzData): void {
-  const meta: VzInstanceFile = { name, serverId, data };
-  writeFileAtomic(join(data.dir, "instance.json"), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
+  writeVmInstanceFile(name, serverId, data);
 }
 
-export function readVzInstances(root: string, bad: (file: string, err: unknown) => void): VzInstanceFile[] {
-  if (!existsSync(root)) return [];
-  const out: VzInstanceFile[] = [];
-  for (const name of readdirSync(root)) {
-    const file = join(root, name, "instance.json");
-    if (!existsSync(file)) continue;
-    try {
-      out.push(JSON.parse(readFileSync(file, "utf8")) as VzInstanceFile);
-    } catch (err) {
-      bad(file, err);
-    }
-  }
-  return out;
+/** Every readable instance file under `root`; unreadable ones go to `bad`. */
+export function readVzInstances(root: string, bad?: (file: string, err: unknown) => void): VzInstanceFile[] {
+  return readVmInstanceFiles<VzData>(root, bad);
 }
