@@ -182,7 +182,16 @@ export class ApiClient {
     const done = () => clearTimeout(timer);
     try {
       const tls = this.endpoint.tls ? { tls: pinnedTlsOptions(this.endpoint.tls) } : {};
-      const res = await fetch(url, { ...init, ...tls, headers, signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal });
+      // timeout: false turns off Bun's own 5-minute idle limit: this client keeps its own, and
+      // a progress stream may rightly be quiet for long (the server also sends keepalives).
+      const request: RequestInit & { timeout: boolean } = {
+        ...init,
+        ...tls,
+        headers,
+        timeout: false,
+        signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal,
+      };
+      const res = await fetch(url, request);
       return { res, done };
     } catch (err) {
       done();

@@ -4,6 +4,8 @@ import type { Progress } from "../../api/schemas/shed.ts";
 import { encodeEvent } from "../../api/sse.ts";
 import { cappedText } from "./body-limit.ts";
 
+const KEEPALIVE_MS = 15_000;
+
 /**
  * Runs a long operation and answers either as SSE (progress events, then the result) when
  * the client accepts text/event-stream, or as one JSON body when it does not.
@@ -12,6 +14,7 @@ export async function progressResponse(
   c: Context,
   op: (progress: Progress) => Promise<unknown>,
   successStatus = 200,
+  keepaliveMs = KEEPALIVE_MS,
 ): Promise<Response> {
   if (!(c.req.header("accept") ?? "").includes("text/event-stream")) {
     const result = await op(() => {});
@@ -27,11 +30,16 @@ export async function progressResponse(
           // client went away; the operation still finishes server-side
         }
       };
+      // A comment line now and then: a step that prints nothing for minutes (a VM booting
+      // under TCG) must not look idle to the client's socket timeout or to a proxy.
+      const keepalive = setInterval(() => send(": keepalive\n\n"), keepaliveMs);
       try {
         const result = await op((data) => send(encodeEvent({ event: "progress", data })));
         send(encodeEvent({ event: "result", data: result ?? null }));
       } catch (err) {
         send(encodeEvent({ event: "error", data: toShedError(err).toJSON() }));
+      } finally {
+        clearInterval(keepalive);
       }
       try {
         controller.close();
