@@ -9,7 +9,7 @@ describe("progressResponse", () => {
     progressResponse(
       c,
       async (progress) => {
-        progress({ step: "vm", message: "booting" });
+        progress({ id: "vm", status: "booting" });
         await Bun.sleep(120);
         return { done: true };
       },
@@ -29,6 +29,6 @@ describe("progressResponse", () => {
     const seen: unknown[] = [];
     const res = await call();
     expect(await readEventStream(res.body!, (e) => seen.push(e))).toEqual({ done: true });
-    expect(seen).toEqual([{ step: "vm", message: "booting" }]);
+    expect(seen).toEqual([{ id: "vm", status: "booting" }]);
   });
 });
