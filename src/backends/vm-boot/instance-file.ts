@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as v from "valibot";
 import { writeFileAtomic } from "../../fs/atomic-file.ts";
 
 /** instance.json in each VM instance dir: lets a backend's `list` find its VMs after a server restart. */
@@ -14,7 +15,14 @@ export function writeInstanceFile<D extends { dir: string }>(name: string, serve
   writeFileAtomic(join(data.dir, "instance.json"), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
 }
 
-/** Every readable instance file under `root`; unreadable ones go to `bad`. */
+/** The envelope every backend's file shares; its `data` is the backend's own and typed there. */
+const Envelope = v.looseObject({
+  name: v.string(),
+  serverId: v.string(),
+  data: v.looseObject({ dir: v.string() }),
+});
+
+/** Every readable instance file under `root`; unreadable or malformed ones go to `bad`. */
 export function readInstanceFiles<D>(root: string, bad: (file: string, err: unknown) => void = () => {}): InstanceFile<D>[] {
   if (!existsSync(root)) return [];
   const out: InstanceFile<D>[] = [];
@@ -22,7 +30,9 @@ export function readInstanceFiles<D>(root: string, bad: (file: string, err: unkn
     const file = join(root, name, "instance.json");
     if (!existsSync(file)) continue;
     try {
-      out.push(JSON.parse(readFileSync(file, "utf8")) as InstanceFile<D>);
+      const parsed = v.safeParse(Envelope, JSON.parse(readFileSync(file, "utf8")));
+      if (!parsed.success) throw new Error(`not an instance file: ${v.summarize(parsed.issues)}`);
+      out.push(parsed.output as unknown as InstanceFile<D>);
     } catch (err) {
       bad(file, err);
     }

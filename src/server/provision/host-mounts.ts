@@ -35,7 +35,7 @@ export function planHostMounts(config: ServerConfig, req: CreateShedRequest, bac
     asked.push({ ...m, source: allowedSource(m.source, "--add-dir", bounds) });
   }
   if (asked.length > 0 && !features.localDir) {
-    throw new ShedError("UNSUPPORTED", `the ${backend} backend cannot mount host directories (--local-dir, --add-dir); use the docker or qemu backend`);
+    throw new ShedError("UNSUPPORTED", `the ${backend} backend cannot mount host directories (--local-dir, --add-dir); pick a backend that can with --backend (GET /api/info lists each backend's features: localDir)`);
   }
   const plan: HostMountPlan = { mounts: [...asked], copies: [], warnings: [] };
   for (const [key, m] of Object.entries(config.mounts)) {
