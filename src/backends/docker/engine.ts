@@ -55,7 +55,16 @@ export class DockerEngine {
   async request(
     method: string,
     path: string,
-    opts: { body?: unknown; query?: Record<string, string>; raw?: RequestInit["body"]; headers?: Record<string, string>; timeoutMs?: number } = {},
+    opts: {
+      body?: unknown;
+      query?: Record<string, string>;
+      raw?: RequestInit["body"];
+      headers?: Record<string, string>;
+      /** A bound of the caller's own (instead of Bun's 5-minute idle limit, which then is off). */
+      timeoutMs?: number;
+      /** A stream that may rightly be quiet for long (logs -f): no idle limit at all. */
+      stream?: boolean;
+    } = {},
   ): Promise<Response> {
     const url = new URL(`http://docker/${ENGINE_API}${path}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
@@ -74,6 +83,7 @@ export class DockerEngine {
         unix: this.socketPath,
         redirect: "manual",
         signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined,
+        ...(opts.timeoutMs || opts.stream ? { timeout: false } : {}),
       } as RequestInit);
     } catch (err) {
       throw new ShedError(
@@ -181,6 +191,7 @@ export class DockerEngine {
   async followContainerLogs(id: string, tail: number): Promise<ReadableStream<Uint8Array>> {
     const res = await this.request("GET", `/containers/${seg(id)}/logs`, {
       query: { stdout: "true", stderr: "true", follow: "true", tail: String(tail) },
+      stream: true,
     });
     if (!res.ok || !res.body) throw new EngineError(res.status, `Docker engine: the logs of ${id} cannot be followed`);
     return res.body.pipeThrough(demuxTransform());
