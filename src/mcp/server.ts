@@ -20,14 +20,16 @@ import { listResources, RESOURCE_TEMPLATES, readResource } from "./resources.ts"
 import type { ToolDef, ToolEnv } from "./tool.ts";
 import { SHED_TOOLS } from "./tools/sheds.ts";
 import { SHELL_TOOLS } from "./tools/shell.ts";
+import { SNAPSHOT_TOOLS } from "./tools/snapshots.ts";
 
 /** Every tool there is; which are offered is decided per server from its features. */
-export const ALL_TOOLS: readonly ToolDef[] = [...SHED_TOOLS, ...SHELL_TOOLS];
+export const ALL_TOOLS: readonly ToolDef[] = [...SHED_TOOLS, ...SNAPSHOT_TOOLS, ...SHELL_TOOLS];
 
 const INSTRUCTIONS =
   "shed runs persistent development environments (sheds: containers or micro-VMs) on a shed-server. " +
   "Typical use: create_shed (with repo to clone a repository into /workspace), exec to run builds and tests in it " +
   "(exitCode, stdout, stderr), read_file/write_file/list_directory for files, delete_shed (confirm: true) when done. " +
+  "create_snapshot captures a stopped shed; create_shed with fromSnapshot starts new sheds from it (where a backend has snapshots). " +
   "Errors come back as results with isError and a stable code such as SHED_NOT_FOUND. " +
   "Resources shed://sheds/NAME, .../provisioning and .../console tell why a create warned or a boot failed.";
 

@@ -52,6 +52,11 @@ export function optionalField<S extends v.GenericSchema>(schema: S, text: string
   return v.optional(described(schema, text));
 }
 
+/** The `confirm: true` a destructive tool needs: a model must say it means it. */
+export function confirmField(why: string) {
+  return described(v.literal(true, `confirm must be true: ${why}`), "Must be true: deleting cannot be undone");
+}
+
 /** Whether any backend this server has (and can run) offers a feature. */
 export function anyBackend(env: ToolEnv, feature: keyof NonNullable<ServerInfo["backends"][number]["features"]>): boolean {
   return !env.info || env.info.backends.some((b) => b.available && b.features?.[feature]);

@@ -5,11 +5,13 @@ import { ApiClient, DEFAULT_TIMEOUT_MS, type ServerEndpoint } from "../api/clien
 import { IMAGE_API } from "../api/endpoints/images.ts";
 import { SERVER_API } from "../api/endpoints/server.ts";
 import { SHED_API } from "../api/endpoints/sheds.ts";
+import { SNAPSHOT_API } from "../api/endpoints/snapshots.ts";
 import { ShedError } from "../api/errors.ts";
 import type { ImageSummary, PullImageRequestSchema } from "../api/schemas/image.ts";
 import type { ServerInfo } from "../api/schemas/info.ts";
 import type { TmuxSession } from "../api/schemas/session.ts";
 import type { CreateShedRequest, Progress, Shed } from "../api/schemas/shed.ts";
+import type { CreateSnapshotRequest, Snapshot } from "../api/schemas/snapshot.ts";
 import { copyIn, copyOut } from "../transfer/copy.ts";
 import { collectExec, type ExecOptions, type ExecResult } from "./exec.ts";
 import { type DirEntry, type FileOptions, listDir, type ReadFileResult, readFile, writeFile } from "./files.ts";
@@ -118,6 +120,24 @@ export class ShedClient {
 
   pullImage(request: v.InferInput<typeof PullImageRequestSchema>, opts: OperationOptions = {}) {
     return this.api.call(IMAGE_API.pullImage, { body: request, ...opts });
+  }
+
+  async snapshots(): Promise<Snapshot[]> {
+    return (await this.api.call(SNAPSHOT_API.listSnapshots)).snapshots;
+  }
+
+  snapshot(name: string): Promise<Snapshot> {
+    return this.api.call(SNAPSHOT_API.getSnapshot, { params: { name } });
+  }
+
+  /** Snapshots a stopped shed; `create({ name, fromSnapshot })` spawns sheds from it. Its `warnings` say what it does not hold. */
+  createSnapshot(request: CreateSnapshotRequest, opts: OperationOptions = {}): Promise<Snapshot & { warnings?: string[] }> {
+    return this.api.call(SNAPSHOT_API.createSnapshot, { body: request, ...opts });
+  }
+
+  /** Deletes a snapshot (sheds spawned from it keep their own copy). */
+  async deleteSnapshot(name: string): Promise<void> {
+    await this.api.call(SNAPSHOT_API.deleteSnapshot, { params: { name } });
   }
 
   /**

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { SHED_API } from "../../api/endpoints/sheds.ts";
 import type { CreateShedRequest, ProgressEvent } from "../../api/schemas/shed.ts";
-import { anyBackend, defineTool, described, optionalField, type ToolDef, type ToolEnv } from "../tool.ts";
+import { anyBackend, confirmField, defineTool, described, optionalField, type ToolDef, type ToolEnv } from "../tool.ts";
 
 /** Sheds themselves: list, info, create, start, stop, delete, and the server. Fields from the catalog's schemas. */
 
@@ -10,7 +10,7 @@ const STOP = SHED_API.stopShed.request.entries;
 export const NAME = described(SHED_API.getShed.params.name, "The shed's name (lowercase letters, digits and hyphens, as list_sheds shows it)");
 const named = () => v.object({ name: NAME });
 /** A progress event in words: "image: pulling 3/10". */
-const progressLine = (e: ProgressEvent) => `${e.id}: ${e.status}${e.total ? ` ${e.current ?? 0}/${e.total}` : ""}`;
+export const progressLine = (e: ProgressEvent) => `${e.id}: ${e.status}${e.total ? ` ${e.current ?? 0}/${e.total}` : ""}`;
 
 /** The create arguments this server can honour: its backends by name, host directories only where a backend mounts them. */
 function createInput(env: ToolEnv) {
@@ -20,6 +20,10 @@ function createInput(env: ToolEnv) {
     addDirs: optionalField(CREATE.addDirs.wrapped, "More host directories to mount: SRC[:DST][:ro] each"),
   };
   const localDirs: Partial<typeof hostDirs> = anyBackend(env, "localDir") ? hostDirs : {};
+  const snapshotField = {
+    fromSnapshot: optionalField(CREATE.fromSnapshot.wrapped, "Start from this snapshot's files (list_snapshots has them; not with image or repo): a copy of the shed it was taken of"),
+  };
+  const fromSnapshot: Partial<typeof snapshotField> = anyBackend(env, "snapshots") ? snapshotField : {};
   const input = v.object({
     name: described(CREATE.name, "Name of the new shed (1-63 lowercase letters, digits, hyphens; unique on the server)"),
     image: optionalField(CREATE.image.wrapped, "Image alias (base, default, ...) or reference; default: the server's default image"),
@@ -28,6 +32,7 @@ function createInput(env: ToolEnv) {
     backend: env.info
       ? optionalField(v.picklist(backends.length ? backends : [env.info.defaultBackend]), `Where the shed runs (default ${env.info.defaultBackend})`)
       : optionalField(CREATE.backend.wrapped, "Where the shed runs (default: the server's default backend)"),
+    ...fromSnapshot,
     cpus: optionalField(CREATE.cpus.wrapped, "CPUs for the shed, e.g. 2 or 0.5"),
     memoryMb: optionalField(CREATE.memoryMb.wrapped, "Memory in MB, e.g. 4096"),
     env: optionalField(CREATE.env.wrapped, "Environment variables every command in the shed gets"),
@@ -96,7 +101,7 @@ export const SHED_TOOLS: ToolDef[] = [
     input: () =>
       v.object({
         name: NAME,
-        confirm: described(v.literal(true, "confirm must be true: deleting a shed removes its files for good"), "Must be true: deleting cannot be undone"),
+        confirm: confirmField("deleting a shed removes its files for good"),
         force: optionalField(v.boolean(), "Delete even if it is running"),
       }),
     annotations: { destructiveHint: true },
