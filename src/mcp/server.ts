@@ -78,7 +78,7 @@ export function createMcpServer(opts: McpOptions): Server {
     if (!tool) return failure("NOT_FOUND", `no tool named ${JSON.stringify(request.params.name)}; tools/list has them`);
     try {
       const e = await env();
-      if (tool.offered && !tool.offered(e)) return failure("UNSUPPORTED", `${tool.name} is not offered here${opts.local ? "" : " (over /api/mcp \"this machine\" would be the server's host: use `shed mcp` where the files are)"}`);
+      if (tool.offered && !tool.offered(e)) return failure("UNSUPPORTED", `${tool.name} is not offered here${tool.notOffered ? `: ${tool.notOffered}` : ""}`);
       const parsed = v.safeParse(tool.input(e), request.params.arguments ?? {});
       if (!parsed.success) return failure("INVALID_REQUEST", `invalid arguments for ${tool.name}: ${formatIssues(parsed.issues)}`);
       const token = extra._meta?.progressToken;

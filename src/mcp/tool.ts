@@ -34,6 +34,8 @@ export interface ToolDef<S extends Input = Input> {
   annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
   /** Whether the tool is offered here (default: always). */
   offered?: (env: ToolEnv) => boolean;
+  /** Why it is not, in words a model can act on (the result of a call to it anyway). */
+  notOffered?: string;
   run(ctx: ToolContext, args: v.InferOutput<S>): Promise<unknown>;
 }
 

@@ -41,6 +41,7 @@ describe.skipIf(skip)("MCP server (SDK client, stdio and Streamable HTTP, real D
       [
         "server_info", "list_sheds", "shed_info", "create_shed", "start_shed", "stop_shed", "delete_shed", "shed_logs",
         "exec", "read_file", "write_file", "list_directory", "copy_into_shed", "copy_out_of_shed", "list_sessions", "kill_session",
+        "create_snapshot", "list_snapshots", "snapshot_info", "delete_snapshot",
       ].sort(),
     );
     for (const t of tools) {
@@ -59,6 +60,12 @@ describe.skipIf(skip)("MCP server (SDK client, stdio and Streamable HTTP, real D
     expect(byName.create_shed.properties.localDir).toBeDefined();
     expect(byName.delete_shed.properties.confirm.const).toBe(true);
     expect(byName.delete_shed.required).toEqual(["name", "confirm"]);
+    // Docker has snapshots: the snapshot tools and create's fromSnapshot, with the catalog's name pattern.
+    expect(byName.create_shed.properties.fromSnapshot.pattern).toBe("^[a-z0-9][a-z0-9-]{0,62}$");
+    expect(byName.create_snapshot.required).toEqual(["shed", "name"]);
+    expect(byName.create_snapshot.properties.comment.maxLength).toBe(1024);
+    expect(byName.delete_snapshot.properties.confirm.const).toBe(true);
+    expect(byName.delete_snapshot.required).toEqual(["name", "confirm"]);
     const overHttp = (await http.client.listTools()).tools.map((t) => t.name);
     expect(overHttp).not.toContain("copy_into_shed");
     expect(overHttp.length).toBe(names.length - 2);
@@ -228,6 +235,33 @@ describe.skipIf(skip)("MCP server (SDK client, stdio and Streamable HTTP, real D
     expect((await http.ok("exec", { name: "m2", argv: ["echo", "back"] })).stdout).toBe("back\n");
     expect(await http.ok("delete_shed", { name: "m2", confirm: true, force: true })).toEqual({ name: "m2", deleted: true });
     expect((await http.ok("list_sheds")).sheds.map((s: any) => s.name)).toEqual(["m1"]);
+  });
+
+  it("snapshots: stop a shed, snapshot it (stdio), spawn from it with create_shed (Streamable HTTP), list, info, delete (confirm)", async () => {
+    expect((await stdio.ok("create_shed", { name: "snap-src" })).state).toBe("running");
+    await stdio.ok("write_file", { name: "snap-src", path: "/workspace/state.txt", content: "captured\n" });
+    const running = await stdio.call("create_snapshot", { shed: "snap-src", name: "snap1" });
+    expect(running.structuredContent).toMatchObject({ code: "SHED_NOT_STOPPED" });
+    expect((await stdio.ok("stop_shed", { name: "snap-src", timeoutSeconds: 2 })).state).toBe("stopped");
+    const snap = await stdio.ok("create_snapshot", { shed: "snap-src", name: "snap1", comment: "from MCP" });
+    expect(snap).toMatchObject({ name: "snap1", backend: "docker", sourceShed: "snap-src", comment: "from MCP", imagePresent: true });
+    expect((await stdio.call("create_snapshot", { shed: "snap-src", name: "snap1" })).structuredContent).toMatchObject({ code: "SNAPSHOT_EXISTS" });
+
+    expect((await http.ok("list_snapshots")).snapshots.map((s: any) => s.name)).toEqual(["snap1"]);
+    expect(await http.ok("snapshot_info", { name: "snap1" })).toMatchObject({ name: "snap1", sourceShed: "snap-src" });
+    const spawned = await http.call("create_shed", { name: "snap-kid", fromSnapshot: "snap1" });
+    expect(spawned.isError, errorText(spawned)).toBeFalsy();
+    expect(spawned.structuredContent).toMatchObject({ name: "snap-kid", state: "running", fromSnapshot: "snap1" });
+    expect((await http.ok("read_file", { name: "snap-kid", path: "/workspace/state.txt" })).content).toBe("captured\n");
+    expect((await http.call("create_shed", { name: "snap-x", fromSnapshot: "nope" })).structuredContent).toMatchObject({ code: "SNAPSHOT_NOT_FOUND" });
+
+    expect((await http.call("delete_snapshot", { name: "snap1" })).structuredContent).toMatchObject({ code: "INVALID_REQUEST" });
+    expect(await http.ok("delete_snapshot", { name: "snap1", confirm: true })).toEqual({ name: "snap1", deleted: true });
+    expect((await stdio.ok("list_snapshots")).snapshots).toEqual([]);
+    expect((await stdio.call("snapshot_info", { name: "snap1" })).structuredContent).toMatchObject({ code: "SNAPSHOT_NOT_FOUND" });
+    // The spawned shed keeps its own copy.
+    expect((await stdio.ok("read_file", { name: "snap-kid", path: "/workspace/state.txt" })).content).toBe("captured\n");
+    for (const name of ["snap-kid", "snap-src"]) await stdio.ok("delete_shed", { name, confirm: true, force: true });
   });
 
   it("/api/mcp refuses a request that is not in a session, and one from a web page", async () => {

@@ -3,7 +3,7 @@ import { ExecRequestSchema } from "../../agent/protocol/messages.ts";
 import { SHED_API } from "../../api/endpoints/sheds.ts";
 import { DEFAULT_MAX_OUTPUT_BYTES, MAX_OUTPUT_BYTES } from "../../sdk/exec.ts";
 import { DEFAULT_MAX_READ_BYTES } from "../../sdk/files.ts";
-import { defineTool, described, optionalField, type ToolDef } from "../tool.ts";
+import { defineTool, described, optionalField, type ToolDef, type ToolEnv } from "../tool.ts";
 import { NAME } from "./sheds.ts";
 
 /** Inside a shed: exec, files, copies, tmux sessions. Exec's fields are the agent protocol's own. */
@@ -30,6 +30,12 @@ const ExecInput = v.pipe(
   }),
   v.check((a) => (a.argv === undefined) !== (a.command === undefined), "give exactly one of argv (a program and its arguments) and command (a shell line)"),
 );
+
+/** The copy tools: "this machine" is the agent's only where `shed mcp` runs. */
+const LOCAL_ONLY = {
+  offered: (env: ToolEnv) => env.local,
+  notOffered: 'over /api/mcp "this machine" would be the server\'s host: use `shed mcp` where the files are',
+};
 
 export const SHELL_TOOLS: ToolDef[] = [
   defineTool({
@@ -121,7 +127,7 @@ export const SHELL_TOOLS: ToolDef[] = [
     title: "Copy into a shed",
     description: "Copies a file or directory of this machine (where this MCP server runs) into a shed, as `shed cp`: into an existing directory under its own name, else to the path given.",
     input: () => v.object({ name: NAME, localPath: described(v.pipe(v.string(), v.minLength(1)), "A file or directory on this machine"), shedPath: PATH }),
-    offered: (env) => env.local,
+    ...LOCAL_ONLY,
     run: async ({ client }, { name, localPath, shedPath }) => {
       await client.copyIn(name, localPath, shedPath);
       return { copied: true, from: localPath, to: `${name}:${shedPath}` };
@@ -132,7 +138,7 @@ export const SHELL_TOOLS: ToolDef[] = [
     title: "Copy out of a shed",
     description: "Copies a file or directory of a shed to this machine (where this MCP server runs): into an existing directory under its own name, else to the path given.",
     input: () => v.object({ name: NAME, shedPath: PATH, localPath: described(v.pipe(v.string(), v.minLength(1)), "Where on this machine") }),
-    offered: (env) => env.local,
+    ...LOCAL_ONLY,
     run: async ({ client }, { name, localPath, shedPath }) => {
       await client.copyOut(name, shedPath, localPath);
       return { copied: true, from: `${name}:${shedPath}`, to: localPath };

@@ -10,7 +10,10 @@ import { progressLine } from "./sheds.ts";
 
 const CREATE = SNAPSHOT_API.createSnapshot.request.entries;
 const SNAPSHOT = described(SNAPSHOT_API.getSnapshot.params.name, "The snapshot's name (lowercase letters, digits and hyphens, as list_snapshots shows it)");
-const offered = (env: ToolEnv) => anyBackend(env, "snapshots");
+const OFFERED = {
+  offered: (env: ToolEnv) => anyBackend(env, "snapshots"),
+  notOffered: "no backend of this server has snapshots (server_info shows each backend's features)",
+};
 
 export const SNAPSHOT_TOOLS: ToolDef[] = [
   defineTool({
@@ -25,7 +28,7 @@ export const SNAPSHOT_TOOLS: ToolDef[] = [
         name: described(CREATE.name, "Name of the new snapshot (1-63 lowercase letters, digits, hyphens; unique on the server)"),
         comment: optionalField(CREATE.comment.wrapped, "Free text kept with the snapshot, e.g. what state it holds"),
       }),
-    offered,
+    ...OFFERED,
     run: ({ client, signal, progress }, req) => client.createSnapshot(req, { signal, onProgress: (e) => progress(progressLine(e)) }),
   }),
   defineTool({
@@ -34,7 +37,7 @@ export const SNAPSHOT_TOOLS: ToolDef[] = [
     description: "All snapshots on the server: name, backend, the shed each was taken of, its image, size and when it was made.",
     input: () => v.object({}),
     annotations: { readOnlyHint: true },
-    offered,
+    ...OFFERED,
     run: async ({ client }) => ({ snapshots: await client.snapshots() }),
   }),
   defineTool({
@@ -43,7 +46,7 @@ export const SNAPSHOT_TOOLS: ToolDef[] = [
     description: "One snapshot: its source shed, backend, image (and whether that image is still present), size, CPUs and memory.",
     input: () => v.object({ name: SNAPSHOT }),
     annotations: { readOnlyHint: true },
-    offered,
+    ...OFFERED,
     run: ({ client }, { name }) => client.snapshot(name),
   }),
   defineTool({
@@ -56,7 +59,7 @@ export const SNAPSHOT_TOOLS: ToolDef[] = [
         confirm: confirmField("deleting a snapshot cannot be undone"),
       }),
     annotations: { destructiveHint: true },
-    offered,
+    ...OFFERED,
     run: async ({ client }, { name }) => {
       await client.deleteSnapshot(name);
       return { name, deleted: true };
