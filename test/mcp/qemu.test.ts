@@ -34,7 +34,7 @@ describe.skipIf(Boolean(missingWhy))("MCP tools against a qemu shed (TCG, networ
     await server?.stop();
   });
 
-  it("create (progress), exec, files, sessions, cancel, delete on a VM", { timeout: 900_000 }, async () => {
+  it("create (progress), exec, files, sessions, cancel, snapshot, delete on a VM", { timeout: 900_000 }, async () => {
     const { tools } = await http.client.listTools();
     const create = tools.find((t) => t.name === "create_shed")!.inputSchema as any;
     expect(create.properties.backend.enum).toEqual(["qemu"]);
@@ -73,6 +73,13 @@ describe.skipIf(Boolean(missingWhy))("MCP tools against a qemu shed (TCG, networ
       if (alive) await Bun.sleep(200);
     }
     expect(alive, "the cancelled command still runs in the VM").toBe(false);
+
+    // Snapshots on a VM: stopped, captured over stdio, listed over HTTP, deleted (confirm).
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(["create_snapshot", "list_snapshots", "snapshot_info", "delete_snapshot"]));
+    expect((await http.ok("stop_shed", { name: "vm1" })).state).toBe("stopped");
+    expect(await stdio.ok("create_snapshot", { shed: "vm1", name: "vm1-snap" })).toMatchObject({ name: "vm1-snap", backend: "qemu", sourceShed: "vm1" });
+    expect((await http.ok("list_snapshots")).snapshots.map((s: any) => [s.name, s.backend])).toEqual([["vm1-snap", "qemu"]]);
+    expect(await http.ok("delete_snapshot", { name: "vm1-snap", confirm: true })).toEqual({ name: "vm1-snap", deleted: true });
 
     expect(await http.ok("delete_shed", { name: "vm1", confirm: true, force: true })).toEqual({ name: "vm1", deleted: true });
     expect((await http.ok("list_sheds")).sheds).toEqual([]);
