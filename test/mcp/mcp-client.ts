@@ -45,11 +45,12 @@ export async function stdioClient(server: TestServer, env: Record<string, string
   return harness(client);
 }
 
-export async function httpClient(server: TestServer, token?: string): Promise<McpHarness> {
+/** `clientCert`: auth.mode mtls, the certificate (and key, PEM) the server's CA signed for this client. */
+export async function httpClient(server: TestServer, token?: string, clientCert?: { cert: string; key: string }): Promise<McpHarness> {
   const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/api/mcp`), {
     requestInit: token ? { headers: { authorization: `Bearer ${token}` } } : {},
-    // HTTPS in token mode: the test server's self-made certificate.
-    fetch: (url, init) => fetch(url, { ...init, tls: TEST_TLS } as RequestInit),
+    // HTTPS in token and mtls mode: the test server's self-made certificate.
+    fetch: (url, init) => fetch(url, { ...init, tls: { ...TEST_TLS, ...clientCert } } as RequestInit),
   });
   const client = new Client({ name: "shed-test", version: "1" });
   await client.connect(transport);
