@@ -13,7 +13,7 @@ export default defineCommand({
     details:
       "An MCP server (Model Context Protocol) on stdin/stdout for the server chosen with -s/--server (else the default one): " +
       "tools to list, create, start, stop and delete sheds, exec in them, read, write and list files, copy between this machine and a shed, " +
-      "and list or kill tmux sessions; each shed's info, provisioning logs and console as resources. " +
+      "list or kill tmux sessions, and snapshot sheds (where a backend has snapshots); each shed's info, provisioning logs and console as resources. " +
       "shed-server serves the same tools at /api/mcp (Streamable HTTP), without the copy tools. Runs until stdin closes.",
     examples: ["shed mcp", "shed mcp --server my-server", "claude mcp add shed -- shed mcp"],
   },
