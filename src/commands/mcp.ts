@@ -19,15 +19,14 @@ export default defineCommand({
   },
   args: {},
   async run() {
-    const { ShedClient } = await import("../sdk/shed-client.ts");
-    const client = new ShedClient(cli().client());
-    // Asked now, answered while the SDK loads (its schemas take most of this command's start):
-    // the first tools/list or call then finds it.
-    const info = client.serverInfo();
-    info.catch(() => {});
     // Loaded here: the SDK is needed by this command only.
-    const [{ StdioServerTransport }, { createMcpServer }] = await Promise.all([import("@modelcontextprotocol/sdk/server/stdio.js"), import("../mcp/server.ts")]);
-    const server = createMcpServer({ client, local: true, info });
+    const [{ StdioServerTransport }, { createMcpServer }, { ShedClient }] = await Promise.all([
+      import("@modelcontextprotocol/sdk/server/stdio.js"),
+      import("../mcp/server.ts"),
+      import("../sdk/shed-client.ts"),
+    ]);
+    const client = new ShedClient(cli().client());
+    const server = createMcpServer({ client, local: true });
     const closed = new Promise<void>((resolve) => {
       server.onclose = resolve;
       // The SDK's stdio transport does not notice the end of stdin: that is the agent going.

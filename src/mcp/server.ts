@@ -37,8 +37,6 @@ export interface McpOptions {
   client: ShedClient;
   /** The server runs where the agent is (stdio): copy tools are offered. */
   local: boolean;
-  /** The server's info if already asked for (it decides the tool list), reused like a fetched one. */
-  info?: Promise<ServerInfo>;
 }
 
 /** How long the server's info (what decides the tool list) is reused. */
@@ -51,8 +49,7 @@ const INFO_TTL_MS = 10_000;
  */
 export function createMcpServer(opts: McpOptions): Server {
   const server = new Server({ name: "shed", title: "shed", version: VERSION }, { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS });
-  let cached: { at: number; info: Promise<ServerInfo> } | undefined = opts.info && { at: performance.now(), info: opts.info };
-  opts.info?.catch(() => (cached = undefined));
+  let cached: { at: number; info: Promise<ServerInfo> } | undefined;
   const env = async (): Promise<ToolEnv> => {
     if (!cached || performance.now() - cached.at > INFO_TTL_MS) {
       const info = opts.client.serverInfo();
