@@ -81,7 +81,8 @@ export function loadOrCreateClientCa(stateDir: string, serverName: string): Clie
   };
 }
 
-/** YYYYMMDDHHMMSSZ (GeneralizedTime, which `openssl ca -enddate` takes). */
+/** YYMMDDHHMMSSZ: UTCTime, what RFC 5280 wants for dates before 2050 (GeneralizedTime after). */
 function asn1Time(d: Date): string {
-  return `${d.toISOString().replace(/[-:T]/g, "").slice(0, 14)}Z`;
+  const digits = d.toISOString().replace(/[-:T]/g, "");
+  return `${d.getUTCFullYear() < 2050 ? digits.slice(2, 14) : digits.slice(0, 14)}Z`;
 }
