@@ -20,10 +20,19 @@ export interface ServerEndpoint {
   /** When the token stops working (ISO time), and when it was minted: refreshed before it does. */
   tokenExpiresAt?: string;
   tokenIssuedAt?: string;
-  /** Mints a new token (over SSH) and keeps it; called near or past expiry. */
-  refreshToken?: () => Promise<{ token: string; expiresAt: string; issuedAt: string }>;
+  /** Mints a new token (over SSH; in mtls with a new client certificate) and keeps it; called near or past expiry. */
+  refreshToken?: () => Promise<RefreshedCredentials>;
   /** Not configured: the local default, used because nothing else is. */
   implicit?: boolean;
+}
+
+export interface RefreshedCredentials {
+  token: string;
+  expiresAt: string;
+  issuedAt: string;
+  /** mtls: the certificate and key signed with the token (same expiry). */
+  clientCert?: string;
+  clientKey?: string;
 }
 
 /** How long a call waits for the server to start answering unless told (--timeout, SHED_TIMEOUT). */
@@ -36,6 +45,8 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export class ApiClient {
   readonly baseUrl: string;
   private token: string | undefined;
+  /** The pin and, in mtls, the client certificate: renewed with the token. */
+  private tls: PinnedTls | undefined;
   private tokenTimes: { expiresAt?: string; issuedAt?: string };
   private refreshing: Promise<void> | undefined;
 
@@ -47,6 +58,7 @@ export class ApiClient {
     const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
     this.baseUrl = endpoint.tls ? `https://${host}:${endpoint.tls.port}` : `http://${host}:${endpoint.httpPort}`;
     this.token = endpoint.token;
+    this.tls = endpoint.tls;
     this.tokenTimes = { expiresAt: endpoint.tokenExpiresAt, issuedAt: endpoint.tokenIssuedAt };
   }
 
@@ -113,7 +125,7 @@ export class ApiClient {
     const { dialWebSocket } = await import("../agent/protocol/transports/websocket.ts");
     await this.freshToken();
     const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
-    const tls = this.endpoint.tls;
+    const tls = this.tls;
     const dialing = dialWebSocket(url.href, headers, tls ? pinnedTlsOptions(tls) : undefined).catch(async (err) => {
       const cause = err instanceof ShedError ? (err.cause ?? err) : err;
       if (tls && isTlsFailure(cause)) throw await tlsFailure(this.endpoint.name, this.endpoint.host, tls, cause);
@@ -160,6 +172,7 @@ export class ApiClient {
       .then((t) => {
         this.token = t.token;
         this.tokenTimes = { expiresAt: t.expiresAt, issuedAt: t.issuedAt };
+        if (this.tls && t.clientCert && t.clientKey) this.tls = { ...this.tls, clientCert: t.clientCert, clientKey: t.clientKey };
       })
       .finally(() => {
         this.refreshing = undefined;
@@ -181,7 +194,7 @@ export class ApiClient {
       : undefined;
     const done = () => clearTimeout(timer);
     try {
-      const tls = this.endpoint.tls ? { tls: pinnedTlsOptions(this.endpoint.tls) } : {};
+      const tls = this.tls ? { tls: pinnedTlsOptions(this.tls) } : {};
       // timeout: false turns off Bun's own 5-minute idle limit: this client keeps its own, and
       // a progress stream may rightly be quiet for long (the server also sends keepalives).
       const request: RequestInit & { timeout: boolean } = {
@@ -196,7 +209,7 @@ export class ApiClient {
     } catch (err) {
       done();
       if (signal?.aborted) throw signal.reason;
-      if (this.endpoint.tls && !timedOut && isTlsFailure(err)) throw await tlsFailure(this.endpoint.name, this.endpoint.host, this.endpoint.tls, err);
+      if (this.tls && !timedOut && isTlsFailure(err)) throw await tlsFailure(this.endpoint.name, this.endpoint.host, this.tls, err);
       throw timedOut ? this.timedOut(limit) : this.unreachable(err);
     }
   }

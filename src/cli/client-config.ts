@@ -101,8 +101,12 @@ export function endpointFromEntry(name: string, entry: ServerEntry): ServerEndpo
         }
       : {}),
     ...(entry.token_expires_at ? { tokenExpiresAt: entry.token_expires_at, tokenIssuedAt: entry.token_issued_at } : {}),
+    // An mtls entry from before certificates came with a token: renewed on its first call.
+    ...(entry.auth === "mtls" && !entry.token ? { tokenExpiresAt: new Date(0).toISOString() } : {}),
     // Loaded only when a token is due: the SSH client is not part of every command's start-up.
-    ...(entry.auth === "token" && entry.host_key ? { refreshToken: () => import("./server-bootstrap.ts").then((m) => m.refreshToken(name)) } : {}),
+    ...((entry.auth === "token" || entry.auth === "mtls") && entry.host_key
+      ? { refreshToken: () => import("./server-bootstrap.ts").then((m) => m.refreshToken(name)) }
+      : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline/promises";
 import type { BootstrapAnswer } from "../api/bootstrap.ts";
 import { type PresentedHostKey, runBootstrap } from "../api/bootstrap-client.ts";
-import { ApiClient } from "../api/client.ts";
+import { ApiClient, type RefreshedCredentials } from "../api/client.ts";
 import { SERVER_API } from "../api/endpoints/server.ts";
 import { SHED_API } from "../api/endpoints/sheds.ts";
 import { ShedError } from "../api/errors.ts";
@@ -99,11 +99,11 @@ export async function checkEntry(name: string, entry: ServerEntry, timeoutMs: nu
 }
 
 /**
- * A new token for a configured server, over SSH, without asking: the host key must be the
+ * A new token (in mtls: with a new client certificate) for a configured server, over SSH, without asking: the host key must be the
  * pinned one and the TLS certificate the pinned one (either changed: refused, with how to
  * re-pin). The config is re-read just before it is written, so only this entry's token moves.
  */
-export async function refreshToken(name: string): Promise<{ token: string; expiresAt: string; issuedAt: string }> {
+export async function refreshToken(name: string): Promise<RefreshedCredentials> {
   const entry = loadClientConfig().servers[name];
   if (!entry?.host_key) throw new ShedError("TOKEN_EXPIRED", `the token for server "${name}" has expired and it has no pinned SSH host key to get a new one: run \`shed server update ${name} --refetch\``);
   const { answer } = await runBootstrap({
@@ -119,13 +119,16 @@ export async function refreshToken(name: string): Promise<{ token: string; expir
       `server "${name}" now has a different TLS certificate (${answer.tls?.fingerprint ?? "none"}) than the pinned one (${entry.tls_fingerprint}); if that was intended, re-pin with \`shed server update ${name} --refetch\``,
     );
   }
-  if (!answer.token) throw new ShedError("PROTOCOL_ERROR", `server "${name}" gave no token (its auth.mode is ${answer.mode} now: \`shed server update ${name} --refetch\`)`);
-  const fields = tokenFields(answer.token);
+  if (!answer.token || answer.mode !== entry.auth) {
+    throw new ShedError("PROTOCOL_ERROR", `server "${name}" gave no new credentials of its kind (its auth.mode is ${answer.mode} now): run \`shed server update ${name} --refetch\``);
+  }
+  const cert = answer.clientCertificate;
+  const fields = { ...tokenFields(answer.token), ...(cert ? { client_cert: cert.cert, client_key: cert.key } : {}) };
   const config = loadClientConfig();
   const current = config.servers[name];
   if (current) {
     config.servers[name] = { ...current, ...fields };
     saveClientConfig(config);
   }
-  return { token: answer.token.token, expiresAt: answer.token.expiresAt, issuedAt: fields.token_issued_at! };
+  return { token: answer.token.token, expiresAt: answer.token.expiresAt, issuedAt: fields.token_issued_at!, ...(cert ? { clientCert: cert.cert, clientKey: cert.key } : {}) };
 }

@@ -10,17 +10,19 @@ const PUBLIC_PATHS = new Set(ENDPOINTS.filter((e) => e.public).map((e) => e.path
 /**
  * The API's credentials check. open: none. token: `Authorization: Bearer shed_...`, checked
  * against the token store's hashes (every route, the agent WebSocket and the SSE streams go
- * through here). mtls: the TLS layer already refused a client without a certificate the
- * server's CA signed, so a request that reaches this point has one.
+ * through here). mtls: the TLS layer already refused a client without a valid certificate the
+ * server's CA signed; the token that came with that certificate is checked here too, so a
+ * revoked certificate is refused at once (Bun does not show a handler the peer certificate).
  * Never logs the token; a refusal says what to do.
  */
 export function requireCredentials(ctx: ServerContext): MiddlewareHandler {
   const tokens = ctx.tokens;
   return async (c, next) => {
-    if (ctx.config.auth.mode !== "token" || !tokens || PUBLIC_PATHS.has(c.req.path)) return next();
+    if (ctx.config.auth.mode === "open" || !tokens || PUBLIC_PATHS.has(c.req.path)) return next();
     const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
     if (!match) {
-      throw new ShedError("UNAUTHORIZED", "this server needs a token: add it with `shed server add HOST` (mints one over SSH)");
+      const what = ctx.config.auth.mode === "mtls" ? "the token that comes with its client certificate" : "a token";
+      throw new ShedError("UNAUTHORIZED", `this server needs ${what}: add it with \`shed server add HOST\` (mints one over SSH), or \`shed server update NAME --refetch\``);
     }
     if (ctx.internalToken && sameSecret(match[1]!, ctx.internalToken)) return next();
     const check = tokens.check(match[1]!);

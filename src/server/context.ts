@@ -34,9 +34,9 @@ export interface ServerContext {
   httpsPort?: number;
   /** The HTTPS certificate clients pin (token and mtls). */
   tls?: ServerCertificate;
-  /** Minted API tokens (token mode). */
+  /** Minted API tokens (token mode; in mtls, one per client certificate). */
   tokens?: TokenStore;
-  /** token mode: this process's own token for its calls to itself (MCP's tools); random per start, never stored or shown. */
+  /** token and mtls: this process's own token for its calls to itself (MCP's tools); random per start, never stored or shown. */
   internalToken?: string;
   /** The CA that signs client certificates (mtls mode). */
   clientCa?: ClientCa;

@@ -157,11 +157,10 @@ function setUpCredentials(ctx: ServerContext): void {
     keyFile: config.tls_key_file,
     names: config.tls_names,
   });
-  if (config.auth.mode === "token") {
-    ctx.tokens = new TokenStore(stateDir);
-    ctx.internalToken = `shed_internal_${randomBytes(32).toString("base64url")}`;
-  }
-  else ctx.clientCa = loadOrCreateClientCa(stateDir, config.name);
+  // Both modes mint tokens: in mtls each client certificate comes with one (auth/tokens.ts).
+  ctx.tokens = new TokenStore(stateDir);
+  ctx.internalToken = `shed_internal_${randomBytes(32).toString("base64url")}`;
+  if (config.auth.mode === "mtls") ctx.clientCa = loadOrCreateClientCa(stateDir, config.name);
 }
 
 /**

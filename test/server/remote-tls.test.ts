@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,8 @@ describe.skipIf(skip)("servers beyond loopback: TLS pinned over SSH, minted toke
   let home: string;
   let keyLine: string;
   const servers: TestServer[] = [];
+  /** The mtls server of the first mtls test, which the revocation test reuses. */
+  let mutual: TestServer | undefined;
   const spawned: ReturnType<typeof Bun.spawn>[] = [];
   const authorizedKeys = () => join(home, "authorized_keys");
   const clientConfig = () => join(home, "client", "config.yaml");
@@ -289,6 +292,7 @@ describe.skipIf(skip)("servers beyond loopback: TLS pinned over SSH, minted toke
 
   it("mtls: the bootstrap signs a client certificate; a client without one is refused at the TLS layer", async () => {
     const mtls = await start({ mode: "mtls" });
+    mutual = mtls;
     const add = await shedJson(["server", "add", net.hostAddr, "--name", "mutual", "--ssh-port", String(mtls.sshPort), "--trust-on-first-use"]);
     expect(add.code, add.stderr).toBe(0);
     expect(add.doc.security).toBe("mtls");
@@ -301,6 +305,56 @@ describe.skipIf(skip)("servers beyond loopback: TLS pinned over SSH, minted toke
     writeFileSync(join(dir, "c"), String(entry.client_cert));
     writeFileSync(join(dir, "k"), String(entry.client_key));
     chmodSync(join(dir, "k"), 0o600);
-    expect(curl(["-k", "--cert", join(dir, "c"), "--key", join(dir, "k"), `https://${net.hostAddr}:${mtls.httpsPort}/api/sheds`]).code).toBe(200);
+    const withCert = ["-k", "--cert", join(dir, "c"), "--key", join(dir, "k")];
+    // The certificate alone passes TLS; the token that came with it is needed as well.
+    expect(curl([...withCert, `https://${net.hostAddr}:${mtls.httpsPort}/api/sheds`]).code).toBe(401);
+    expect(curl([...withCert, "-H", `authorization: Bearer ${entry.token}`, `https://${net.hostAddr}:${mtls.httpsPort}/api/sheds`]).code).toBe(200);
+  }, 120_000);
+
+  it("mtls: a client certificate lives auth.token_ttl and is renewed over SSH during a run of commands, unnoticed; an expired one fails at the TLS layer", async () => {
+    const short = await start({ mode: "mtls", token_ttl: "3s" });
+    const add = await shed(["server", "add", net.hostAddr, "--name", "mshort", "--ssh-port", String(short.sshPort), "--trust-on-first-use"]);
+    expect(add.code, add.stderr).toBe(0);
+    const first = config().servers.mshort!;
+    const notAfter = (pem: string) => Date.parse(new X509Certificate(pem).validTo);
+    // Its notAfter is the TTL to the second, not a whole day.
+    expect(notAfter(String(first.client_cert)) - Date.now()).toBeLessThan(10_000);
+    for (let i = 0; i < 5; i++) {
+      const r = await shed(["-s", "mshort", "list"]);
+      expect(r.code, r.stderr).toBe(0);
+      await Bun.sleep(1200);
+    }
+    const now = config().servers.mshort!;
+    expect(now.client_cert).not.toBe(first.client_cert);
+    expect(now.token).not.toBe(first.token);
+    expect(notAfter(String(now.client_cert))).toBeGreaterThan(notAfter(String(first.client_cert)));
+    // The first certificate, offered by hand after its notAfter, is refused in the handshake.
+    const dir = mkdtempSync(join(home, "mshort-"));
+    writeFileSync(join(dir, "c"), String(first.client_cert));
+    writeFileSync(join(dir, "k"), String(first.client_key), { mode: 0o600 });
+    const old = curl(["-k", "--cert", join(dir, "c"), "--key", join(dir, "k"), "-H", `authorization: Bearer ${first.token}`, `https://${net.hostAddr}:${short.httpsPort}/api/sheds`]);
+    expect(old.code).toBe(0);
+    expect(old.exit).not.toBe(0);
+  }, 120_000);
+
+  it("mtls: shed-server token list shows the client certificates; revoke ID refuses that certificate at once, revoke --all every one", async () => {
+    const mtls = mutual!;
+    const admin = (args: string[]) => Bun.spawnSync([join(DIST, "shed-server"), "token", ...args, "--config", mtls.configPath], { stdout: "pipe", stderr: "pipe" });
+    const entry = config().servers.mutual!;
+    const serial = new X509Certificate(String(entry.client_cert)).serialNumber.toLowerCase();
+    const listed = JSON.parse(admin(["list", "--json"]).stdout.toString()).tokens as { id: string; kind: string; certSerial?: string }[];
+    const mine = listed.find((t) => t.certSerial === serial);
+    expect(mine, JSON.stringify(listed)).toMatchObject({ kind: "cert", id: entry.token_id });
+    expect(admin(["list"]).stdout.toString()).toContain(`serial ${serial}`);
+    expect(admin(["revoke", mine!.id]).exitCode).toBe(0);
+    const refused = await shed(["-s", "mutual", "list"]);
+    expect(refused.code).toBe(125);
+    expect(refused.stderr).toContain("--refetch");
+    const again = await shed(["server", "update", "mutual", "--refetch"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(config().servers.mutual!.client_cert).not.toBe(entry.client_cert);
+    expect((await shed(["-s", "mutual", "list"])).code).toBe(0);
+    expect(admin(["revoke", "--all"]).exitCode).toBe(0);
+    expect((await shed(["-s", "mutual", "list"])).code).toBe(125);
   }, 120_000);
 });

@@ -21,18 +21,20 @@ function print(json: boolean | undefined, doc: unknown, text: string): void {
 }
 
 const list = defineCommand({
-  meta: { name: "list", description: "List the minted API tokens (ids, who got them, expiry; never the tokens)" },
+  meta: { name: "list", description: "List the minted API tokens and mtls client certificates (ids, who got them, expiry; never the secrets)" },
   args: common,
   run({ args }) {
     const now = Date.now();
-    const tokens = store(args).list().map(({ hash: _hash, ...r }) => ({ ...r, expired: Date.parse(r.expiresAt) <= now }));
-    const rows = tokens.map((t) => `${t.id}  ${t.expired ? "expired" : "valid  "}  ${t.expiresAt}  ${t.label}`);
-    print(args.json, { tokens }, tokens.length ? `ID            STATE    EXPIRES                   ISSUED TO\n${rows.join("\n")}` : "No tokens.");
+    const tokens = store(args)
+      .list()
+      .map(({ hash: _hash, ...r }) => ({ ...r, kind: r.certSerial ? ("cert" as const) : ("token" as const), expired: Date.parse(r.expiresAt) <= now }));
+    const rows = tokens.map((t) => `${t.id}  ${t.kind.padEnd(5)}  ${t.expired ? "expired" : "valid  "}  ${t.expiresAt}  ${t.label}${t.certSerial ? ` (serial ${t.certSerial})` : ""}`);
+    print(args.json, { tokens }, tokens.length ? `ID            KIND   STATE    EXPIRES                   ISSUED TO\n${rows.join("\n")}` : "No tokens.");
   },
 });
 
 const revoke = defineCommand({
-  meta: { name: "revoke", description: "Revoke one token by ID, or every one with --all (the server refuses them at once)" },
+  meta: { name: "revoke", description: "Revoke one token or client certificate by ID, or every one with --all (the server refuses them at once)" },
   args: {
     ...common,
     id: { type: "positional", description: "Token ID (from `shed-server token list`)", required: false },
@@ -52,6 +54,6 @@ const revoke = defineCommand({
 });
 
 export const tokenCommand = defineCommand({
-  meta: { name: "token", description: "The API tokens minted over the SSH door (auth.mode token)" },
+  meta: { name: "token", description: "The API tokens (auth.mode token) and client certificates (mtls) minted over the SSH door" },
   subCommands: { list, revoke },
 });

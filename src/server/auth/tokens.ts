@@ -7,7 +7,9 @@ import { writeFileAtomic } from "../../fs/atomic-file.ts";
 
 /**
  * API tokens, minted by the SSH door's bootstrap and kept only as SHA-256 hashes in
- * `<state_dir>/tokens.json` (0600). A token is `shed_<id>_<secret>`: the id finds its record,
+ * `<state_dir>/tokens.json` (0600). In mtls each client certificate comes with a token of the
+ * same expiry, its record naming the certificate's serial: Bun's server does not show a handler
+ * the peer certificate, so the token is what makes a revoked certificate useless at once. A token is `shed_<id>_<secret>`: the id finds its record,
  * the secret's hash is compared in constant time. 32 random bytes need no slow hash: there is
  * nothing to guess. Revocations (`shed-server token revoke`, another process) go to their own
  * file, `tokens-revoked.json`, so each file has one writer and a revocation can never be
@@ -20,6 +22,8 @@ const RecordSchema = v.object({
   label: v.string(),
   createdAt: v.string(),
   expiresAt: v.string(),
+  /** mtls: the record belongs to a client certificate (its serial), sent with its token; absent: a plain token. */
+  certSerial: v.optional(v.string()),
 });
 const FileSchema = v.object({ tokens: v.array(RecordSchema) });
 const RevokedSchema = v.object({ ids: v.array(v.string()), allBefore: v.optional(v.string()) });
@@ -46,7 +50,8 @@ export class TokenStore {
     this.revoked = new JsonFile(join(stateDir, "tokens-revoked.json"), RevokedSchema, { ids: [] });
   }
 
-  mint(ttlSeconds: number, label: string, now = Date.now()): MintedToken {
+  /** A new token; `certSerial` binds it to the mtls client certificate handed out with it. */
+  mint(ttlSeconds: number, label: string, now = Date.now(), certSerial?: string): MintedToken {
     const id = randomBytes(6).toString("hex");
     const secret = randomBytes(32).toString("base64url");
     const record: TokenRecord = {
@@ -55,6 +60,7 @@ export class TokenStore {
       label,
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + ttlSeconds * 1000).toISOString(),
+      ...(certSerial ? { certSerial } : {}),
     };
     // Tokens a week past expiry are dropped whenever a new one is written, so the file does
     // not grow; until then a late client is told "expired" (and refreshes), not "unknown".

@@ -32,6 +32,7 @@ auth:
   # open: plain HTTP on http_port. token | mtls: HTTPS on https_port with a certificate made
   # here; clients get a token (or a client certificate) over SSH with \`shed server add HOST\`.
   mode: open
+  # How long a minted token, or an mtls client certificate, lasts (the CLI renews it over SSH).
   token_ttl: 24h
 https_port: 8443
 

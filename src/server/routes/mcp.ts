@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Context, Hono } from "hono";
@@ -69,7 +70,7 @@ export function mountMcp(app: Hono, ctx: ServerContext): void {
 /**
  * How the tools reach this server: its own address; in token mode over HTTPS with its own
  * certificate pinned and the per-process internal token (never stored, never handed out); in
- * mtls mode with a client certificate its CA signs for itself.
+ * mtls mode with a client certificate its CA signs for itself, and the internal token too.
  */
 function loopbackEndpoint(ctx: ServerContext): ServerEndpoint {
   const host = ["0.0.0.0", "::", ""].includes(ctx.config.bind_address) ? "127.0.0.1" : ctx.config.bind_address;
@@ -77,8 +78,8 @@ function loopbackEndpoint(ctx: ServerContext): ServerEndpoint {
   if (!ctx.tls || !ctx.httpsPort) return base;
   const tls = { port: ctx.httpsPort, certificate: ctx.tls.cert, fingerprint: ctx.tls.fingerprint };
   if (ctx.clientCa) {
-    const own = ctx.clientCa.sign(`${ctx.config.name} MCP`, 86_400);
-    return { ...base, tls: { ...tls, clientCert: own.cert, clientKey: own.key } };
+    const own = ctx.clientCa.sign(`${ctx.config.name} MCP`, 86_400, randomBytes(16).toString("hex"));
+    return { ...base, tls: { ...tls, clientCert: own.cert, clientKey: own.key }, ...(ctx.internalToken ? { token: ctx.internalToken } : {}) };
   }
   return { ...base, tls, ...(ctx.internalToken ? { token: ctx.internalToken } : {}) };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { BootstrapAnswer } from "../../api/bootstrap.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { ServerContext } from "../context.ts";
@@ -18,14 +19,20 @@ export function bootstrapService(ctx: ServerContext): BootstrapService {
       ...(ctx.httpsPort ? { httpsPort: ctx.httpsPort } : {}),
       ...(ctx.tls ? { tls: { certificate: ctx.tls.cert, fingerprint: ctx.tls.fingerprint } } : {}),
     };
-    if (config.auth.mode === "token") {
-      if (!ctx.tokens) throw new ShedError("INTERNAL", "token mode without a token store");
-      const minted = ctx.tokens.mint(ttl, label);
-      answer.token = { id: minted.id, token: minted.token, expiresAt: minted.expiresAt };
-    } else if (config.auth.mode === "mtls") {
+    if (config.auth.mode === "open") return answer;
+    if (!ctx.tokens) throw new ShedError("INTERNAL", `${config.auth.mode} mode without a token store`);
+    const now = Date.now();
+    if (config.auth.mode === "mtls") {
       if (!ctx.clientCa) throw new ShedError("INTERNAL", "mtls mode without a client CA");
-      answer.clientCertificate = { ...ctx.clientCa.sign(label, ttl), ca: ctx.clientCa.cert };
+      // The certificate and its token expire together (auth.token_ttl) and are revoked together.
+      const signed = ctx.clientCa.sign(label, ttl, randomBytes(16).toString("hex"), now);
+      const minted = ctx.tokens.mint(ttl, label, now, signed.serial);
+      answer.token = { id: minted.id, token: minted.token, expiresAt: minted.expiresAt };
+      answer.clientCertificate = { cert: signed.cert, key: signed.key, fingerprint: signed.fingerprint, expiresAt: signed.expiresAt, ca: ctx.clientCa.cert };
+      return answer;
     }
+    const minted = ctx.tokens.mint(ttl, label, now);
+    answer.token = { id: minted.id, token: minted.token, expiresAt: minted.expiresAt };
     return answer;
   };
 }

@@ -1,15 +1,24 @@
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../fs/atomic-file.ts";
 import { fingerprintOf, runOpenssl } from "./certificate.ts";
 
+export interface SignedClientCertificate {
+  cert: string;
+  key: string;
+  fingerprint: string;
+  /** The certificate's serial, hex (what `shed-server token list` shows beside its record). */
+  serial: string;
+  /** Its notAfter, to the second: the TLS layer refuses it from then on. */
+  expiresAt: string;
+}
+
 export interface ClientCa {
   /** PEM of the CA: what the HTTPS listener verifies client certificates against. */
   cert: string;
-  /** A client certificate and its key for `label`, good for about `ttlSeconds` (whole days: openssl x509 counts in days). */
-  sign(label: string, ttlSeconds: number): { cert: string; key: string; fingerprint: string; expiresAt: string };
+  /** A client certificate and its key for `label`, valid for exactly `ttlSeconds` (rounded up to the second). */
+  sign(label: string, ttlSeconds: number, serial: string, now?: number): SignedClientCertificate;
 }
 
 /** auth.mode mtls: the server's own CA (P-256, 0600 in the state dir) that signs the certificates the SSH door hands out. */
@@ -37,29 +46,43 @@ export function loadOrCreateClientCa(stateDir: string, serverName: string): Clie
   const cert = readFileSync(certPath, "utf8");
   return {
     cert,
-    sign(label, ttlSeconds) {
+    sign(label, ttlSeconds, serial, now = Date.now()) {
       const tmp = mkdtempSync(join(tmpdir(), "shed-client-"));
       try {
-        const days = String(Math.max(1, Math.ceil(ttlSeconds / 86_400)));
         runOpenssl([
           "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
           "-keyout", join(tmp, "key.pem"), "-out", join(tmp, "req.csr"), "-subj", `/CN=${label.replace(/[/=\\+,]/g, "-").slice(0, 64)}`,
         ]);
+        // `openssl ca` (not `x509 -req`, which counts in whole days) sets notAfter to the
+        // second; its database lives in the temp dir: the token store is the record kept.
+        writeFileSync(join(tmp, "index.txt"), "");
+        writeFileSync(join(tmp, "serial"), `${serial}\n`);
         writeFileSync(join(tmp, "ext"), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
+        writeFileSync(
+          join(tmp, "ca.cnf"),
+          [
+            "[ca]", "default_ca = shed", "[shed]", `database = ${join(tmp, "index.txt")}`, `new_certs_dir = ${tmp}`, `serial = ${join(tmp, "serial")}`,
+            `certificate = ${certPath}`, `private_key = ${keyPath}`, "default_md = sha256", "policy = any", "unique_subject = no", "copy_extensions = none",
+            "[any]", "commonName = supplied", "",
+          ].join("\n"),
+        );
+        const end = new Date(Math.ceil((now + ttlSeconds * 1000) / 1000) * 1000);
         runOpenssl([
-          "x509", "-req", "-in", join(tmp, "req.csr"), "-CA", certPath, "-CAkey", keyPath,
-          "-set_serial", `0x${randomBytes(16).toString("hex")}`, "-days", days, "-extfile", join(tmp, "ext"), "-out", join(tmp, "cert.pem"),
+          "ca", "-batch", "-notext", "-config", join(tmp, "ca.cnf"), "-in", join(tmp, "req.csr"), "-out", join(tmp, "cert.pem"),
+          // A minute back: a client clock slightly behind the server's still takes it.
+          "-startdate", asn1Time(new Date(now - 60_000)), "-enddate", asn1Time(end), "-extfile", join(tmp, "ext"),
         ]);
         const signed = readFileSync(join(tmp, "cert.pem"), "utf8");
-        return {
-          cert: signed,
-          key: readFileSync(join(tmp, "key.pem"), "utf8"),
-          fingerprint: fingerprintOf(signed),
-          expiresAt: new Date(Date.now() + Number(days) * 86_400_000).toISOString(),
-        };
+        return { cert: signed, key: readFileSync(join(tmp, "key.pem"), "utf8"), fingerprint: fingerprintOf(signed), serial, expiresAt: end.toISOString() };
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
     },
   };
+}
+
+/** YYMMDDHHMMSSZ: UTCTime, what RFC 5280 wants for dates before 2050 (GeneralizedTime after). */
+function asn1Time(d: Date): string {
+  const digits = d.toISOString().replace(/[-:T]/g, "");
+  return `${d.getUTCFullYear() < 2050 ? digits.slice(2, 14) : digits.slice(0, 14)}Z`;
 }
