@@ -50,13 +50,15 @@ export function buildShedLayer(opts: {
   put("usr/lib/shed/agent-start", readFileSync(join(systemd, "agent-start")), 0o755);
   put("usr/lib/shed/firstboot", readFileSync(join(systemd, "firstboot")), 0o755);
   put("usr/lib/shed/hostkeys", readFileSync(join(systemd, "hostkeys")), 0o755);
+  put("usr/lib/shed/mss-clamp", readFileSync(join(systemd, "mss-clamp")), 0o755);
   put("usr/lib/shed/README.md", readFileSync(join(opts.guestDir, "README.md")));
-  for (const unit of ["shed-agent.service", "shed-firstboot.service", "shed-hostkeys.service"]) {
+  for (const unit of ["shed-agent.service", "shed-firstboot.service", "shed-hostkeys.service", "shed-mss-clamp.service"]) {
     put(`etc/systemd/system/${unit}`, readFileSync(join(systemd, unit)));
   }
   link("etc/systemd/system/multi-user.target.wants/shed-agent.service", "/etc/systemd/system/shed-agent.service");
   link("etc/systemd/system/sysinit.target.wants/shed-firstboot.service", "/etc/systemd/system/shed-firstboot.service");
   link("etc/systemd/system/multi-user.target.wants/shed-hostkeys.service", "/etc/systemd/system/shed-hostkeys.service");
+  link("etc/systemd/system/multi-user.target.wants/shed-mss-clamp.service", "/etc/systemd/system/shed-mss-clamp.service");
   put("etc/systemd/network/80-shed.network", readFileSync(join(systemd, "80-shed.network")));
   // The host keys shed-hostkeys makes; without this sshd would also look for an RSA one.
   put("etc/ssh/sshd_config.d/shed-host-keys.conf", "HostKey /etc/ssh/ssh_host_ed25519_key\nHostKey /etc/ssh/ssh_host_ecdsa_key\n");
