@@ -8,6 +8,8 @@ const BUN = join(import.meta.dirname, "../../../node_modules/.bin/bun");
 /** One vfkit invocation as the stand-in logged it. */
 export interface StandinEvent {
   pid: number;
+  /** When the stand-in logged it (ISO 8601). */
+  time?: string;
   event: "invoked" | "refused" | "warning" | "qemu" | "rest" | "signal" | "exited";
   argv?: string[];
   message?: string;
