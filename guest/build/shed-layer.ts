@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { q, removeBuildDir, sh } from "./chroot.ts";
+import { bootableKernel } from "./kernel.ts";
 import { buildInitramfs } from "./initramfs.ts";
 import type { OsStage } from "./os-stage.ts";
 import type { Recipe } from "./recipe.ts";
@@ -68,7 +69,7 @@ export function buildShedLayer(opts: {
     initDir: join(opts.guestDir, "init"),
     modulesDir: join(opts.os.kernelDir, "modules", version),
   });
-  put(BOOT_PATHS.kernel.slice(1), readFileSync(join(opts.os.kernelDir, "vmlinuz")));
+  put(BOOT_PATHS.kernel.slice(1), bootableKernel(readFileSync(join(opts.os.kernelDir, "vmlinuz"))));
   put(BOOT_PATHS.initrd.slice(1), initrd);
   put(
     BOOT_PATHS.manifest.slice(1),
