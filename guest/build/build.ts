@@ -112,6 +112,7 @@ function hashGuestFiles(guestDir: string): string {
     "systemd/mss-clamp",
     "systemd/shed-mss-clamp.service",
     "systemd/80-shed.network",
+    "systemd/80-shed.link",
     "README.md",
   ]) {
     h.update(f);

@@ -74,7 +74,7 @@ export function installKernel(root: string, pkg: string, outDir: string, run: (c
  * uncompressed one: gunzip it here, once, at build time. An x86 bzImage (its own decompressor
  * inside) is no gzip stream and passes as it is.
  */
-export function bootableKernel(vmlinuz: Uint8Array): Uint8Array {
+export function bootableKernel(vmlinuz: Uint8Array<ArrayBuffer>): Uint8Array {
   return vmlinuz[0] === 0x1f && vmlinuz[1] === 0x8b ? Bun.gunzipSync(vmlinuz) : vmlinuz;
 }
 

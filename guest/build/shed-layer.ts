@@ -61,6 +61,7 @@ export function buildShedLayer(opts: {
   link("etc/systemd/system/multi-user.target.wants/shed-hostkeys.service", "/etc/systemd/system/shed-hostkeys.service");
   link("etc/systemd/system/multi-user.target.wants/shed-mss-clamp.service", "/etc/systemd/system/shed-mss-clamp.service");
   put("etc/systemd/network/80-shed.network", readFileSync(join(systemd, "80-shed.network")));
+  put("etc/systemd/network/80-shed.link", readFileSync(join(systemd, "80-shed.link")));
   // The host keys shed-hostkeys makes; without this sshd would also look for an RSA one.
   put("etc/ssh/sshd_config.d/shed-host-keys.conf", "HostKey /etc/ssh/ssh_host_ed25519_key\nHostKey /etc/ssh/ssh_host_ecdsa_key\n");
 
