@@ -12,9 +12,9 @@
  * bench/vz-upper.bench.ts.
  *
  * Only a Mac gives the real figures (VZ boots in about a second; TCG here takes minutes, so
- * here the upper's share is small beside the boot): on an Apple Silicon Mac with vfkit,
- * `SHED_VZ_VFKIT=$(which vfkit) bun bench/run.ts vz` runs the same comparison against real
- * vfkit (the plain peer there is `vfkit` run by hand with the argv in the shed's vfkit.log).
+ * here the upper's share is small beside the boot). This file's setup is Linux's (the base
+ * image by debootstrap, the stand-in): README.md, "Sheds on macOS (VZ)", says how to take the
+ * same figures by hand on an Apple Silicon Mac with real vfkit.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,7 +40,7 @@ const SIZE = 5 * 1024 ** 3;
 const scratch = mkdtempSync(join(tmpdir(), "shed-bench-vz-"));
 const bin = new URL("../dist/shed", import.meta.url).pathname;
 const standin = installStandin(scratch);
-const vfkit = process.env.SHED_VZ_VFKIT ?? standin.path;
+const vfkit = standin.path;
 const { ref } = await baseImage();
 const servers: TestServer[] = [];
 
@@ -94,8 +94,8 @@ try {
   const invoked = standin.events().find((e) => e.event === "invoked");
   const at = (e: { time?: string } | undefined) => (e?.time ? Date.parse(e.time) - created.start : NaN);
   const split = { beforeVfkit: at(invoked), standinToQemu: at(invocation) - at(invoked), qemuToReady: a - at(invocation) };
-  if (!invocation?.argv || process.env.SHED_VZ_VFKIT) {
-    console.log("plain QEMU peer: only with the stand-in (on a Mac, run vfkit by hand with the argv in vfkit.log)");
+  if (!invocation?.argv) {
+    console.log("plain QEMU peer: the stand-in logged no QEMU argv");
   } else {
     const inst = join(withTemplate.stateDir, "vz", "instances", "bench-t");
     await run([bin, "delete", "bench-t", "--force"], { SHED_CONFIG_DIR: withTemplate.configDir });
