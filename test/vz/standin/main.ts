@@ -123,7 +123,8 @@ function serveRest(path: string) {
     unix: path,
     async fetch(req) {
       const url = new URL(req.url);
-      if (req.method !== "POST") record({ event: "rest", method: req.method, path: url.pathname });
+      // POST /vm/state is logged with the state asked for, once its body is read.
+      if (!(req.method === "POST" && url.pathname === "/vm/state")) record({ event: "rest", method: req.method, path: url.pathname });
       if (url.pathname === "/vm/state" && req.method === "GET") {
         const running = state === "VirtualMachineStateRunning";
         return Response.json({
