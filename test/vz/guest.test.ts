@@ -63,7 +63,7 @@ describe.skipIf(skip)("vz guest: RTC clock, MTU and MSS clamp, HardStop fallback
   }, T);
 
   it("the VM's ethernet runs at MTU 1400 and shed-mss-clamp ran (the base image has no nft/iptables: nothing to clamp)", async () => {
-    const mtus = await exec("for l in /sys/class/net/*; do [ \"$(cat $l/type)\" = 1 ] && [ -e $l/device ] && echo \"${l##*/}=$(cat $l/mtu)\"; done; true");
+    const mtus = await exec("for l in /sys/class/net/*; do [ \"$(cat $l/type)\" = 1 ] && [ -e $l/device ] && echo \"$(basename $l)=$(cat $l/mtu)\"; done; true");
     const why = await exec("networkctl list --no-pager; systemctl is-active systemd-networkd systemd-udevd; ls /etc/systemd/network; true");
     expect(mtus, why).toMatch(/^\S+=1400$/m);
     expect(mtus).not.toMatch(/=(?!1400$)\d+$/m);

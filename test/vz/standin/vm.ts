@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readSync, closeSync, statSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
