@@ -109,7 +109,10 @@ function hashGuestFiles(guestDir: string): string {
     "systemd/shed-hostkeys.service",
     "systemd/shed-agent.service",
     "systemd/shed-firstboot.service",
+    "systemd/mss-clamp",
+    "systemd/shed-mss-clamp.service",
     "systemd/80-shed.network",
+    "systemd/80-shed.link",
     "README.md",
   ]) {
     h.update(f);

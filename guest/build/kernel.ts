@@ -67,3 +67,21 @@ export function installKernel(root: string, pkg: string, outDir: string, run: (c
   writeFileSync(join(outDir, "version"), `${version}\n`);
   return version;
 }
+
+/**
+ * The kernel as the VM's loader takes it. Debian's arm64 vmlinuz is a gzipped `Image`, and
+ * Virtualization.framework's Linux boot loader (vfkit `--bootloader linux`) boots only an
+ * uncompressed one: gunzip it here, once, at build time. An x86 bzImage (its own decompressor
+ * inside) is no gzip stream and passes as it is.
+ */
+export function bootableKernel(vmlinuz: Uint8Array<ArrayBuffer>): Uint8Array {
+  return vmlinuz[0] === 0x1f && vmlinuz[1] === 0x8b ? Bun.gunzipSync(vmlinuz) : vmlinuz;
+}
+
+/**
+ * Recipes name Debian's amd64 kernel meta-package; built on an arm64 host (debootstrap makes
+ * the host's architecture) the same recipe takes the arm64 one.
+ */
+export function kernelPackageFor(pkg: string, arch: string): string {
+  return arch === "arm64" ? pkg.replace(/-amd64$/, "-arm64") : pkg;
+}

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFile
 import { join } from "node:path";
 import { aptMirror } from "../docker-dev/rootfs.ts";
 import { q, removeBuildDir, sh, withChroot } from "./chroot.ts";
-import { installKernel } from "./kernel.ts";
+import { installKernel, kernelPackageFor } from "./kernel.ts";
 import type { Recipe } from "./recipe.ts";
 
 /**
@@ -65,7 +65,7 @@ export async function ensureOsStage(recipe: Recipe, opts: StageOptions): Promise
         }
         if (recipe.kernel) {
           opts.say(`${recipe.name}: kernel ${recipe.kernel}`);
-          installKernel(root, recipe.kernel, join(work, "kernel"), run, log);
+          installKernel(root, kernelPackageFor(recipe.kernel, process.arch), join(work, "kernel"), run, log);
         }
         if (recipe.npm.length) {
           opts.say(`${recipe.name}: npm install -g ${recipe.npm.join(" ")}`);

@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { q, removeBuildDir, sh } from "./chroot.ts";
+import { bootableKernel } from "./kernel.ts";
 import { buildInitramfs } from "./initramfs.ts";
 import type { OsStage } from "./os-stage.ts";
 import type { Recipe } from "./recipe.ts";
@@ -50,14 +51,17 @@ export function buildShedLayer(opts: {
   put("usr/lib/shed/agent-start", readFileSync(join(systemd, "agent-start")), 0o755);
   put("usr/lib/shed/firstboot", readFileSync(join(systemd, "firstboot")), 0o755);
   put("usr/lib/shed/hostkeys", readFileSync(join(systemd, "hostkeys")), 0o755);
+  put("usr/lib/shed/mss-clamp", readFileSync(join(systemd, "mss-clamp")), 0o755);
   put("usr/lib/shed/README.md", readFileSync(join(opts.guestDir, "README.md")));
-  for (const unit of ["shed-agent.service", "shed-firstboot.service", "shed-hostkeys.service"]) {
+  for (const unit of ["shed-agent.service", "shed-firstboot.service", "shed-hostkeys.service", "shed-mss-clamp.service"]) {
     put(`etc/systemd/system/${unit}`, readFileSync(join(systemd, unit)));
   }
   link("etc/systemd/system/multi-user.target.wants/shed-agent.service", "/etc/systemd/system/shed-agent.service");
   link("etc/systemd/system/sysinit.target.wants/shed-firstboot.service", "/etc/systemd/system/shed-firstboot.service");
   link("etc/systemd/system/multi-user.target.wants/shed-hostkeys.service", "/etc/systemd/system/shed-hostkeys.service");
+  link("etc/systemd/system/multi-user.target.wants/shed-mss-clamp.service", "/etc/systemd/system/shed-mss-clamp.service");
   put("etc/systemd/network/80-shed.network", readFileSync(join(systemd, "80-shed.network")));
+  put("etc/systemd/network/80-shed.link", readFileSync(join(systemd, "80-shed.link")));
   // The host keys shed-hostkeys makes; without this sshd would also look for an RSA one.
   put("etc/ssh/sshd_config.d/shed-host-keys.conf", "HostKey /etc/ssh/ssh_host_ed25519_key\nHostKey /etc/ssh/ssh_host_ecdsa_key\n");
 
@@ -66,7 +70,7 @@ export function buildShedLayer(opts: {
     initDir: join(opts.guestDir, "init"),
     modulesDir: join(opts.os.kernelDir, "modules", version),
   });
-  put(BOOT_PATHS.kernel.slice(1), readFileSync(join(opts.os.kernelDir, "vmlinuz")));
+  put(BOOT_PATHS.kernel.slice(1), bootableKernel(readFileSync(join(opts.os.kernelDir, "vmlinuz"))));
   put(BOOT_PATHS.initrd.slice(1), initrd);
   put(
     BOOT_PATHS.manifest.slice(1),

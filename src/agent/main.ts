@@ -2,9 +2,10 @@ import { ShedError } from "../api/errors.ts";
 import { jsonLineLogger } from "../log/logger.ts";
 import { type ListenSpec, parseListen, startListener } from "./listeners.ts";
 import { LocalOps } from "./local-ops.ts";
+import { watchRtcClock } from "./rtc-clock.ts";
 import { Activity } from "./protocol/service.ts";
 
-export const AGENT_USAGE = `usage: shed-agent serve --listen SPEC [--listen SPEC ...] [--user shed|root] [--log-level LEVEL]
+export const AGENT_USAGE = `usage: shed-agent serve --listen SPEC [--listen SPEC ...] [--user shed|root] [--log-level LEVEL] [--rtc-clock]
        shed-agent version
 SPEC: unix:PATH | vsock:PORT | stdio | serial:/dev/virtio-ports/NAME`;
 
@@ -12,10 +13,12 @@ export interface AgentOptions {
   listen: ListenSpec[];
   user: string;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** VM guests: step the clock forward from the RTC after the host slept (rtc-clock.ts). */
+  rtcClock: boolean;
 }
 
 export function parseAgentArgs(argv: string[]): AgentOptions {
-  const opts: AgentOptions = { listen: [], user: "shed", logLevel: "warn" };
+  const opts: AgentOptions = { listen: [], user: "shed", logLevel: "warn", rtcClock: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -26,6 +29,7 @@ export function parseAgentArgs(argv: string[]): AgentOptions {
     };
     if (flag === "--listen") opts.listen.push(parseListen(value()));
     else if (flag === "--user") opts.user = value();
+    else if (flag === "--rtc-clock") opts.rtcClock = true;
     else if (flag === "--log-level") {
       const level = value();
       if (!["debug", "info", "warn", "error"].includes(level)) throw new ShedError("USAGE", `--log-level ${level}: use debug, info, warn or error`);
@@ -45,6 +49,7 @@ export async function runAgent(opts: AgentOptions, version: string): Promise<voi
     const listener = await startListener(spec, { ops, activity, logger });
     logger.info("listening", { on: listener.description });
   }
+  if (opts.rtcClock) watchRtcClock({ logger });
   process.on("SIGTERM", () => void ops.shutdown(5000));
   // Children are Bun's to reap; orphans go to the engine's init or systemd.
   await new Promise(() => {});

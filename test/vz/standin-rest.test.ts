@@ -85,4 +85,47 @@ describe.skipIf(skip)("vfkit stand-in: the REST API", () => {
       if (p.exitCode === null) p.kill("SIGKILL");
     }
   }, 300_000);
+
+  it("a vsock socketURL that already exists: vfkit's warning, the VM runs without that port, the file is left", async () => {
+    const { ref } = await baseImage();
+    const store = openContentStore(join(dir, "images"));
+    const images = storeImageSource({ store, stateDir: dir, resolve: (layoutRef, progress) => importLayoutRef(store, layoutRef, progress) });
+    const boot = await prepareBootImage(images, ref, join(dir, "boot"), () => {});
+    const sub = mkdtempSync(join(dir, "stale-"));
+    writeFileSync(join(sub, "a.img"), Buffer.alloc(1024 * 1024));
+    const standin = installStandin(sub);
+    const rest = join(sub, "rest.sock");
+    const agent = join(sub, "agent.sock");
+    writeFileSync(agent, "left by someone\n");
+    const p = Bun.spawn(
+      [
+        standin.path,
+        "--memory", "256",
+        "--bootloader", `linux,kernel=${boot.kernel},initrd=${boot.initrd},cmdline="console=hvc0 panic=-1"`,
+        "--restful-uri", `unix://${rest}`,
+        "--device", `virtio-blk,path=${join(sub, "a.img")}`,
+        "--device", `virtio-vsock,port=1024,socketURL=${agent},connect`,
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    try {
+      const deadline = Date.now() + 120_000;
+      let state = "";
+      while (state !== "VirtualMachineStateRunning" && Date.now() < deadline && p.exitCode === null) {
+        state = existsSync(rest) ? await vmState(rest).catch(() => "") : "";
+        await Bun.sleep(100);
+      }
+      expect(state).toBe("VirtualMachineStateRunning");
+      await changeVmState(rest, "HardStop");
+      expect(await p.exited).toBe(0);
+      const stderr = await new Response(p.stderr).text();
+      expect(stderr).toContain(`level=warning msg="error exposing vsock port 1024: listen unix ${agent}: bind: address already in use"`);
+      expect(standin.events().some((e) => e.event === "warning")).toBe(true);
+      const qemu = standin.events().find((e) => e.event === "qemu")!.argv!;
+      expect(qemu.join(" ")).not.toContain("name=shed.agent");
+      expect(await Bun.file(agent).text()).toBe("left by someone\n");
+    } finally {
+      if (p.exitCode === null) p.kill("SIGKILL");
+    }
+  }, 300_000);
 });

@@ -25,6 +25,12 @@ export default defineCommand({
   async run({ args }) {
     const { out } = cli();
     if (args.recipe) {
+      // debootstrap makes the host's architecture (no emulated chroot here); an arm64 image
+      // (vz on Apple silicon) builds on an arm64 host: guest/README.md, "arm64 images".
+      const host = `linux/${process.arch === "arm64" ? "arm64" : "amd64"}`;
+      if (args.platform && args.platform !== host) {
+        throw usageError(`--recipe builds for this machine's platform (${host}), not ${args.platform}: build ${args.platform} images on a ${args.platform} host (see guest/README.md, "arm64 images")`);
+      }
       const r = await buildRecipe(args.recipe, { tag: args.tag, agent: args.agent, progress: out.progress });
       const image = r.images[0];
       await out.result(r, `Built ${image?.ref ?? "an image"} from ${args.recipe}\nDigest: ${image?.digest}\nLayout: ${r.layout}`);

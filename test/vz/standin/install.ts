@@ -8,19 +8,26 @@ const BUN = join(import.meta.dirname, "../../../node_modules/.bin/bun");
 /** One vfkit invocation as the stand-in logged it. */
 export interface StandinEvent {
   pid: number;
-  event: "invoked" | "refused" | "qemu" | "rest" | "signal" | "exited";
+  /** When the stand-in logged it (ISO 8601). */
+  time?: string;
+  event: "invoked" | "refused" | "warning" | "qemu" | "rest" | "signal" | "exited";
   argv?: string[];
   message?: string;
   method?: string;
   path?: string;
+  /** POST /vm/state: the state asked for. */
+  state?: unknown;
+  signal?: string;
+  qemuExit?: number;
 }
 
 /**
  * A `vfkit` executable in `dir` that is the stand-in, logging every invocation to
  * `dir/vfkit-standin.log` (tests point vz.vfkit_path at it). `fault`: no-virtiofs boots the VM
- * without its shares (as if VZ had attached none), so the guest's mount fails.
+ * without its shares (as if VZ had attached none), so the guest's mount fails; ignore-stop
+ * answers REST Stop with 202 and does nothing (a guest without power-button handling).
  */
-export function installStandin(dir: string, opts: { fault?: "no-virtiofs" } = {}): { path: string; log: string; events: () => StandinEvent[] } {
+export function installStandin(dir: string, opts: { fault?: "no-virtiofs" | "ignore-stop" } = {}): { path: string; log: string; events: () => StandinEvent[] } {
   const path = join(dir, "vfkit");
   const log = join(dir, "vfkit-standin.log");
   const fault = opts.fault ? `VFKIT_STANDIN_FAULT=${opts.fault} ` : "";

@@ -60,9 +60,16 @@ try {
   throw err;
 }
 
-// Fault injection for tests: VZ attaching no share (the guest's VirtioFS mount then fails).
-if (process.env.VFKIT_STANDIN_FAULT === "no-virtiofs") cfg.devices = cfg.devices.filter((d) => d.kind !== "virtio-fs");
+// Fault injection for tests: VZ attaching no share (the guest's VirtioFS mount then fails);
+// a guest that ignores the power button (no ACPI/power-key handling: VZ's requestStop
+// succeeds and nothing happens).
+const fault = process.env.VFKIT_STANDIN_FAULT;
+if (fault === "no-virtiofs") cfg.devices = cfg.devices.filter((d) => d.kind !== "virtio-fs");
 const plan = qemuPlan(cfg, virtiofsdPath());
+for (const w of plan.warnings) {
+  record({ event: "warning", message: w });
+  process.stderr.write(`level=warning msg="${w}"\n`);
+}
 const children: ReturnType<typeof Bun.spawn>[] = [];
 // QEMU and virtiofsd die with the stand-in, as a VZ VM dies with its vfkit process (kill -9 included).
 const withParent = (argv: string[]) => ["setpriv", "--pdeathsig", "SIGKILL", "--", ...argv];
@@ -91,7 +98,7 @@ async function changeState(want: string): Promise<void> {
   switch (want) {
     case "Stop":
       if (state !== "VirtualMachineStateRunning") throw new Error("Invalid virtual machine state transition: the virtual machine cannot be asked to stop now");
-      return qmp("system_powerdown");
+      return fault === "ignore-stop" ? undefined : qmp("system_powerdown");
     case "HardStop":
       if (!running) throw new Error("Invalid virtual machine state transition: the virtual machine is not running");
       state = "VirtualMachineStateStopping";
@@ -116,7 +123,8 @@ function serveRest(path: string) {
     unix: path,
     async fetch(req) {
       const url = new URL(req.url);
-      record({ event: "rest", method: req.method, path: url.pathname });
+      // POST /vm/state is logged with the state asked for, once its body is read.
+      if (!(req.method === "POST" && url.pathname === "/vm/state")) record({ event: "rest", method: req.method, path: url.pathname });
       if (url.pathname === "/vm/state" && req.method === "GET") {
         const running = state === "VirtualMachineStateRunning";
         return Response.json({
@@ -136,6 +144,7 @@ function serveRest(path: string) {
           return Response.json({ error: (err as Error).message }, { status: 400 });
         }
         const want = (body as { state?: unknown })?.state;
+        record({ event: "rest", method: req.method, path: url.pathname, state: want });
         if (typeof want !== "string") return Response.json({ error: "json: cannot unmarshal into Go struct field VMState.state of type string" }, { status: 400 });
         try {
           await changeState(want);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readSync, closeSync, statSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,8 +44,12 @@ export function validate(cfg: VfkitConfig): void {
       if (Buffer.byteLength(d.socketURL) > MAX_SOCKET_PATH) {
         throw new VfkitUsageError(`listen unix ${d.socketURL}: bind: invalid argument (the path exceeds macOS's ${MAX_SOCKET_PATH + 1}-byte sun_path)`);
       }
-      // No AF_VSOCK here: the guest's port is a virtio-serial port the host end of which is a unix socket.
-      if (d.listen) throw new VfkitUsageError("the stand-in bridges only connect-mode vsock (the host dialing a guest port)");
+      // vfkit (pkg/vf/vsock.go): `connect` = vfkit listens on socketURL and, per connection
+      // accepted there, dials the guest's vsock port (host -> guest, what shed needs);
+      // `listen` (the default) = vfkit listens on the guest's port and dials socketURL per
+      // guest connection (guest -> host). Only `connect` is bridged here (no AF_VSOCK on this
+      // host: the guest's port is a virtio-serial port whose host end listens on socketURL).
+      if (d.listen) throw new VfkitUsageError("the stand-in bridges only connect-mode vsock (the host dialing a guest port): add ,connect");
     }
   }
   if (vsock.length > 1) throw new VfkitUsageError("the stand-in bridges one vsock port");
@@ -75,6 +79,8 @@ export interface QemuPlan {
   qmpSocket: string;
   /** The host end of the agent's port (the vsock socketURL), removed at exit. */
   sockets: string[];
+  /** What vfkit would log as warnings and go on (level=warning). */
+  warnings: string[];
   work: string;
 }
 
@@ -90,8 +96,8 @@ export function qemuPlan(cfg: VfkitConfig, fsd: string | undefined): QemuPlan {
   const boot = cfg.boot as LinuxBoot;
   const work = mkdtempSync(join(tmpdir(), "vfkit-standin-"));
   const qmpSocket = join(work, "qmp.sock");
-  const plan: QemuPlan = { argv: [], virtiofsd: [], qmpSocket, sockets: [], work };
-  const hasVsock = cfg.devices.some((d) => d.kind === "virtio-vsock");
+  const plan: QemuPlan = { argv: [], virtiofsd: [], qmpSocket, sockets: [], warnings: [], work };
+  const hasVsock = cfg.devices.some((d) => d.kind === "virtio-vsock" && !existsSync(d.socketURL));
   const argv = [
     "-machine", "q35", "-accel", "tcg", "-cpu", "max,la57=off",
     "-smp", String(cfg.cpus), "-m", `${cfg.memoryMiB}M`,
@@ -130,7 +136,12 @@ export function qemuPlan(cfg: VfkitConfig, fsd: string | undefined): QemuPlan {
         argv.push("-device", `virtconsole,bus=con${i}.0,chardev=log${i}`);
         break;
       case "virtio-vsock":
-        rmSync(d.socketURL, { force: true });
+        // vfkit's net.ListenUnix fails on a path that exists; vfkit then only warns
+        // ("error exposing vsock port") and runs the VM without that port: so does this.
+        if (existsSync(d.socketURL)) {
+          plan.warnings.push(`error exposing vsock port ${d.port}: listen unix ${d.socketURL}: bind: address already in use`);
+          break;
+        }
         plan.sockets.push(d.socketURL);
         argv.push("-device", `virtio-serial-pci,id=vs${i}`, "-chardev", `socket,id=vsock${i},path=${d.socketURL},server=on,wait=off`);
         argv.push("-device", `virtserialport,bus=vs${i}.0,chardev=vsock${i},name=shed.agent`);
