@@ -138,7 +138,7 @@ export interface DiskClaim {
 /** A snapshot as the backend sees it: its name, its own directory, and what capture returned. */
 export interface SnapshotHandle {
   name: string;
-  /** `<snapshot_dir>/<name>/`, made by the server (empty at capture); the metadata file is the server's. */
+  /** `<snapshots_dir>/<name>/`, made by the server (empty at capture); the metadata file is the server's. */
   dir: string;
   data: InstanceData;
 }
