@@ -133,12 +133,14 @@ export interface DiskClaim {
   path?: string;
   /** Outside it (an engine's containers, volumes, images): its bytes as the engine counts them. */
   bytes?: number;
+  /** A cache made from one image (manifest digest): `system prune --images` removes it when that image leaves the store. */
+  image?: string;
 }
 
 /** A snapshot as the backend sees it: its name, its own directory, and what capture returned. */
 export interface SnapshotHandle {
   name: string;
-  /** `<snapshot_dir>/<name>/`, made by the server (empty at capture); the metadata file is the server's. */
+  /** `<snapshots_dir>/<name>/`, made by the server (empty at capture); the metadata file is the server's. */
   dir: string;
   data: InstanceData;
 }

@@ -13,7 +13,9 @@ export const COMMON_SECTION_ENTRIES = {
   default_cpus: v.optional(CpusSchema, 2),
   default_memory_mb: v.optional(MemoryMbSchema, 4096),
   pull_policy: v.optional(v.picklist(["missing", "always", "never"]), "missing"),
-  /** Where the backend's snapshots live (default `<state_dir>/<backend>/snapshots`). */
+  /** Where the backend's snapshots live (default `<state_dir>/<backend>/snapshots`); seed 003's name. */
+  snapshots_dir: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** The earlier spelling: read as snapshots_dir with a deprecation warning (config/load.ts). */
   snapshot_dir: v.optional(v.pipe(v.string(), v.minLength(1))),
   stop_timeout: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(3600, "must be at most 3600 s")), 10),
 };

@@ -22,7 +22,7 @@ const serve = defineCommand({
     bind: { type: "string", description: "Address to listen on (overrides bind_address)" },
   },
   async run({ args }) {
-    const { config, path } = loadServerConfig(args.config);
+    const { config, path, warnings } = loadServerConfig(args.config);
     if (args["state-dir"]) config.state_dir = args["state-dir"];
     if (args.port !== undefined) config.http_port = Number(args.port);
     if (args["ssh-port"] !== undefined) config.ssh_port = Number(args["ssh-port"]);
@@ -30,6 +30,7 @@ const serve = defineCommand({
     if (args.bind) config.bind_address = args.bind;
     const logger = jsonLineLogger(config.log_level);
     logger.info("starting", { version: VERSION, config: path ?? "(defaults)" });
+    for (const w of warnings) logger.warn("deprecated config key", { detail: w });
     const server = await startServer(config, logger);
     // A line a script can wait for (tests, the quickstart), with the ports actually bound.
     process.stdout.write(`${JSON.stringify({ listening: server.url, httpPort: server.ctx.httpPort, sshPort: server.ctx.sshPort, httpsPort: server.ctx.httpsPort })}\n`);
@@ -48,7 +49,8 @@ const configValidate = defineCommand({
   meta: { name: "config-validate", description: "Check server.yaml and print the effective config" },
   args: { config: configArg },
   run({ args }) {
-    const { config, path } = loadServerConfig(args.config);
+    const { config, path, warnings } = loadServerConfig(args.config);
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`${path ?? "(no config file: defaults)"}: ok\n`);
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
   },

@@ -7,29 +7,30 @@ export type CopyMethod = "reflink" | "copy";
 
 /**
  * Copies a (large, sparse) disk file: a reflink (FICLONE, extents shared until either side
- * writes) where the filesystem has them (XFS, Btrfs, bcachefs), else a sparse-aware copy
- * (holes stay holes). GNU cp does both: `--reflink=always` is FICLONE or a failure, and
- * `--sparse=always` finds the holes (SEEK_HOLE); cp refuses the two together, so one is
- * tried after the other. Written under a temp name, flushed and renamed into place with
- * `mode`, so `dst` is either whole or absent. Says which way it went.
+ * writes) where the filesystem has them (XFS, Btrfs, bcachefs), else a copy that keeps the
+ * holes (GNU cp finds them with SEEK_HOLE and copies the data in the kernel with
+ * copy_file_range; `--reflink=always` is FICLONE or a failure, so the copy is a second try).
+ * Written under a temp name and renamed into place with `mode`, so `dst` is either whole or
+ * absent; `durable` (the default) flushes it to disk first. Says which way it went.
  */
-export async function cloneFile(src: string, dst: string, mode: number): Promise<CopyMethod> {
+export async function cloneFile(src: string, dst: string, mode: number, opts: { durable?: boolean } = {}): Promise<CopyMethod> {
+  const durable = opts.durable ?? true;
   const tmp = `${dst}.${process.pid}.clone.tmp`;
   try {
     let method: CopyMethod = "reflink";
     if ((await cp(["--reflink=always", src, tmp])).code !== 0) {
       rmSync(tmp, { force: true });
       method = "copy";
-      const r = await cp(["--sparse=always", src, tmp]);
+      const r = await cp([src, tmp]);
       if (r.code !== 0) {
         if (/No space left/i.test(r.stderr)) throw new ShedError("STORAGE_FULL", `no space left copying ${src}: free disk space where ${dirname(dst)} is`);
         throw new ShedError("INTERNAL", `copying ${src} to ${dst} failed: ${r.stderr.trim()}`);
       }
     }
     chmodSync(tmp, mode);
-    fsyncPath(tmp);
+    if (durable) fsyncPath(tmp);
     renameSync(tmp, dst);
-    fsyncDir(dirname(dst));
+    if (durable) fsyncDir(dirname(dst));
     return method;
   } catch (err) {
     rmSync(tmp, { force: true });

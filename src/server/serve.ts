@@ -193,11 +193,11 @@ async function claimStateDir(stateDir: string): Promise<{ releasePid: () => void
 }
 
 
-/** Where each enabled backend with snapshots keeps them: its section's snapshot_dir, else `<state_dir>/<backend>/snapshots`. */
+/** Where each enabled backend with snapshots keeps them: its section's snapshots_dir, else `<state_dir>/<backend>/snapshots`. */
 function snapshotDirs(config: ServerConfig, stateDir: string, backends: Map<BackendName, Backend>): Map<string, string> {
   const dirs = new Map<string, string>();
   for (const [name, backend] of backends) {
-    if (backend.features.snapshots && backend.snapshots) dirs.set(name, SnapshotStore.dirFor(stateDir, name, sectionOf(config, name).snapshot_dir));
+    if (backend.features.snapshots && backend.snapshots) dirs.set(name, SnapshotStore.dirFor(stateDir, name, sectionOf(config, name).snapshots_dir));
   }
   return dirs;
 }

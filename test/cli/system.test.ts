@@ -67,6 +67,32 @@ describe.skipIf(skip)("shed system df / prune (real server, Docker)", () => {
     expect((await ok(["system", "df"])).split("\n")[0]).toMatch(/TYPE\s+COUNT\s+LOGICAL\s+PHYSICAL\s+RECLAIMABLE/);
   }, T);
 
+  it("prune --until applies to images: one the store got after the cutoff stays, one it got before goes", async () => {
+    // An untagged image (saved by id): only the cutoff decides whether the default prune removes it.
+    const id = sh(`docker image inspect -f '{{.Id}}' ${await ensureTestImage("debian")}`).trim();
+    const tar = join(server.dir, "untagged.tar");
+    sh(`docker save ${id} -o ${tar}`);
+    const loaded = await json(["image", "load", "-i", tar]);
+    expect(loaded.images).toHaveLength(1);
+    const digest: string = loaded.images[0].digest;
+    expect(loaded.images[0].ref).toBeUndefined();
+    const names = (r: { removed: { name: string }[] }) => r.removed.map((x) => x.name);
+    const young = await json(["system", "prune", "--until", "72h", "--dry-run"]);
+    expect(names(young)).not.toContain(digest);
+    const kept = await json(["system", "prune", "--until", "72h", "-f"]);
+    expect(kept.removed).toEqual(young.removed);
+    expect((await json(["image", "inspect", digest])).error).toBeUndefined();
+    await Bun.sleep(2_100);
+    const old = await json(["system", "prune", "--until", "1s", "--dry-run"]);
+    expect(names(old)).toContain(digest);
+    // Its layers go with it (nothing else reaches them), and the tagged busybox stays.
+    expect(old.removed.some((r: { name: string; bytes: number }) => / unused blobs$/.test(r.name) && r.bytes > 0)).toBe(true);
+    const real = await json(["system", "prune", "--until", "1s", "-f"]);
+    expect(real.removed).toEqual(old.removed);
+    expect((await json(["image", "inspect", digest])).error.code).toBe("IMAGE_NOT_FOUND");
+    expect((await json(["image", "inspect", busyboxRef])).error).toBeUndefined();
+  }, T);
+
   it("prune --dry-run lists exactly what prune then removes; never a snapshot or an image in use", async () => {
     await ok(["image", "rm", busyboxRef]);
     const dry = await json(["system", "prune", "--dry-run"]);

@@ -44,7 +44,7 @@ export const PruneSystemRequestSchema = v.object({
   instances: v.optional(v.boolean()),
   logs: v.optional(v.boolean()),
   orphans: v.optional(v.boolean()),
-  /** Only what is older than this many seconds (orphans, instances, logs). */
+  /** Only what is older than this many seconds (orphans, instances, logs; images the store got before then). */
   untilSeconds: v.optional(v.pipe(v.number(), v.minValue(0))),
   dryRun: v.optional(v.boolean()),
 });

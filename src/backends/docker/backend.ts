@@ -70,7 +70,7 @@ export class DockerBackend implements Backend {
       serverId: ctx.serverId,
       namePrefix: section.name_prefix,
       labels: (name) => this.labels(name),
-      makeInstance: (spec, image, progress) => this.makeInstance(spec, Promise.resolve(image), progress),
+      makeInstance: (spec, image, progress) => this.makeInstance(spec, Promise.resolve(image), progress, { volumeNoCopy: true }),
       startReady: async (data, progress, opts) => {
         progress({ id: "container", status: "starting" });
         await this.engine.startContainer((data as DockerData).containerId);
@@ -118,7 +118,7 @@ export class DockerBackend implements Backend {
   }
 
   /** Volume, run dir and container (not started). Cleans up its own pieces when it fails. */
-  private async makeInstance(spec: InstanceSpec, imageRef: Promise<string>, progress: Progress): Promise<DockerData> {
+  private async makeInstance(spec: InstanceSpec, imageRef: Promise<string>, progress: Progress, opts: { volumeNoCopy?: boolean } = {}): Promise<DockerData> {
     const { containerName, volume, runDir } = this.names(spec.name);
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
@@ -129,7 +129,7 @@ export class DockerBackend implements Backend {
       const [image, bundle] = await settledAll([imageRef, this.ctx.agentBundle(), this.engine.createVolume(volume, labels)] as const);
       progress({ id: "container", status: "creating" });
       const binds = spec.mounts.map((m) => `${m.source}:${m.target}${m.readonly ? ":ro" : ""}`);
-      const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds });
+      const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds, ...opts });
       const containerId = await this.engine.createContainer(containerName, body);
       return { containerId, containerName, volume, runDir, image };
     } catch (err) {

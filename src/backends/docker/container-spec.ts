@@ -16,6 +16,11 @@ export interface ContainerSpecInput {
   loader: string;
   runDir: string;
   volume: string;
+  /**
+   * The volume is not filled from the image's /workspace when the container is created (the
+   * engine does that to an empty volume): a spawn's volume is the snapshot's copy, exactly.
+   */
+  volumeNoCopy?: boolean;
   /** Extra binds ("host:guest[:ro]") from config mounts and provisioning. */
   binds?: string[];
 }
@@ -57,7 +62,7 @@ export function containerSpec(input: ContainerSpecInput): Record<string, unknown
         `${input.bundleDir}:${GUEST_BUNDLE_DIR}:ro`,
         `${input.runDir}:${GUEST_RUN_DIR}`,
         // A host directory mounted at /workspace (--local-dir) takes the volume's place.
-        ...((input.binds ?? []).some((b) => b.split(":")[1] === WORKSPACE) ? [] : [`${input.volume}:${WORKSPACE}`]),
+        ...((input.binds ?? []).some((b) => b.split(":")[1] === WORKSPACE) ? [] : [`${input.volume}:${WORKSPACE}${input.volumeNoCopy ? ":nocopy" : ""}`]),
         ...(input.binds ?? []),
       ],
       NanoCpus: Math.round(spec.cpus * 1e9),

@@ -20,6 +20,8 @@ export const LABEL_COPY = "shed.snapshot.copy";
 interface SourceData {
   containerId: string;
   volume: string;
+  /** The image it was created from (the engine keeps it while the container exists). */
+  image?: string;
 }
 
 /** What the snapshot keeps: the committed image and the copy of the volume. */
@@ -38,7 +40,7 @@ export interface DockerSnapshotHost {
   serverId: string;
   labels(name: string): Record<string, string>;
   namePrefix: string;
-  /** Volume and container (not started) of a new shed from `image`. */
+  /** Volume and container (not started) of a new shed from `image`, its volume left empty (not filled from the image). */
   makeInstance(spec: InstanceSpec, image: string, progress: Progress): Promise<InstanceData & { containerId: string; volume: string }>;
   startReady(data: InstanceData, progress: Progress, opts: CreateOptions): Promise<void>;
   dial(data: InstanceData): Promise<AgentConnection>;
@@ -108,24 +110,24 @@ export function dockerSnapshots(host: DockerSnapshotHost): SnapshotCapability {
       const labels = { ...snapshotLabels(snap.name), "shed.snapshot.source": instance.name };
       const imageRef = refOf(snap.name);
       const volume = volumeOf(snap.name);
-      progress({ id: "image", status: "committing the container's writable layer" });
-      const sized = await engine.call<{ SizeRw?: number }>("GET", `/containers/${seg(src.containerId)}/json`, { query: { size: "true" } });
+      progress({ id: "image", status: "committing the container's writable layer and copying the /workspace volume" });
+      const sized = await engine.call<{ SizeRw?: number; Image?: string }>("GET", `/containers/${seg(src.containerId)}/json`, { query: { size: "true" } });
       const [repo, tag] = [imageRef.slice(0, imageRef.lastIndexOf(":")), imageRef.slice(imageRef.lastIndexOf(":") + 1)];
-      const committed = await engine.call<{ Id: string }>("POST", "/commit", {
+      // The commit and the volume copy at once (both only read the stopped container's data):
+      // the copying container runs the source's own image, which the engine keeps while the source exists.
+      const commit = engine.call<{ Id: string }>("POST", "/commit", {
         query: { container: src.containerId, repo, tag, pause: "false", comment: `shed snapshot ${snap.name} of ${instance.name}` },
         body: { Labels: labels },
       });
-      try {
-        progress({ id: "volume", status: "copying the /workspace volume" });
-        await engine.createVolume(volume, labels);
-        const copied = await copyVolume(committed.Id, src.volume, volume, labels, snap.name);
-        const data: DockerSnapshotData = { imageId: committed.Id, imageRef, volume, volumeEmpty: copied.entries === 0, source: instance.name };
-        return { spawnImage: committed.Id, sizeBytes: (sized.SizeRw ?? 0) + copied.bytes, data };
-      } catch (err) {
-        await engine.removeVolume(volume).catch(() => {});
-        await removeImage(imageRef, committed.Id).catch(() => {});
-        throw err;
+      const copy = engine.createVolume(volume, labels).then(() => copyVolume(sized.Image ?? src.image!, src.volume, volume, labels, snap.name));
+      const [committed, copied] = await Promise.allSettled([commit, copy]);
+      if (committed.status === "fulfilled" && copied.status === "fulfilled") {
+        const data: DockerSnapshotData = { imageId: committed.value.Id, imageRef, volume, volumeEmpty: copied.value.entries === 0, source: instance.name };
+        return { spawnImage: committed.value.Id, sizeBytes: (sized.SizeRw ?? 0) + copied.value.bytes, data };
       }
+      await engine.removeVolume(volume).catch(() => {});
+      await removeImage(imageRef, committed.status === "fulfilled" ? committed.value.Id : undefined).catch(() => {});
+      throw committed.status === "rejected" ? committed.reason : (copied as PromiseRejectedResult).reason;
     },
 
     async spawn(spec, snap, progress, opts = {}) {

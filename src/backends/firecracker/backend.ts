@@ -8,7 +8,7 @@ import type { Progress } from "../../api/schemas/shed.ts";
 import { followFile } from "../../fs/follow-file.ts";
 import { killByPidFile, waitGone } from "../../proc/pid-file.ts";
 import { VERSION } from "../../version.ts";
-import type { Backend, CreateOptions, FoundInstance, Instance, InstanceData, InstanceSpec, InstanceStatus, ProbeResult, StopOptions } from "../backend.ts";
+import type { Backend, CreateOptions, DiskClaim, FoundInstance, Instance, InstanceData, InstanceSpec, InstanceStatus, ProbeResult, StopOptions } from "../backend.ts";
 import { SharedAgentLink } from "../agent-link.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
@@ -18,6 +18,7 @@ import { makeUpperDisk, parseUpperSize } from "../vm-boot/upper-disk.ts";
 import { removeLink, tapName, VmNetwork } from "../vm-network/index.ts";
 import { FirecrackerClient, type FirecrackerRequest } from "./api-client.ts";
 import { bootArgs, configureVm } from "./configure.ts";
+import { vmDiskClaims } from "../vm-boot/disk-claims.ts";
 import { allocateCid, type FirecrackerData, readInstanceFiles, socketPaths, writeInstanceFile } from "./instance-files.ts";
 import { firecrackerPid, launchFirecracker } from "./launch.ts";
 import { VMLINUX } from "./kernel.ts";
@@ -313,6 +314,14 @@ export class FirecrackerBackend implements Backend {
       await this.network.ensure().catch((err) => this.ctx.logger.warn("VM network not restored", { error: String(err) }));
     }
     return found;
+  }
+
+  /** Instance dirs (sheds), their console logs, and the boot files made per image (vm-boot/disk-claims.ts). */
+  async diskUsage(): Promise<DiskClaim[]> {
+    return vmDiskClaims(
+      readInstanceFiles(this.root).filter((m) => m.serverId === this.ctx.serverId),
+      join(this.ctx.stateDir, "firecracker", "boot"),
+    );
   }
 
   async logs(instance: Instance, opts: { tailBytes?: number } = {}): Promise<string> {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
@@ -34,6 +34,7 @@ import { mountShares, sharesOf } from "./shares.ts";
 import { killByPidFile, runningPid, waitGone } from "../../proc/pid-file.ts";
 import { startVm } from "./vm-start.ts";
 import { vmSnapshots } from "../vm-boot/vm-snapshots.ts";
+import { vmDiskClaims } from "../vm-boot/disk-claims.ts";
 
 /** How often the ACPI power button is pressed again while a VM shuts down. */
 const POWER_BUTTON_REPEAT_MS = 10_000;
@@ -351,15 +352,10 @@ export class QemuBackend implements Backend {
 
   /** Instance dirs (sheds), their console logs, and the boot files made per image. */
   async diskUsage(): Promise<DiskClaim[]> {
-    const claims: DiskClaim[] = [];
-    for (const meta of readInstanceFiles(this.root)) {
-      if (meta.serverId !== this.ctx.serverId) continue;
-      claims.push({ category: "sheds", name: meta.name, path: meta.data.dir });
-      claims.push({ category: "logs", name: meta.name, path: meta.data.console });
-    }
-    const boot = join(this.ctx.stateDir, "qemu", "boot");
-    if (existsSync(boot)) for (const d of readdirSync(boot)) claims.push({ category: "images", name: `boot files ${d}`, path: join(boot, d) });
-    return claims;
+    return vmDiskClaims(
+      readInstanceFiles(this.root).filter((m) => m.serverId === this.ctx.serverId),
+      join(this.ctx.stateDir, "qemu", "boot"),
+    );
   }
 
   /** The console log of the shed's VM (kernel, init, systemd), newest last. */

@@ -6,7 +6,7 @@ import { ShedError } from "../../api/errors.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
 import { followFile } from "../../fs/follow-file.ts";
 import { killByPidFile, runningPid, waitGone } from "../../proc/pid-file.ts";
-import type { Backend, CreateOptions, FoundInstance, Instance, InstanceData, InstanceSpec, InstanceStatus, ProbeResult } from "../backend.ts";
+import type { Backend, CreateOptions, DiskClaim, FoundInstance, Instance, InstanceData, InstanceSpec, InstanceStatus, ProbeResult } from "../backend.ts";
 import { SharedAgentLink } from "../agent-link.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
@@ -16,6 +16,7 @@ import { bootFailure, readConsole, stripControl } from "../vm-boot/console-log.t
 import { makeUpperDisk, parseUpperSize } from "../vm-boot/upper-disk.ts";
 import { upperFromTemplate } from "../vm-boot/upper-template.ts";
 import { checkPaths, vfkitArgs, type VzLayout, type VzShare } from "./command.ts";
+import { vmDiskClaims } from "../vm-boot/disk-claims.ts";
 import { readVzInstances, type VzData, writeVzInstance } from "./instance-files.ts";
 import { mountVirtiofs, sharesOf } from "./shares.ts";
 import type { VzSection } from "./section.ts";
@@ -260,6 +261,14 @@ export class VzBackend implements Backend {
     return readVzInstances(this.dirOf("instance_dir", "instances"), bad)
       .filter((m) => m.serverId === this.ctx.serverId)
       .map((m) => ({ name: m.name, status: runningPid(m.data.pidFile, m.data.dir) ? "running" : "stopped", data: m.data }));
+  }
+
+  /** Instance dirs (sheds), their console logs, and the boot files made per image (vm-boot/disk-claims.ts). */
+  async diskUsage(): Promise<DiskClaim[]> {
+    return vmDiskClaims(
+      readVzInstances(this.dirOf("instance_dir", "instances")).filter((m) => m.serverId === this.ctx.serverId),
+      join(this.dirOf("images_dir", "images"), "boot"),
+    );
   }
 
   async logs(instance: Instance, opts: { tailBytes?: number } = {}): Promise<string> {

@@ -11,7 +11,7 @@ export default defineCommand({
     description: "Reclaim disk: unused images and orphans by default; never snapshots or an image a shed, snapshot, tag or alias uses",
     details:
       "--orphans: what a snapshot create that died left. --instances: containers and VMs no shed record names. --logs: console logs of sheds that are not running. " +
-      "--until applies to orphans and logs. Nothing is removed while a state file cannot be read. --dry-run lists exactly what a prune then removes.",
+      "--until applies to orphans, logs and images (by when the server got them). Nothing is removed while a state file cannot be read. --dry-run lists exactly what a prune then removes.",
     examples: ["shed system prune --dry-run", "shed system prune -f", "shed system prune --orphans --logs --until 72h -f"],
   },
   args: {

@@ -16,6 +16,11 @@ export interface PruneOptions {
   keep: Set<string>;
   /** Also remove tagged images that are not in `keep`. */
   all?: boolean;
+  /**
+   * Only images added to the store before this time (epoch ms) may go (`system prune --until`);
+   * younger ones, and ones of unknown age, are roots. Unfinished downloads likewise.
+   */
+  addedBefore?: number;
   dryRun?: boolean;
 }
 
@@ -30,8 +35,9 @@ export interface PruneResult {
 export async function pruneStore(store: ContentStore, opts: PruneOptions): Promise<PruneResult> {
   return store.sweep.withExclusive(async () => {
     const entries = store.list();
+    const young = (e: (typeof entries)[number]) => opts.addedBefore !== undefined && !(Date.parse(e.addedAt) <= opts.addedBefore);
     const isRoot = (e: (typeof entries)[number]) =>
-      opts.keep.has(e.digest) || (e.ref !== undefined && (opts.keep.has(e.ref) || !opts.all));
+      opts.keep.has(e.digest) || (e.ref !== undefined && (opts.keep.has(e.ref) || !opts.all)) || young(e);
     const roots = entries.filter(isRoot);
     const removed = entries.filter((e) => !isRoot(e) && !roots.some((r) => r.digest === e.digest));
 
@@ -48,7 +54,7 @@ export async function pruneStore(store: ContentStore, opts: PruneOptions): Promi
     for (const k of opts.keep) if (k.startsWith("sha256:")) await walk(store, k as Digest, reachable, []);
 
     const garbage = store.allBlobs().filter((b) => !reachable.has(b.digest));
-    const tmp = listTmp(store.tmpDir);
+    const tmp = listTmp(store.tmpDir).filter((t) => opts.addedBefore === undefined || t.mtimeMs <= opts.addedBefore);
     const reclaimedBytes = garbage.reduce((n, b) => n + b.size, 0) + tmp.reduce((n, t) => n + t.size, 0);
     if (!opts.dryRun) {
       for (const e of removed) {
@@ -93,15 +99,16 @@ async function walk(store: ContentStore, digest: Digest, seen: Set<Digest>, miss
   }
 }
 
-function listTmp(dir: string): { path: string; size: number }[] {
+function listTmp(dir: string): { path: string; size: number; mtimeMs: number }[] {
   try {
     return readdirSync(dir).map((name) => {
       const path = join(dir, name);
       let size = 0;
+      let mtimeMs = 0;
       try {
-        size = statSync(path).size;
+        ({ size, mtimeMs } = statSync(path));
       } catch {}
-      return { path, size };
+      return { path, size, mtimeMs };
     });
   } catch {
     return [];

@@ -45,6 +45,18 @@ docker:
     expect(c.mounts.gh).toEqual({ source: "/a", target: "/b", readonly: false });
   });
 
+  it("reads seed 003's snapshots_dir per backend; the earlier snapshot_dir with a deprecation warning, both at once refused", () => {
+    expect(parseServerConfig("qemu:\n  snapshots_dir: /srv/snaps\n").qemu.snapshots_dir).toBe("/srv/snaps");
+    const warnings: string[] = [];
+    const c = parseServerConfig("docker:\n  snapshot_dir: /srv/old\n", "/etc/s.yaml", warnings);
+    expect(c.docker.snapshots_dir).toBe("/srv/old");
+    expect(c.docker.snapshot_dir).toBeUndefined();
+    expect(warnings).toEqual(["/etc/s.yaml: docker.snapshot_dir is deprecated: rename it to snapshots_dir"]);
+    const both = catchErr(() => parseServerConfig("qemu:\n  snapshot_dir: /a\n  snapshots_dir: /b\n"));
+    expect(both.code).toBe("INVALID_CONFIG");
+    expect(both.message).toContain("keep only snapshots_dir");
+  });
+
   it("names the file, the key path and what was expected", () => {
     const err = catchErr(() => parseServerConfig("http_port: eighty\ndocker:\n  default_cpus: -1\n", "/etc/x.yaml"));
     expect(err.code).toBe("INVALID_CONFIG");

@@ -22,6 +22,8 @@ export interface LoadedConfig {
   config: ServerConfig;
   /** The file it came from, or undefined when defaults were used. */
   path: string | undefined;
+  /** Deprecated keys it used (each says what to write instead); the caller shows them. */
+  warnings: string[];
 }
 
 export function loadServerConfig(explicit?: string): LoadedConfig {
@@ -36,12 +38,14 @@ export function loadServerConfig(explicit?: string): LoadedConfig {
     } catch (err) {
       throw new ShedError("INVALID_CONFIG", `${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
     }
-    return { config: parseServerConfig(text, path), path };
+    const warnings: string[] = [];
+    return { config: parseServerConfig(text, path, warnings), path, warnings };
   }
-  return { config: v.parse(serverConfigSchema(), {}), path: undefined };
+  return { config: v.parse(serverConfigSchema(), {}), path: undefined, warnings: [] };
 }
 
-export function parseServerConfig(text: string, path = "server.yaml"): ServerConfig {
+/** server.yaml's text -> the config; deprecated keys it accepts are described into `warnings`. */
+export function parseServerConfig(text: string, path = "server.yaml", warnings: string[] = []): ServerConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   const yamlError = doc.errors[0];
@@ -59,6 +63,7 @@ export function parseServerConfig(text: string, path = "server.yaml"): ServerCon
   if (config.credentials) {
     config.mounts = { ...config.credentials, ...config.mounts };
   }
+  renameSnapshotDir(config, path, warnings);
   if (Boolean(config.tls_cert_file) !== Boolean(config.tls_key_file)) {
     throw new ShedError("INVALID_CONFIG", `${path}: tls_cert_file and tls_key_file go together: set both, or neither (the server then makes its own)`);
   }
@@ -66,6 +71,20 @@ export function parseServerConfig(text: string, path = "server.yaml"): ServerCon
     if (!isAbsolute(expandHome(root))) throw new ShedError("INVALID_CONFIG", `${path}: mount_roots.${i}: ${root} is not an absolute path`);
   }
   return config;
+}
+
+/** Sections with `snapshot_dir` (the name before seed 003's `snapshots_dir`): read as `snapshots_dir`, with a warning; both at once is an error. */
+function renameSnapshotDir(config: ServerConfig, path: string, warnings: string[]): void {
+  for (const [name, section] of Object.entries(config)) {
+    if (!section || typeof section !== "object" || !("snapshot_dir" in section) || section.snapshot_dir === undefined) continue;
+    const s = section as { snapshot_dir?: string; snapshots_dir?: string };
+    if (s.snapshots_dir !== undefined) {
+      throw new ShedError("INVALID_CONFIG", `${path}: ${name}.snapshot_dir and ${name}.snapshots_dir are the same setting: keep only snapshots_dir`);
+    }
+    warnings.push(`${path}: ${name}.snapshot_dir is deprecated: rename it to snapshots_dir`);
+    s.snapshots_dir = s.snapshot_dir;
+    delete s.snapshot_dir;
+  }
 }
 
 /** `file:line: key.path: what is wrong` for a schema issue, with the closest known key for an unknown one. */

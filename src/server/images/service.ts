@@ -149,7 +149,8 @@ export class ImageService {
     return { removed: removing.map((e) => ({ ...(e.ref ? { ref: e.ref } : {}), digest: e.digest })) };
   }
 
-  async prune(req: PruneImagesRequest): Promise<PruneImagesResult> {
+  /** `addedBefore` (epoch ms): only images the store got before then (`system prune --until`). */
+  async prune(req: PruneImagesRequest, opts: { addedBefore?: number } = {}): Promise<PruneImagesResult> {
     const keep = new Set<string>(this.configRefs().keys());
     for (const shed of await this.deps.shedImages()) {
       const ref = tryParseReference(this.expand(shed.image));
@@ -157,7 +158,7 @@ export class ImageService {
       const found = this.store.lookup(this.expand(shed.image));
       if (found) keep.add(found.digest);
     }
-    const result = await pruneStore(this.store, { keep, all: req.all ?? false, dryRun: req.dryRun ?? false });
+    const result = await pruneStore(this.store, { keep, all: req.all ?? false, dryRun: req.dryRun ?? false, ...opts });
     if (!result.dryRun) this.deps.logger.info("images pruned", { images: result.images.length, blobs: result.blobs, bytes: result.reclaimedBytes });
     return result;
   }

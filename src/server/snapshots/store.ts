@@ -46,7 +46,7 @@ export interface SnapshotDirProblem {
 }
 
 /**
- * Snapshots on disk: `<snapshot_dir of the backend>/<name>/` holding the backend's files
+ * Snapshots on disk: `<snapshots_dir of the backend>/<name>/` holding the backend's files
  * (read-only) and `snapshot.json`, written last. Names are unique across backends.
  */
 export class SnapshotStore {

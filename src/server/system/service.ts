@@ -111,18 +111,24 @@ export class SystemService {
     for (const r of records) paths.set(this.deps.snapshots.store.dir(r.backend, r.name), key("snapshots", r.name));
     for (const p of problems) paths.set(p.dir, key(p.unreadable ? "snapshots" : "orphans", p.name));
     const external: DiskClaim[] = [];
+    for (const c of await this.backendClaims()) {
+      if (c.path) paths.set(c.path, key(c.category, c.name));
+      else external.push(c);
+    }
+    return { paths, external };
+  }
+
+  /** What the backends say they keep (a backend that cannot say is left out, with a warning). */
+  private async backendClaims(): Promise<DiskClaim[]> {
+    const claims: DiskClaim[] = [];
     for (const [name, backend] of this.deps.backends) {
-      if (!backend.diskUsage) continue;
       try {
-        for (const c of await backend.diskUsage()) {
-          if (c.path) paths.set(c.path, key(c.category, c.name));
-          else external.push(c);
-        }
+        claims.push(...((await backend.diskUsage?.()) ?? []));
       } catch (err) {
         this.deps.logger.warn("disk usage of a backend not known", { backend: name, error: String(err) });
       }
     }
-    return { paths, external };
+    return claims;
   }
 
   private async measure(): Promise<{ byKey: Map<string, Bytes>; sharedSaving: number; external: DiskClaim[] }> {
@@ -147,7 +153,8 @@ export class SystemService {
   /** What prune removes for `req`, in order; a dry run returns it, a real prune runs it. */
   private async plan(req: PruneSystemRequest, sizes: Map<string, Bytes>): Promise<PruneStep[]> {
     const bytes = (category: DiskCategory, name: string) => sizes.get(key(category, name))?.physical ?? 0;
-    const oldEnough = (path: string) => req.untilSeconds === undefined || mtimeMs(path) <= Date.now() - req.untilSeconds * 1000;
+    const cutoff = req.untilSeconds === undefined ? undefined : Date.now() - req.untilSeconds * 1000;
+    const oldEnough = (path: string) => cutoff === undefined || mtimeMs(path) <= cutoff;
     const steps: PruneStep[] = [];
     if (req.orphans) {
       for (const o of this.deps.snapshots.orphans()) {
@@ -155,18 +162,17 @@ export class SystemService {
       }
     }
     if (req.instances) steps.push(...(await this.strayInstances(bytes)));
+    const claims = req.logs || req.images ? await this.backendClaims() : [];
     if (req.logs) {
-      for (const [, backend] of this.deps.backends) {
-        for (const c of (await backend.diskUsage?.().catch(() => [])) ?? []) {
-          if (c.category !== "logs" || !c.path || !existsSync(c.path) || !oldEnough(c.path)) continue;
-          const found = this.deps.shedStore.lookup(c.name);
-          if (found && "record" in found && found.record.state === "running") continue;
-          const path = c.path;
-          steps.push({ category: "logs", name: c.name, bytes: bytes("logs", c.name), run: async () => rmSync(path, { force: true }) });
-        }
+      for (const c of claims) {
+        if (c.category !== "logs" || !c.path || !existsSync(c.path) || !oldEnough(c.path)) continue;
+        const found = this.deps.shedStore.lookup(c.name);
+        if (found && "record" in found && found.record.state === "running") continue;
+        const path = c.path;
+        steps.push({ category: "logs", name: c.name, bytes: bytes("logs", c.name), run: async () => rmSync(path, { force: true }) });
       }
     }
-    if (req.images) steps.push(...(await this.imageSteps()));
+    if (req.images) steps.push(...(await this.imageSteps(cutoff, claims, bytes)));
     return steps;
   }
 
@@ -184,24 +190,30 @@ export class SystemService {
     return steps;
   }
 
-  /** The image store's prune (what no shed, snapshot, tag or alias keeps), then erofs roots of images that leave the store. */
-  private async imageSteps(): Promise<PruneStep[]> {
+  /**
+   * The image store's prune (what no shed, snapshot, tag or alias keeps; with --until only
+   * images the store got before `addedBefore`), then what was made from images that leave the
+   * store (or are gone from it): their erofs roots and the backends' per-image caches (a VM's
+   * boot files).
+   */
+  private async imageSteps(addedBefore: number | undefined, claims: DiskClaim[], bytes: (c: DiskCategory, n: string) => number): Promise<PruneStep[]> {
     const { images, stateDir } = this.deps;
-    const dry = await images.prune({ dryRun: true });
+    const age = addedBefore === undefined ? {} : { addedBefore };
+    const dry = await images.prune({ dryRun: true }, age);
     const leaving = new Set<string>(dry.images.map((i) => i.digest));
     const inStore = new Set<string>(images.store.list().map((e) => e.digest));
     const steps: PruneStep[] = dry.images.map((i) => ({ category: "images", name: i.ref ?? i.digest, bytes: 0, run: async () => {} }));
     if (dry.blobs > 0 || dry.images.length > 0) {
-      steps.push({ category: "images", name: `${dry.blobs} unused blobs`, bytes: dry.reclaimedBytes, run: async () => void (await images.prune({ dryRun: false })) });
+      steps.push({ category: "images", name: `${dry.blobs} unused blobs`, bytes: dry.reclaimedBytes, run: async () => void (await images.prune({ dryRun: false }, age)) });
     }
     const rootfs = join(stateDir, "rootfs");
-    for (const f of list(rootfs)) {
-      const m = /^(sha256)-([0-9a-f]{64})/.exec(f);
-      if (!m) continue;
-      const digest = `${m[1]}:${m[2]}`;
-      if (inStore.has(digest) && !leaving.has(digest)) continue;
-      const path = join(rootfs, f);
-      steps.push({ category: "images", name: `erofs ${f}`, bytes: statSync(path).blocks * 512, run: async () => rmSync(path, { recursive: true, force: true }) });
+    const made = [
+      ...list(rootfs).map((f) => ({ name: `erofs ${f}`, path: join(rootfs, f), image: /^(sha256)-([0-9a-f]{64})/.exec(f)?.slice(1, 3).join(":") })),
+      ...claims.filter((c) => c.category === "images" && c.path && c.image).map((c) => ({ name: c.name, path: c.path!, image: c.image })),
+    ];
+    for (const { name, path, image } of made) {
+      if (!image || (inStore.has(image) && !leaving.has(image))) continue;
+      steps.push({ category: "images", name, bytes: bytes("images", name), run: async () => rmSync(path, { recursive: true, force: true }) });
     }
     return steps;
   }
