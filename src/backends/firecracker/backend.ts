@@ -4,6 +4,7 @@ import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { connectAgent } from "../../agent/protocol/client.ts";
 import { dialHybridVsock } from "../../agent/protocol/transports/hybrid-vsock.ts";
 import { ShedError } from "../../api/errors.ts";
+import type { BackendFeatures } from "../../api/schemas/info.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
 import { followFile } from "../../fs/follow-file.ts";
 import { killByPidFile, waitGone } from "../../proc/pid-file.ts";
@@ -21,6 +22,7 @@ import { bootArgs, configureVm } from "./configure.ts";
 import { allocateCid, type FirecrackerData, readInstanceFiles, socketPaths, writeInstanceFile } from "./instance-files.ts";
 import { firecrackerPid, launchFirecracker } from "./launch.ts";
 import { VMLINUX } from "./kernel.ts";
+import { diodPid, ensureDiod, mountNineP, ninePShares, stopDiod } from "./nine-p.ts";
 import { probeFirecracker } from "./probe.ts";
 
 /** Dial attempts (and the pause between them) before an agent counts as not answering. */
@@ -46,16 +48,18 @@ const CTRL_ALT_DEL_AGAIN_MS = 10_000;
  */
 export class FirecrackerBackend implements Backend {
   readonly name = "firecracker" as const;
-  readonly features = {
-    // 9P over the bridge (seed 002) is not built yet: no host directories.
-    localDir: false,
+  readonly features: BackendFeatures;
+  private static readonly FEATURES = {
+    // Host directories over 9P on the bridge (nine-p.ts): only with the bridge network.
+    localDir: true,
+    // Single files are copied in by tar over the agent and kept in sync (the provisioner).
     fileMounts: false,
     snapshots: false,
     suspend: false,
     vsock: true,
     shutdownHook: true,
     vm: true,
-  };
+  } satisfies BackendFeatures;
   private readonly links = new Map<string, SharedAgentLink>();
   private readonly network: VmNetwork | undefined;
 
@@ -65,6 +69,7 @@ export class FirecrackerBackend implements Backend {
     private readonly opts: FirecrackerBackendOptions = {},
   ) {
     this.network = undefined;
+    this.features = { ...FirecrackerBackend.FEATURES, localDir: section.network === "isolated" };
     if (section.network === "isolated") {
       this.network = new VmNetwork({ bridge: section.bridge_name, subnet: section.bridge_cidr, stateDir: ctx.stateDir, serverId: ctx.serverId, logger: ctx.logger });
       const want = section.bridge_cidr.split("/")[0];
@@ -137,6 +142,14 @@ export class FirecrackerBackend implements Backend {
       await this.network.reserve(spec.name, nic.mac, ip);
       Object.assign(data, { tap: nic.tap, mac: nic.mac, ip });
     }
+    const shares = ninePShares(spec.mounts);
+    delete data.ninep;
+    if (shares.length) {
+      if (!this.network) throw new ShedError("UNSUPPORTED", "host directories reach a Firecracker shed over 9P on its bridge: set firecracker.network: isolated");
+      progress({ id: "mounts", status: `serving ${shares.length} host director${shares.length === 1 ? "y" : "ies"} over 9P` });
+      await stopDiod(data.dir);
+      data.ninep = await ensureDiod(this.section.diod_binary, data.dir, this.network.gateway().gateway, shares);
+    }
     writeInstanceFile(spec.name, this.ctx.serverId, data);
     appendBootMarker(data.console, `firecracker, image ${data.imageDigest.slice(0, 19)}`);
     progress({ id: "vm", status: "starting Firecracker" });
@@ -154,6 +167,10 @@ export class FirecrackerBackend implements Backend {
       },
     });
     progress({ id: "agent", status: "ready" });
+    if (data.ninep) {
+      progress({ id: "mounts", status: `mounting ${data.ninep.shares.length} host director${data.ninep.shares.length === 1 ? "y" : "ies"} over 9P` });
+      await mountNineP(await this.dialData(spec.name, data), data.ninep);
+    }
   }
 
   private logRequest(name: string): (r: FirecrackerRequest & { status: number }) => void {
@@ -182,8 +199,9 @@ export class FirecrackerBackend implements Backend {
       const boot = await this.bootImage(data.image ?? instance.spec.image, progress);
       Object.assign(data, { lower: boot.lower, kernel: boot.kernel, initrd: boot.initrd, imageDigest: boot.digest });
     }
-    await this.boot(instance.spec, data, progress).catch((err) => {
+    await this.boot(instance.spec, data, progress).catch(async (err) => {
       killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
+      await stopDiod(data.dir);
       throw err;
     });
     return data;
@@ -195,6 +213,12 @@ export class FirecrackerBackend implements Backend {
    * deadline. A stop for a delete skips the drain and the power-off: the disk is discarded.
    */
   async stop(instance: Instance, timeoutMs: number, opts: StopOptions = {}): Promise<void> {
+    await this.stopVm(instance, timeoutMs, opts);
+    // The guest's mounts went with it: its 9P server too.
+    await stopDiod((instance.data as FirecrackerData).dir);
+  }
+
+  private async stopVm(instance: Instance, timeoutMs: number, opts: StopOptions): Promise<void> {
     const data = instance.data as FirecrackerData;
     if (!firecrackerPid(data)) {
       this.dropLink(instance.name);
@@ -250,6 +274,7 @@ export class FirecrackerBackend implements Backend {
     this.dropLink(name);
     killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
     await waitGone(data.pidFile, data.apiSocket, 5000);
+    await stopDiod(data.dir);
     rmSync(data.dir, { recursive: true, force: true });
     for (const sock of [data.apiSocket, data.vsockSocket]) {
       rmSync(sock, { force: true });
@@ -312,7 +337,27 @@ export class FirecrackerBackend implements Backend {
     if (this.network && found.some((f) => f.status === "running")) {
       await this.network.ensure().catch((err) => this.ctx.logger.warn("VM network not restored", { error: String(err) }));
     }
+    for (const f of found) if (f.status === "running") await this.readoptNineP(f.name, f.data as FirecrackerData);
     return found;
+  }
+
+  /**
+   * A running shed's 9P server normally outlived the server's restart (detached): nothing to
+   * do. One that died is started again on the same address and port, and the guest's stale
+   * mounts are made again in the background (the agent may be slow to answer).
+   */
+  private async readoptNineP(name: string, data: FirecrackerData): Promise<void> {
+    const ninep = data.ninep;
+    if (!ninep || diodPid(data.dir)) return;
+    try {
+      await ensureDiod(this.section.diod_binary, data.dir, ninep.address, ninep.shares, ninep.port);
+    } catch (err) {
+      this.ctx.logger.warn("9P server not restarted; host directories in the shed fail until it is restarted", { name, error: String(err) });
+      return;
+    }
+    void this.dialData(name, data)
+      .then((agent) => mountNineP(agent, ninep, { remount: true }))
+      .catch((err) => this.ctx.logger.warn("9P mounts not made again; restart the shed", { name, error: String(err) }));
   }
 
   async logs(instance: Instance, opts: { tailBytes?: number } = {}): Promise<string> {
