@@ -5,6 +5,7 @@ import { LocalOps } from "./local-ops.ts";
 import { Activity } from "./protocol/service.ts";
 
 export const AGENT_USAGE = `usage: shed-agent serve --listen SPEC [--listen SPEC ...] [--user shed|root] [--log-level LEVEL]
+       shed-agent watch FILE [FILE ...]
        shed-agent version
 SPEC: unix:PATH | vsock:PORT | stdio | serial:/dev/virtio-ports/NAME`;
 

@@ -14,6 +14,7 @@ import { SharedAgentLink } from "../agent-link.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
 import { type BootImage, prepareBootImage } from "../vm-boot/boot-image.ts";
+import { FileMountSyncs, splitMounts } from "../vm-boot/file-sync.ts";
 import { appendBootMarker, bootFailure, consoleTail, readConsole, stripControl } from "../vm-boot/console-log.ts";
 import { makeUpperDisk, parseUpperSize } from "../vm-boot/upper-disk.ts";
 import { removeLink, tapName, VmNetwork } from "../vm-network/index.ts";
@@ -52,8 +53,8 @@ export class FirecrackerBackend implements Backend {
   private static readonly FEATURES = {
     // Host directories over 9P on the bridge (nine-p.ts): only with the bridge network.
     localDir: true,
-    // Single files are copied in by tar over the agent and kept in sync (the provisioner).
-    fileMounts: false,
+    // Single files: copied in by tar over the agent at every boot, kept in sync (vm-boot/file-sync.ts).
+    fileMounts: true,
     snapshots: false,
     suspend: false,
     vsock: true,
@@ -61,6 +62,7 @@ export class FirecrackerBackend implements Backend {
     vm: true,
   } satisfies BackendFeatures;
   private readonly links = new Map<string, SharedAgentLink>();
+  private readonly fileSyncs: FileMountSyncs;
   private readonly network: VmNetwork | undefined;
 
   constructor(
@@ -69,6 +71,7 @@ export class FirecrackerBackend implements Backend {
     private readonly opts: FirecrackerBackendOptions = {},
   ) {
     this.network = undefined;
+    this.fileSyncs = new FileMountSyncs(ctx.logger);
     this.features = { ...FirecrackerBackend.FEATURES, localDir: section.network === "isolated" };
     if (section.network === "isolated") {
       this.network = new VmNetwork({ bridge: section.bridge_name, subnet: section.bridge_cidr, stateDir: ctx.stateDir, serverId: ctx.serverId, logger: ctx.logger });
@@ -142,13 +145,16 @@ export class FirecrackerBackend implements Backend {
       await this.network.reserve(spec.name, nic.mac, ip);
       Object.assign(data, { tap: nic.tap, mac: nic.mac, ip });
     }
-    const shares = ninePShares(spec.mounts);
+    const { dirs, files } = splitMounts(spec.mounts);
+    const shares = ninePShares(dirs);
     delete data.ninep;
+    data.files = files.length ? files : undefined;
     if (shares.length) {
       if (!this.network) throw new ShedError("UNSUPPORTED", "host directories reach a Firecracker shed over 9P on its bridge: set firecracker.network: isolated");
       progress({ id: "mounts", status: `serving ${shares.length} host director${shares.length === 1 ? "y" : "ies"} over 9P` });
       await stopDiod(data.dir);
       data.ninep = await ensureDiod(this.section.diod_binary, data.dir, this.network.gateway().gateway, shares);
+      await this.network.allowHostPort(data.ip!, data.ninep.port);
     }
     writeInstanceFile(spec.name, this.ctx.serverId, data);
     appendBootMarker(data.console, `firecracker, image ${data.imageDigest.slice(0, 19)}`);
@@ -171,6 +177,17 @@ export class FirecrackerBackend implements Backend {
       progress({ id: "mounts", status: `mounting ${data.ninep.shares.length} host director${data.ninep.shares.length === 1 ? "y" : "ies"} over 9P` });
       await mountNineP(await this.dialData(spec.name, data), data.ninep);
     }
+    if (files.length) {
+      progress({ id: "credentials", status: `copying ${files.length} file${files.length === 1 ? "" : "s"} in` });
+      await this.syncFiles(spec.name, data, true);
+    }
+  }
+
+  /** Single-file mounts in sync both ways while the shed runs (`push`: copied in first, at boot). */
+  private async syncFiles(name: string, data: FirecrackerData, push: boolean): Promise<void> {
+    await this.fileSyncs
+      .start(name, data.files ?? [], () => this.dialData(name, data), push)
+      .catch((err) => this.ctx.logger.warn("file credentials not synced", { name, error: String(err) }));
   }
 
   private logRequest(name: string): (r: FirecrackerRequest & { status: number }) => void {
@@ -201,7 +218,7 @@ export class FirecrackerBackend implements Backend {
     }
     await this.boot(instance.spec, data, progress).catch(async (err) => {
       killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
-      await stopDiod(data.dir);
+      await this.stopNineP(data);
       throw err;
     });
     return data;
@@ -213,9 +230,16 @@ export class FirecrackerBackend implements Backend {
    * deadline. A stop for a delete skips the drain and the power-off: the disk is discarded.
    */
   async stop(instance: Instance, timeoutMs: number, opts: StopOptions = {}): Promise<void> {
+    this.fileSyncs.stop(instance.name);
     await this.stopVm(instance, timeoutMs, opts);
     // The guest's mounts went with it: its 9P server too.
-    await stopDiod((instance.data as FirecrackerData).dir);
+    await this.stopNineP(instance.data as FirecrackerData);
+  }
+
+  /** The shed's 9P server stopped and the guest's way to it closed. */
+  private async stopNineP(data: Partial<FirecrackerData> & Pick<FirecrackerData, "dir">): Promise<void> {
+    await stopDiod(data.dir);
+    if (data.ninep && data.ip) await this.network?.revokeHostPort(data.ip, data.ninep.port);
   }
 
   private async stopVm(instance: Instance, timeoutMs: number, opts: StopOptions): Promise<void> {
@@ -270,11 +294,12 @@ export class FirecrackerBackend implements Backend {
   }
 
   /** Everything an instance owns: the process, its sockets, its dir, its tap and address. */
-  private async removeAll(name: string, data: Pick<FirecrackerData, "dir" | "pidFile" | "apiSocket" | "vsockSocket"> & { tap?: string }): Promise<void> {
+  private async removeAll(name: string, data: Pick<FirecrackerData, "dir" | "pidFile" | "apiSocket" | "vsockSocket"> & Partial<FirecrackerData>): Promise<void> {
+    this.fileSyncs.stop(name);
     this.dropLink(name);
     killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
     await waitGone(data.pidFile, data.apiSocket, 5000);
-    await stopDiod(data.dir);
+    await this.stopNineP(data);
     rmSync(data.dir, { recursive: true, force: true });
     for (const sock of [data.apiSocket, data.vsockSocket]) {
       rmSync(sock, { force: true });
@@ -337,7 +362,10 @@ export class FirecrackerBackend implements Backend {
     if (this.network && found.some((f) => f.status === "running")) {
       await this.network.ensure().catch((err) => this.ctx.logger.warn("VM network not restored", { error: String(err) }));
     }
-    for (const f of found) if (f.status === "running") await this.readoptNineP(f.name, f.data as FirecrackerData);
+    for (const f of found.filter((f) => f.status === "running")) {
+      await this.readoptNineP(f.name, f.data as FirecrackerData);
+      await this.syncFiles(f.name, f.data as FirecrackerData, false);
+    }
     return found;
   }
 
@@ -348,7 +376,10 @@ export class FirecrackerBackend implements Backend {
    */
   private async readoptNineP(name: string, data: FirecrackerData): Promise<void> {
     const ninep = data.ninep;
-    if (!ninep || diodPid(data.dir)) return;
+    if (!ninep) return;
+    // The rules were made again at adoption: this guest's way to its 9P server too.
+    if (data.ip) await this.network?.allowHostPort(data.ip, ninep.port).catch((err) => this.ctx.logger.warn("9P port not opened for the guest", { name, error: String(err) }));
+    if (diodPid(data.dir)) return;
     try {
       await ensureDiod(this.section.diod_binary, data.dir, ninep.address, ninep.shares, ninep.port);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { MountSpec } from "../backend.ts";
 import type { NinePServer } from "./nine-p.ts";
 import { type InstanceFile as VmInstanceFile, readInstanceFiles as readVmInstanceFiles, writeInstanceFile as writeVmInstanceFile } from "../vm-boot/instance-file.ts";
 
@@ -26,6 +27,8 @@ export type FirecrackerData = {
   ip?: string;
   /** Its 9P server on the bridge, when it has host directories (nine-p.ts). */
   ninep?: NinePServer;
+  /** Its single-file mounts, kept in sync while it runs (vm-boot/file-sync.ts). */
+  files?: MountSpec[];
 };
 
 export type InstanceFile = VmInstanceFile<FirecrackerData>;
