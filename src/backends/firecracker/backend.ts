@@ -153,7 +153,7 @@ export class FirecrackerBackend implements Backend {
       if (!this.network) throw new ShedError("UNSUPPORTED", "host directories reach a Firecracker shed over 9P on its bridge: set firecracker.network: isolated");
       progress({ id: "mounts", status: `serving ${shares.length} host director${shares.length === 1 ? "y" : "ies"} over 9P` });
       await stopDiod(data.dir);
-      data.ninep = await ensureDiod(this.section.diod_binary, data.dir, this.network.gateway().gateway, shares);
+      data.ninep = await ensureDiod(this.section.diod_binary, data.dir, this.network.gateway().gateway, data.ip!, shares);
       await this.network.allowHostPort(data.ip!, data.ninep.port);
     }
     writeInstanceFile(spec.name, this.ctx.serverId, data);
@@ -175,7 +175,7 @@ export class FirecrackerBackend implements Backend {
     progress({ id: "agent", status: "ready" });
     if (data.ninep) {
       progress({ id: "mounts", status: `mounting ${data.ninep.shares.length} host director${data.ninep.shares.length === 1 ? "y" : "ies"} over 9P` });
-      await mountNineP(await this.dialData(spec.name, data), data.ninep);
+      await mountNineP(await this.dialData(spec.name, data), data.dir, data.ninep);
     }
     if (files.length) {
       progress({ id: "credentials", status: `copying ${files.length} file${files.length === 1 ? "" : "s"} in` });
@@ -381,13 +381,13 @@ export class FirecrackerBackend implements Backend {
     if (data.ip) await this.network?.allowHostPort(data.ip, ninep.port).catch((err) => this.ctx.logger.warn("9P port not opened for the guest", { name, error: String(err) }));
     if (diodPid(data.dir)) return;
     try {
-      await ensureDiod(this.section.diod_binary, data.dir, ninep.address, ninep.shares, ninep.port);
+      await ensureDiod(this.section.diod_binary, data.dir, ninep.address, data.ip ?? "", ninep.shares, ninep.port);
     } catch (err) {
       this.ctx.logger.warn("9P server not restarted; host directories in the shed fail until it is restarted", { name, error: String(err) });
       return;
     }
     void this.dialData(name, data)
-      .then((agent) => mountNineP(agent, ninep, { remount: true }))
+      .then((agent) => mountNineP(agent, data.dir, ninep, { remount: true }))
       .catch((err) => this.ctx.logger.warn("9P mounts not made again; restart the shed", { name, error: String(err) }));
   }
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
 import { type AddressInfo, connect, createServer } from "node:net";
 import { join } from "node:path";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
@@ -34,8 +34,20 @@ export function ninePShares(mounts: MountSpec[] | undefined): NinePShare[] {
   return (mounts ?? []).map((m) => ({ source: m.source, target: m.target, readonly: m.readonly }));
 }
 
-function files(dir: string): { pidFile: string; log: string } {
-  return { pidFile: join(dir, "diod.pid"), log: join(dir, "diod.log") };
+function files(dir: string): { pidFile: string; log: string; hosts: string } {
+  return { pidFile: join(dir, "diod.pid"), log: join(dir, "diod.log"), hosts: join(dir, "diod.hosts") };
+}
+
+/**
+ * diod looks every client's address up by name (getnameinfo) and drops the connection when
+ * that fails: where DNS is down or unreachable, no mount would work, and where it is slow,
+ * every mount waits. As root it runs in a mount namespace of its own whose /etc/hosts names
+ * the guest, so the lookup never leaves the file.
+ */
+function privateHosts(f: ReturnType<typeof files>, guestIp: string, argv: string[]): string[] {
+  if (process.getuid?.() !== 0 || !Bun.which("unshare")) return argv;
+  writeFileAtomic(f.hosts, `127.0.0.1 localhost\n${guestIp} shed-guest\n`, 0o644);
+  return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', f.hosts, ...argv];
 }
 
 /** The shed's diod when it runs (its log path, unique to the instance, is on its command line). */
@@ -48,13 +60,14 @@ export function diodPid(dir: string): number | undefined {
  * Starts the shed's diod (unless it runs) and returns where it listens: `port` again when
  * given (a restart after it died), else a free one on `address`. Waits until it accepts.
  */
-export async function ensureDiod(binary: string, dir: string, address: string, shares: NinePShare[], port?: number): Promise<NinePServer> {
+export async function ensureDiod(binary: string, dir: string, address: string, guestIp: string, shares: NinePShare[], port?: number): Promise<NinePServer> {
   const f = files(dir);
   if (port !== undefined && diodPid(dir)) return { address, port, shares };
   for (let attempt = 1; ; attempt++) {
     const p = port ?? (await freePort(address));
-    const args = [binary, "--foreground", "--no-auth", "--no-userdb", "--config-file", "/dev/null", "--listen", `${address}:${p}`, "--logdest", f.log];
-    for (const s of shares) args.push("--export", s.source);
+    const diod = [binary, "--foreground", "--no-auth", "--no-userdb", "--config-file", "/dev/null", "--listen", `${address}:${p}`, "--logdest", f.log];
+    for (const s of shares) diod.push("--export", s.source);
+    const args = privateHosts(f, guestIp, diod);
     const out = openSync(f.log, "a", 0o600);
     let proc: ReturnType<typeof Bun.spawn>;
     try {
@@ -92,15 +105,17 @@ export async function stopDiod(dir: string): Promise<void> {
  * that fails fails the boot: the shed would otherwise miss its /workspace. `remount` first
  * drops a stale mount (its server was restarted).
  */
-export async function mountNineP(agent: AgentConnection, server: NinePServer, opts: { remount?: boolean } = {}): Promise<void> {
+export async function mountNineP(agent: AgentConnection, dir: string, server: NinePServer, opts: { remount?: boolean } = {}): Promise<void> {
   for (const s of server.shares) {
     const options = `trans=tcp,port=${server.port},aname=${s.source},version=9p2000.L,uname=root,access=user,msize=262144${s.readonly ? ",ro" : ""}`;
     const script = `${opts.remount ? 'umount -l "$2" 2>/dev/null; ' : ""}mkdir -p "$2" && mount -t 9p -o "$3" "$1" "$2"`;
     const r = await runInShed(agent, { argv: ["sh", "-c", script, "sh", server.address, s.target, options], user: "root", login: false });
     if (r.code !== 0) {
+      const log = existsSync(files(dir).log) ? readFileSync(files(dir).log, "utf8").trim().split("\n").slice(-5).join("\n") : "";
       throw new ShedError(
         "MOUNT_FAILED",
-        `mounting ${s.source} at ${s.target} over 9P (${server.address}:${server.port}) failed: ${r.stderr.trim() || `exit ${r.code}`}; the guest kernel needs 9p and 9pnet_fd (seed 002's 9P kernel options)`,
+        `mounting ${s.source} at ${s.target} over 9P (${server.address}:${server.port}) failed: ${r.stderr.trim() || `exit ${r.code}`}; ` +
+          `its 9P server ${diodPid(dir) ? "runs" : "is not running"}${log ? `, its log ends:\n${log}` : ""}\n(the guest kernel needs 9p and 9pnet_fd: seed 002's 9P kernel options)`,
       );
     }
   }
