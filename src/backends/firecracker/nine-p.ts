@@ -44,9 +44,10 @@ function files(dir: string): { pidFile: string; log: string; hosts: string } {
  * every mount waits. As root it runs in a mount namespace of its own whose /etc/hosts names
  * the guest, so the lookup never leaves the file.
  */
-function privateHosts(f: ReturnType<typeof files>, guestIp: string, argv: string[]): string[] {
+function privateHosts(f: ReturnType<typeof files>, address: string, guestIp: string, argv: string[]): string[] {
   if (process.getuid?.() !== 0 || !Bun.which("unshare")) return argv;
-  writeFileAtomic(f.hosts, `127.0.0.1 localhost\n${guestIp} shed-guest\n`, 0o644);
+  // The bridge's own address too: the server's probe of the port comes from it.
+  writeFileAtomic(f.hosts, `127.0.0.1 localhost\n${address} shed-bridge\n${guestIp} shed-guest\n`, 0o644);
   return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', f.hosts, ...argv];
 }
 
@@ -67,7 +68,7 @@ export async function ensureDiod(binary: string, dir: string, address: string, g
     const p = port ?? (await freePort(address));
     const diod = [binary, "--foreground", "--no-auth", "--no-userdb", "--config-file", "/dev/null", "--listen", `${address}:${p}`, "--logdest", f.log];
     for (const s of shares) diod.push("--export", s.source);
-    const args = privateHosts(f, guestIp, diod);
+    const args = privateHosts(f, address, guestIp, diod);
     const out = openSync(f.log, "a", 0o600);
     let proc: ReturnType<typeof Bun.spawn>;
     try {
