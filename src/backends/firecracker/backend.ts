@@ -23,7 +23,7 @@ import { bootArgs, configureVm } from "./configure.ts";
 import { allocateCid, type FirecrackerData, readInstanceFiles, socketPaths, writeInstanceFile } from "./instance-files.ts";
 import { firecrackerPid, launchFirecracker } from "./launch.ts";
 import { VMLINUX } from "./kernel.ts";
-import { diodPid, ensureDiod, mountNineP, ninePShares, stopDiod } from "./nine-p.ts";
+import { diodPid, ensureDiod, mountNineP, ninePShares, stopDiod, unmountNineP } from "./nine-p.ts";
 import { probeFirecracker } from "./probe.ts";
 
 /** Dial attempts (and the pause between them) before an agent counts as not answering. */
@@ -257,6 +257,8 @@ export class FirecrackerBackend implements Backend {
     const deadline = Date.now() + timeoutMs;
     try {
       const agent = await this.dialData(instance.name, data);
+      // 9P mounts go first: at power-off the guest's network may be down before they are unmounted, and the unmount then waits on TCP.
+      if (data.ninep) await withDeadline(unmountNineP(agent, data.ninep), 5000).catch(() => {});
       await withDeadline(agent.shutdown(Math.min(AGENT_DRAIN_MS, timeoutMs / 2)), Math.min(AGENT_DRAIN_MS + 1000, timeoutMs / 2));
     } catch (err) {
       this.ctx.logger.debug("agent drain skipped", { name: instance.name, error: String(err) });

@@ -122,6 +122,12 @@ export async function mountNineP(agent: AgentConnection, dir: string, server: Ni
   }
 }
 
+/** Lazy unmounts of every share (before a power-off). */
+export async function unmountNineP(agent: AgentConnection, server: NinePServer): Promise<void> {
+  const targets = server.shares.map((s) => s.target);
+  await runInShed(agent, { argv: ["sh", "-c", 'for t; do umount -l "$t" 2>/dev/null; done; true', "sh", ...targets], user: "root", login: false });
+}
+
 function freePort(address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
