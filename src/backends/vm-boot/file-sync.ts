@@ -161,7 +161,13 @@ export class FileMountSync {
             }
           }
           const status = await proc.exit;
-          if (!this.stopped) this.opts.logger.debug("guest file watch ended", { name: this.opts.name, code: status.code, stderr: await new Response(proc.stderr).text() });
+          const stderr = await new Response(proc.stderr).text();
+          if (status.code === 2 || status.code === 127) {
+            // An image whose agent has no `watch` (older than this server): files only go in.
+            this.warn("the shed's agent cannot watch files (rebuild the image for changes in the shed to reach the host)", stderr.trim() || `exit ${status.code}`);
+            return;
+          }
+          if (!this.stopped) this.opts.logger.debug("guest file watch ended", { name: this.opts.name, code: status.code, stderr });
         } finally {
           agent.close();
         }
