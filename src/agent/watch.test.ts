@@ -7,7 +7,7 @@ const dir = mkdtempSync(join(tmpdir(), "shed-watch-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Reads stdout lines of the watcher until `want` has been seen (or the stream ends). */
-async function until(reader: ReadableStreamDefaultReader<Uint8Array>, want: string, seen: string[]): Promise<void> {
+async function until(reader: { read(): Promise<{ value?: Uint8Array; done?: boolean }> }, want: string, seen: string[]): Promise<void> {
   const dec = new TextDecoder();
   let buf = "";
   while (!seen.includes(want)) {
@@ -27,7 +27,7 @@ describe("shed-agent watch (the guest side of the file sync)", () => {
     writeFileSync(a, "1");
     writeFileSync(b, "1");
     const proc = Bun.spawn([process.execPath, join(import.meta.dirname, "../bin/shed-agent.ts"), "watch", a, b], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    const reader = (proc.stdout as unknown as ReadableStream<Uint8Array>).getReader();
     const seen: string[] = [];
     await until(reader, "ready", seen);
     expect(seen).toEqual(["ready"]);
