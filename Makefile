@@ -4,7 +4,7 @@ BUN := node_modules/.bin/bun
 VITEST := $(BUN) --bun vitest run
 APT_PACKAGES := docker.io skopeo docker-registry erofs-utils e2fsprogs debootstrap tmux \
   openssh-client openssh-server openssl sshpass git ssh-audit busybox-static apache2-utils ca-certificates curl bash-completion \
-  qemu-system-x86 cpio kmod iproute2 nftables iptables dnsmasq-base util-linux systemd xfsprogs libcap2-bin file
+  qemu-system-x86 cpio kmod iproute2 nftables iptables dnsmasq-base util-linux systemd xfsprogs libcap2-bin file diod
 ## The quickstart's server: state dir and ports (override for a second server beside another).
 STATE_DIR ?= /var/lib/shed
 HTTP_PORT ?= 8080

@@ -6,6 +6,7 @@ import { watchRtcClock } from "./rtc-clock.ts";
 import { Activity } from "./protocol/service.ts";
 
 export const AGENT_USAGE = `usage: shed-agent serve --listen SPEC [--listen SPEC ...] [--user shed|root] [--log-level LEVEL] [--rtc-clock]
+       shed-agent watch FILE [FILE ...]
        shed-agent version
 SPEC: unix:PATH | vsock:PORT | stdio | serial:/dev/virtio-ports/NAME`;
 

@@ -1,5 +1,6 @@
 import { ShedError } from "../api/errors.ts";
 import { AGENT_USAGE, parseAgentArgs, runAgent } from "../agent/main.ts";
+import { runWatch } from "../agent/watch.ts";
 import { VERSION } from "../version.ts";
 
 // The guest executable: kept free of CLI frameworks so it starts fast in any image.
@@ -8,6 +9,8 @@ async function main(command: string | undefined, rest: string[]): Promise<void> 
     process.stdout.write(`shed-agent ${VERSION}\n`);
   } else if (command === "serve") {
     await runAgent(parseAgentArgs(rest), VERSION);
+  } else if (command === "watch") {
+    await runWatch(rest);
   } else {
     throw new ShedError("USAGE", command ? `unknown command ${command}\n${AGENT_USAGE}` : AGENT_USAGE);
   }

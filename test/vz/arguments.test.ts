@@ -39,7 +39,9 @@ describe("vz: vfkit's command line", () => {
     const ro = join(dir, "ro dir");
     mkdirSync(ws);
     mkdirSync(ro);
-    // A file credential is no mount for vz (features.fileMounts false): the provisioner copies it in over vsock.
+    // A file credential is no VirtioFS share: it is copied in and kept in sync (vm-boot/file-sync.ts).
+    const token = join(dir, "token.json");
+    writeFileSync(token, "{}\n");
     const shares = sharesOf({
       name: "web",
       image: "base",
@@ -50,6 +52,7 @@ describe("vz: vfkit's command line", () => {
       mounts: [
         { source: ws, target: "/workspace", readonly: false },
         { source: ro, target: "/opt/ro", readonly: true },
+        { source: token, target: "/home/shed/.config/token.json", readonly: false },
       ],
     });
     const l = layout();

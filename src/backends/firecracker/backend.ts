@@ -4,6 +4,7 @@ import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { connectAgent } from "../../agent/protocol/client.ts";
 import { dialHybridVsock } from "../../agent/protocol/transports/hybrid-vsock.ts";
 import { ShedError } from "../../api/errors.ts";
+import type { BackendFeatures } from "../../api/schemas/info.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
 import { followFile } from "../../fs/follow-file.ts";
 import { killByPidFile, waitGone } from "../../proc/pid-file.ts";
@@ -13,6 +14,7 @@ import { SharedAgentLink } from "../agent-link.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
 import { type BootImage, prepareBootImage } from "../vm-boot/boot-image.ts";
+import { FileMountSyncs, splitMounts } from "../vm-boot/file-sync.ts";
 import { appendBootMarker, bootFailure, consoleTail, readConsole, stripControl } from "../vm-boot/console-log.ts";
 import { makeUpperDisk, parseUpperSize } from "../vm-boot/upper-disk.ts";
 import { removeLink, tapName, VmNetwork } from "../vm-network/index.ts";
@@ -22,6 +24,7 @@ import { vmDiskClaims } from "../vm-boot/disk-claims.ts";
 import { allocateCid, type FirecrackerData, readInstanceFiles, socketPaths, writeInstanceFile } from "./instance-files.ts";
 import { firecrackerPid, launchFirecracker } from "./launch.ts";
 import { VMLINUX } from "./kernel.ts";
+import { diodPid, ensureDiod, mountNineP, ninePShares, stopDiod, unmountNineP } from "./nine-p.ts";
 import { probeFirecracker } from "./probe.ts";
 
 /** Dial attempts (and the pause between them) before an agent counts as not answering. */
@@ -47,17 +50,20 @@ const CTRL_ALT_DEL_AGAIN_MS = 10_000;
  */
 export class FirecrackerBackend implements Backend {
   readonly name = "firecracker" as const;
-  readonly features = {
-    // 9P over the bridge (seed 002) is not built yet: no host directories.
-    localDir: false,
-    fileMounts: false,
+  readonly features: BackendFeatures;
+  private static readonly FEATURES = {
+    // Host directories over 9P on the bridge (nine-p.ts): only with the bridge network.
+    localDir: true,
+    // Single files: copied in by tar over the agent at every boot, kept in sync (vm-boot/file-sync.ts).
+    fileMounts: true,
     snapshots: false,
     suspend: false,
     vsock: true,
     shutdownHook: true,
     vm: true,
-  };
+  } satisfies BackendFeatures;
   private readonly links = new Map<string, SharedAgentLink>();
+  private readonly fileSyncs: FileMountSyncs;
   private readonly network: VmNetwork | undefined;
 
   constructor(
@@ -66,6 +72,8 @@ export class FirecrackerBackend implements Backend {
     private readonly opts: FirecrackerBackendOptions = {},
   ) {
     this.network = undefined;
+    this.fileSyncs = new FileMountSyncs(ctx.logger);
+    this.features = { ...FirecrackerBackend.FEATURES, localDir: section.network === "isolated" };
     if (section.network === "isolated") {
       this.network = new VmNetwork({ bridge: section.bridge_name, subnet: section.bridge_cidr, stateDir: ctx.stateDir, serverId: ctx.serverId, logger: ctx.logger });
       const want = section.bridge_cidr.split("/")[0];
@@ -138,6 +146,17 @@ export class FirecrackerBackend implements Backend {
       await this.network.reserve(spec.name, nic.mac, ip);
       Object.assign(data, { tap: nic.tap, mac: nic.mac, ip });
     }
+    const { dirs, files } = splitMounts(spec.mounts);
+    const shares = ninePShares(dirs);
+    delete data.ninep;
+    data.files = files.length ? files : undefined;
+    if (shares.length) {
+      if (!this.network) throw new ShedError("UNSUPPORTED", "host directories reach a Firecracker shed over 9P on its bridge: set firecracker.network: isolated");
+      progress({ id: "mounts", status: `serving ${shares.length} host director${shares.length === 1 ? "y" : "ies"} over 9P` });
+      await stopDiod(data.dir);
+      data.ninep = await ensureDiod(this.section.diod_binary, data.dir, this.network.gateway().gateway, data.ip!, shares);
+      await this.network.allowHostPort(data.ip!, data.ninep.port);
+    }
     writeInstanceFile(spec.name, this.ctx.serverId, data);
     appendBootMarker(data.console, `firecracker, image ${data.imageDigest.slice(0, 19)}`);
     progress({ id: "vm", status: "starting Firecracker" });
@@ -155,6 +174,21 @@ export class FirecrackerBackend implements Backend {
       },
     });
     progress({ id: "agent", status: "ready" });
+    if (data.ninep) {
+      progress({ id: "mounts", status: `mounting ${data.ninep.shares.length} host director${data.ninep.shares.length === 1 ? "y" : "ies"} over 9P` });
+      await mountNineP(await this.dialData(spec.name, data), data.dir, data.ninep);
+    }
+    if (files.length) {
+      progress({ id: "credentials", status: `copying ${files.length} file${files.length === 1 ? "" : "s"} in` });
+      await this.syncFiles(spec.name, data, true);
+    }
+  }
+
+  /** Single-file mounts in sync both ways while the shed runs (`push`: copied in first, at boot). */
+  private async syncFiles(name: string, data: FirecrackerData, push: boolean): Promise<void> {
+    await this.fileSyncs
+      .start(name, data.files ?? [], () => this.dialData(name, data), push)
+      .catch((err) => this.ctx.logger.warn("file credentials not synced", { name, error: String(err) }));
   }
 
   private logRequest(name: string): (r: FirecrackerRequest & { status: number }) => void {
@@ -183,8 +217,9 @@ export class FirecrackerBackend implements Backend {
       const boot = await this.bootImage(data.image ?? instance.spec.image, progress);
       Object.assign(data, { lower: boot.lower, kernel: boot.kernel, initrd: boot.initrd, imageDigest: boot.digest });
     }
-    await this.boot(instance.spec, data, progress).catch((err) => {
+    await this.boot(instance.spec, data, progress).catch(async (err) => {
       killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
+      await this.stopNineP(data);
       throw err;
     });
     return data;
@@ -196,6 +231,19 @@ export class FirecrackerBackend implements Backend {
    * deadline. A stop for a delete skips the drain and the power-off: the disk is discarded.
    */
   async stop(instance: Instance, timeoutMs: number, opts: StopOptions = {}): Promise<void> {
+    this.fileSyncs.stop(instance.name);
+    await this.stopVm(instance, timeoutMs, opts);
+    // The guest's mounts went with it: its 9P server too.
+    await this.stopNineP(instance.data as FirecrackerData);
+  }
+
+  /** The shed's 9P server stopped and the guest's way to it closed. */
+  private async stopNineP(data: Partial<FirecrackerData> & Pick<FirecrackerData, "dir">): Promise<void> {
+    await stopDiod(data.dir);
+    if (data.ninep && data.ip) await this.network?.revokeHostPort(data.ip, data.ninep.port);
+  }
+
+  private async stopVm(instance: Instance, timeoutMs: number, opts: StopOptions): Promise<void> {
     const data = instance.data as FirecrackerData;
     if (!firecrackerPid(data)) {
       this.dropLink(instance.name);
@@ -210,6 +258,8 @@ export class FirecrackerBackend implements Backend {
     const deadline = Date.now() + timeoutMs;
     try {
       const agent = await this.dialData(instance.name, data);
+      // 9P mounts go first: at power-off the guest's network may be down before they are unmounted, and the unmount then waits on TCP.
+      if (data.ninep) await withDeadline(unmountNineP(agent, data.ninep), 5000).catch(() => {});
       await withDeadline(agent.shutdown(Math.min(AGENT_DRAIN_MS, timeoutMs / 2)), Math.min(AGENT_DRAIN_MS + 1000, timeoutMs / 2));
     } catch (err) {
       this.ctx.logger.debug("agent drain skipped", { name: instance.name, error: String(err) });
@@ -247,10 +297,12 @@ export class FirecrackerBackend implements Backend {
   }
 
   /** Everything an instance owns: the process, its sockets, its dir, its tap and address. */
-  private async removeAll(name: string, data: Pick<FirecrackerData, "dir" | "pidFile" | "apiSocket" | "vsockSocket"> & { tap?: string }): Promise<void> {
+  private async removeAll(name: string, data: Pick<FirecrackerData, "dir" | "pidFile" | "apiSocket" | "vsockSocket"> & Partial<FirecrackerData>): Promise<void> {
+    this.fileSyncs.stop(name);
     this.dropLink(name);
     killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
     await waitGone(data.pidFile, data.apiSocket, 5000);
+    await this.stopNineP(data);
     rmSync(data.dir, { recursive: true, force: true });
     for (const sock of [data.apiSocket, data.vsockSocket]) {
       rmSync(sock, { force: true });
@@ -313,6 +365,10 @@ export class FirecrackerBackend implements Backend {
     if (this.network && found.some((f) => f.status === "running")) {
       await this.network.ensure().catch((err) => this.ctx.logger.warn("VM network not restored", { error: String(err) }));
     }
+    for (const f of found.filter((f) => f.status === "running")) {
+      await this.readoptNineP(f.name, f.data as FirecrackerData);
+      await this.syncFiles(f.name, f.data as FirecrackerData, false);
+    }
     return found;
   }
 
@@ -322,6 +378,28 @@ export class FirecrackerBackend implements Backend {
       readInstanceFiles(this.root).filter((m) => m.serverId === this.ctx.serverId),
       join(this.ctx.stateDir, "firecracker", "boot"),
     );
+  }
+
+  /**
+   * A running shed's 9P server normally outlived the server's restart (detached): nothing to
+   * do. One that died is started again on the same address and port, and the guest's stale
+   * mounts are made again in the background (the agent may be slow to answer).
+   */
+  private async readoptNineP(name: string, data: FirecrackerData): Promise<void> {
+    const ninep = data.ninep;
+    if (!ninep) return;
+    // The rules were made again at adoption: this guest's way to its 9P server too.
+    if (data.ip) await this.network?.allowHostPort(data.ip, ninep.port).catch((err) => this.ctx.logger.warn("9P port not opened for the guest", { name, error: String(err) }));
+    if (diodPid(data.dir)) return;
+    try {
+      await ensureDiod(this.section.diod_binary, data.dir, ninep.address, data.ip ?? "", ninep.shares, ninep.port);
+    } catch (err) {
+      this.ctx.logger.warn("9P server not restarted; host directories in the shed fail until it is restarted", { name, error: String(err) });
+      return;
+    }
+    void this.dialData(name, data)
+      .then((agent) => mountNineP(agent, data.dir, ninep, { remount: true }))
+      .catch((err) => this.ctx.logger.warn("9P mounts not made again; restart the shed", { name, error: String(err) }));
   }
 
   async logs(instance: Instance, opts: { tailBytes?: number } = {}): Promise<string> {

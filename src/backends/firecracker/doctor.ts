@@ -29,6 +29,13 @@ export async function firecrackerDoctor({ section, enabled, stateDir }: DoctorIn
   if (section.network === "isolated") {
     const why = isolationUnavailable(hostFacts());
     if (why) checks.push({ check: "firecracker-network", status: "FAIL", message: why, fix: "run as root (or CAP_NET_ADMIN) with ip, nft and dnsmasq, or set firecracker.network: none" });
+    // Host directories are served over 9P by diod: without it only --local-dir and --add-dir fail.
+    const diod = Bun.which(section.diod_binary);
+    checks.push(
+      diod
+        ? { check: "firecracker-9p", status: "PASS", message: `9P server for host directories: ${diod}` }
+        : { check: "firecracker-9p", status: "WARN", message: `${section.diod_binary} not found: --local-dir, --add-dir and directory mounts fail`, fix: "install diod (Debian: apt-get install diod) or set firecracker.diod_binary" },
+    );
   }
   // What `shed-server setup` would make: each missing piece is a WARN (the server makes the network itself at the first boot).
   try {

@@ -1,5 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { MountSpec } from "../backend.ts";
+import type { NinePServer } from "./nine-p.ts";
 import { type InstanceFile as VmInstanceFile, readInstanceFiles as readVmInstanceFiles, writeInstanceFile as writeVmInstanceFile } from "../vm-boot/instance-file.ts";
 
 /** What the state file keeps for a Firecracker shed: where its files are and how it boots. */
@@ -23,6 +25,10 @@ export type FirecrackerData = {
   tap?: string;
   mac?: string;
   ip?: string;
+  /** Its 9P server on the bridge, when it has host directories (nine-p.ts). */
+  ninep?: NinePServer;
+  /** Its single-file mounts, kept in sync while it runs (vm-boot/file-sync.ts). */
+  files?: MountSpec[];
 };
 
 export type InstanceFile = VmInstanceFile<FirecrackerData>;

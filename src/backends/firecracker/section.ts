@@ -24,6 +24,8 @@ export const FirecrackerSectionSchema = backendSection({
   bridge_name: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, "a network interface name of 1-15 characters")), "shed-br0"),
   /** The bridge's address and prefix: the guests' gateway; guests get the other addresses. */
   bridge_cidr: v.optional(v.pipe(v.string(), v.regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "an address and prefix such as 172.30.0.1/24")), "172.30.0.1/24"),
+  /** The 9P server for host directories (--local-dir, --add-dir, config mounts), one per shed on the bridge. */
+  diod_binary: v.optional(v.string(), "diod"),
   /** Kernel arguments after shed's own. */
   boot_args: v.optional(v.string()),
 });

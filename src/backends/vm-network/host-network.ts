@@ -47,6 +47,7 @@ export interface TapOwner {
 export class VmNetwork {
   private readonly subnet: Subnet;
   private readonly table: string;
+  private readonly hostPorts = new Set<string>();
   private readonly dir: string;
   private ensuring: Promise<void> | undefined;
 
@@ -82,6 +83,8 @@ export class VmNetwork {
     if (existsSync(v6)) writeFileSync(v6, "1\n");
     const comment = `shed: VMs of server ${serverId} on ${bridge} (${this.subnet.cidr}); see shed's README`;
     await runTool("nft", ["-f", "-"], vmNetworkRuleset({ table: this.table, bridge, subnet: this.subnet, comment }));
+    // The table was replaced: the host ports given out so far again.
+    for (const key of this.hostPorts) await runTool("nft", ["add", "element", "inet", this.table, "host_ports", `{ ${key} }`]);
     // On a Docker host, Docker's FORWARD policy would drop the guests' way out.
     const forwardChain = await allowThroughHostForward(bridge, `shed: VMs of server ${serverId} on ${bridge}`);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -143,6 +146,22 @@ export class VmNetwork {
   }
 
   /** The guests' gateway (the bridge) and netmask, for a static address on the kernel command line. */
+  /**
+   * Lets the guest at `ip` (and it alone) reach `port` on the bridge address: a server of its
+   * own there (9P). Kept across a rebuild of the rules; `revokeHostPort` takes it back.
+   */
+  async allowHostPort(ip: string, port: number): Promise<void> {
+    const key = `${ip} . ${port}`;
+    this.hostPorts.add(key);
+    await runTool("nft", ["add", "element", "inet", this.table, "host_ports", `{ ${key} }`]);
+  }
+
+  async revokeHostPort(ip: string, port: number): Promise<void> {
+    const key = `${ip} . ${port}`;
+    this.hostPorts.delete(key);
+    await runTool("nft", ["delete", "element", "inet", this.table, "host_ports", `{ ${key} }`]).catch(() => {});
+  }
+
   gateway(): { gateway: string; netmask: string } {
     return { gateway: this.subnet.gateway, netmask: this.subnet.netmask };
   }

@@ -12,7 +12,9 @@ export interface RulesetInput {
  * any earlier version of it (declare, delete, define: atomic, so there is never a moment
  * without the rules). What a guest may do:
  *
- * - reach shed's dnsmasq on the bridge address: DHCP and DNS, nothing else of the host.
+ * - reach shed's dnsmasq on the bridge address: DHCP and DNS, and the ports given to it
+ *   alone (set host_ports: its own 9P server, one guest address and port each), nothing
+ *   else of the host.
  *   Every packet from the bridge to any address of the host (the bridge's, 127.0.0.1,
  *   the host's other interfaces, broadcast and multicast) is dropped in prerouting, before
  *   destination NAT: a port the host forwards elsewhere by DNAT (Docker's published ports)
@@ -31,6 +33,10 @@ delete table inet ${table}
 table inet ${table} {
   comment ${JSON.stringify(comment)}
 
+  set host_ports {
+    type ipv4_addr . inet_service
+  }
+
   chain prerouting {
     # After conntrack (-200), before destination NAT (-100).
     type filter hook prerouting priority -150; policy accept;
@@ -47,6 +53,7 @@ table inet ${table} {
   chain to_host {
     ip daddr ${subnet.gateway} udp dport 53 accept
     ip daddr ${subnet.gateway} tcp dport 53 accept
+    ip daddr ${subnet.gateway} ip saddr . tcp dport @host_ports accept
     drop
   }
 

@@ -58,6 +58,7 @@ describe("vm network: nftables ruleset", () => {
     expect(toHost.trim().split("\n").slice(1, -1).map((l) => l.trim())).toEqual([
       "ip daddr 172.30.0.1 udp dport 53 accept",
       "ip daddr 172.30.0.1 tcp dport 53 accept",
+      "ip daddr 172.30.0.1 ip saddr . tcp dport @host_ports accept",
       "drop",
     ]);
     expect(rules).toContain("udp sport 68 udp dport 67 ip daddr { 255.255.255.255, 172.30.0.1 } accept");

@@ -18,6 +18,7 @@ import { upperFromTemplate } from "../vm-boot/upper-template.ts";
 import { checkPaths, vfkitArgs, type VzLayout, type VzShare } from "./command.ts";
 import { vmDiskClaims } from "../vm-boot/disk-claims.ts";
 import { readVzInstances, type VzData, writeVzInstance } from "./instance-files.ts";
+import { FileMountSyncs, splitMounts } from "../vm-boot/file-sync.ts";
 import { mountVirtiofs, sharesOf } from "./shares.ts";
 import type { VzSection } from "./section.ts";
 import { launchVfkit, stopVfkit } from "./vfkit.ts";
@@ -37,9 +38,9 @@ export interface VzBackendOptions {
 export class VzBackend implements Backend {
   readonly name = "vz" as const;
   readonly features = {
-    // Directories over VirtioFS; single files are copied in (tar over vsock) by the provisioner.
+    // Directories over VirtioFS; single files copied in and kept in sync (vm-boot/file-sync.ts).
     localDir: true,
-    fileMounts: false,
+    fileMounts: true,
     snapshots: false,
     suspend: false,
     vsock: true,
@@ -47,6 +48,7 @@ export class VzBackend implements Backend {
     vm: true,
   };
   private readonly links = new Map<string, SharedAgentLink>();
+  private readonly fileSyncs: FileMountSyncs;
   private readonly binary: string;
 
   constructor(
@@ -55,6 +57,7 @@ export class VzBackend implements Backend {
     private readonly opts: VzBackendOptions = {},
   ) {
     this.binary = section.vfkit_path ? expandHome(section.vfkit_path) : "vfkit";
+    this.fileSyncs = new FileMountSyncs(ctx.logger);
   }
 
   private dirOf(key: "instance_dir" | "socket_dir" | "images_dir", fallback: string): string {
@@ -156,6 +159,9 @@ export class VzBackend implements Backend {
       progress({ id: "mounts", status: `mounting ${shares.length} host director${shares.length === 1 ? "y" : "ies"} over VirtioFS` });
       await mountVirtiofs(await this.dialData(spec.name, data), shares);
     }
+    await this.fileSyncs
+      .start(spec.name, splitMounts(spec.mounts).files, () => this.dialData(spec.name, data), true)
+      .catch((err) => this.ctx.logger.warn("file credentials not synced", { name: spec.name, error: String(err) }));
     progress({ id: "agent", status: "ready" });
   }
 
@@ -189,6 +195,7 @@ export class VzBackend implements Backend {
   }
 
   async stop(instance: Instance, timeoutMs: number): Promise<void> {
+    this.fileSyncs.stop(instance.name);
     const data = instance.data as VzData;
     if (!data.pidFile || !runningPid(data.pidFile, data.dir)) {
       this.dropLink(instance.name);
@@ -219,6 +226,7 @@ export class VzBackend implements Backend {
 
   async delete(instance: Instance): Promise<void> {
     const data = { ...this.layout(instance.name), ...(instance.data as Partial<VzData>) };
+    this.fileSyncs.stop(instance.name);
     this.dropLink(instance.name);
     killByPidFile(data.pidFile, data.dir, "SIGKILL");
     await waitGone(data.pidFile, data.dir, 5000);

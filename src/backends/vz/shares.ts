@@ -2,11 +2,12 @@ import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { runInShed } from "../../agent/protocol/run-in-shed.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { InstanceSpec } from "../backend.ts";
+import { splitMounts } from "../vm-boot/file-sync.ts";
 import type { VzShare } from "./command.ts";
 
-/** The shed's host directories (config mounts, --local-dir, --add-dir) as VirtioFS shares. */
+/** The shed's host directories (config mounts, --local-dir, --add-dir) as VirtioFS shares (single files are synced: vm-boot/file-sync.ts). */
 export function sharesOf(spec: InstanceSpec): VzShare[] {
-  return (spec.mounts ?? []).map((m, i) => ({ tag: `shedfs${i}`, path: m.source, target: m.target, readonly: m.readonly }));
+  return splitMounts(spec.mounts).dirs.map((m, i) => ({ tag: `shedfs${i}`, path: m.source, target: m.target, readonly: m.readonly }));
 }
 
 /**
