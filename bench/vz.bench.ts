@@ -24,7 +24,8 @@ import { waitForAgent } from "../src/backends/agent-wait.ts";
 import { storeImageSource } from "../src/backends/image-source.ts";
 import { silentLogger } from "../src/log/logger.ts";
 import { prepareBootImage } from "../src/backends/vm-boot/boot-image.ts";
-import { cloneFile, upperFromTemplate } from "../src/backends/vm-boot/upper-template.ts";
+import { upperFromTemplate } from "../src/backends/vm-boot/upper-template.ts";
+import { cloneFile } from "../src/fs/clone-file.ts";
 import { importLayoutRef, openContentStore } from "../src/oci/store/index.ts";
 import { startServer, type TestServer } from "../test/harness/index.ts";
 import { baseImage, vmTestsMissing } from "../test/qemu/guest-image.ts";
@@ -106,7 +107,7 @@ try {
     const plain = join(scratch, "plain");
     mkdirSync(plain);
     const upper = join(plain, "upper.ext4");
-    await cloneFile(join(withTemplate.stateDir, "vz", "images", "templates", `upper-${SIZE}.ext4`), upper);
+    await cloneFile(join(withTemplate.stateDir, "vz", "images", "templates", `upper-${SIZE}.ext4`), upper, 0o644, { durable: false });
     const console_ = join(plain, "console.log");
     const qmp = join(plain, "qmp.sock");
     const argv = invocation.argv.map((arg) =>

@@ -1,4 +1,4 @@
-import { chmodSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, constants, copyFileSync, renameSync, rmSync } from "node:fs";
 import { ShedError } from "../api/errors.ts";
 import { fsyncDir, fsyncPath } from "./atomic-file.ts";
 import { dirname } from "node:path";
@@ -6,10 +6,10 @@ import { dirname } from "node:path";
 export type CopyMethod = "reflink" | "copy";
 
 /**
- * Copies a (large, sparse) disk file: a reflink (FICLONE, extents shared until either side
- * writes) where the filesystem has them (XFS, Btrfs, bcachefs), else a copy that keeps the
- * holes (GNU cp finds them with SEEK_HOLE and copies the data in the kernel with
- * copy_file_range; `--reflink=always` is FICLONE or a failure, so the copy is a second try).
+ * Copies a (large, sparse) disk file: a reflink (FICLONE on Linux, clonefile(2) on APFS;
+ * extents shared until either side writes) where the filesystem has them (XFS, Btrfs,
+ * bcachefs, APFS), else a copy that keeps the holes (GNU cp finds them with SEEK_HOLE and
+ * copies the data in the kernel with copy_file_range).
  * Written under a temp name and renamed into place with `mode`, so `dst` is either whole or
  * absent; `durable` (the default) flushes it to disk first. Says which way it went.
  */
@@ -18,7 +18,10 @@ export async function cloneFile(src: string, dst: string, mode: number, opts: { 
   const tmp = `${dst}.${process.pid}.clone.tmp`;
   try {
     let method: CopyMethod = "reflink";
-    if ((await cp(["--reflink=always", src, tmp])).code !== 0) {
+    try {
+      // _FORCE: a clone or a failure, never a silent full copy.
+      copyFileSync(src, tmp, constants.COPYFILE_FICLONE_FORCE);
+    } catch {
       rmSync(tmp, { force: true });
       method = "copy";
       const r = await cp([src, tmp]);
@@ -39,7 +42,9 @@ export async function cloneFile(src: string, dst: string, mode: number, opts: { 
 }
 
 async function cp(args: string[]): Promise<{ code: number; stderr: string }> {
-  const p = Bun.spawn(["cp", "--no-preserve=all", ...args], { stdout: "ignore", stderr: "pipe" });
+  // macOS's cp has no --no-preserve (and keeps holes on APFS by itself).
+  const gnu = process.platform === "darwin" ? [] : ["--no-preserve=all"];
+  const p = Bun.spawn(["cp", ...gnu, ...args], { stdout: "ignore", stderr: "pipe" });
   const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
   return { code, stderr };
 }

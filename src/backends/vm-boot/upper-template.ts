@@ -1,6 +1,7 @@
-import { constants, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { ShedError } from "../../api/errors.ts";
+import { cloneFile } from "../../fs/clone-file.ts";
 import { makeUpperDisk } from "./upper-disk.ts";
 
 /** How a new upper came to be: cloned (shares every extent with the template), copied sparse, or formatted anew. */
@@ -23,34 +24,7 @@ export async function upperFromTemplate(path: string, sizeBytes: number, templat
     renameSync(tmp, template);
   }
   if (existsSync(path)) throw new ShedError("INTERNAL", `the upper disk ${path} already exists`);
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    const method = await cloneFile(template, tmp);
-    renameSync(tmp, path);
-    return method;
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-/** A copy-on-write clone where the filesystem has it, else a copy that keeps the holes. */
-export async function cloneFile(from: string, to: string): Promise<"clone" | "sparse-copy"> {
-  try {
-    // FICLONE on Linux, clonefile(2) on macOS; fails rather than copy.
-    copyFileSync(from, to, constants.COPYFILE_FICLONE_FORCE);
-    return "clone";
-  } catch {
-    rmSync(to, { force: true });
-  }
-  const darwin = process.platform === "darwin";
-  const p = Bun.spawn(["cp", ...(darwin ? [] : ["--sparse=always"]), from, to], { stdout: "ignore", stderr: "pipe" });
-  const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
-  if (code !== 0 || !existsSync(to) || statSync(to).size !== statSync(from).size) {
-    rmSync(to, { force: true });
-    const why = err.trim() || `cp exit ${code}`;
-    if (/No space left/i.test(why)) throw new ShedError("STORAGE_FULL", `no space left for a new upper disk at ${to}: free disk space`);
-    throw new ShedError("INTERNAL", `copying the upper template ${from} to ${to} failed: ${why}`);
-  }
-  return "sparse-copy";
+  // Not flushed: the guest's first flush makes it durable, and a crash before the create ends undoes the create.
+  const method = await cloneFile(template, path, 0o644, { durable: false });
+  return method === "reflink" ? "clone" : "sparse-copy";
 }
