@@ -216,7 +216,8 @@ describe.skipIf(skip)("servers beyond loopback: TLS pinned over SSH, minted toke
     const old = curl(["-k", "-H", `authorization: Bearer ${first}`, `https://${net.hostAddr}:${short.httpsPort}/api/sheds`]);
     expect(old.code).toBe(401);
     expect(JSON.parse(old.body).code).toBe("TOKEN_EXPIRED");
-    expect(serverLog(short).match(/"ssh: bootstrap"/g)!.length).toBeGreaterThan(2);
+    // The add, then at least one refresh (how many more depends on how fast the lists ran).
+    expect(serverLog(short).match(/"ssh: bootstrap"/g)!.length).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
   it("a key removed from authorized_keys gets no new token (logged with its fingerprint)", async () => {
