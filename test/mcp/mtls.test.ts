@@ -19,6 +19,7 @@ describe.skipIf(Boolean(skip))("/api/mcp in auth mtls mode", () => {
   let server: TestServer;
   let home: string;
   let client: { cert: string; key: string };
+  let token: string;
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), "shed-mcp-mtls-"));
@@ -31,6 +32,8 @@ describe.skipIf(Boolean(skip))("/api/mcp in auth mtls mode", () => {
     if (add.code !== 0) throw new Error(`shed server add: ${add.stderr}`);
     const entry = (parse(readFileSync(join(home, "client", "config.yaml"), "utf8")) as { servers: Record<string, Record<string, string>> }).servers.mutual!;
     client = { cert: entry.client_cert!, key: entry.client_key! };
+    // In mtls mode a certificate comes with a token bound to its serial (revocation goes through it).
+    token = entry.token!;
   }, 120_000);
   afterAll(async () => {
     await server?.stop();
@@ -44,9 +47,11 @@ describe.skipIf(Boolean(skip))("/api/mcp in auth mtls mode", () => {
     await expect(httpClient(server)).rejects.toThrow();
   });
 
-  it("with the bootstrap-signed certificate it lists the tools and they reach the API", async () => {
+  it("with the bootstrap-signed certificate (and its bound token) it lists the tools and they reach the API", async () => {
     expect(client.cert).toContain("BEGIN CERTIFICATE");
-    const mcp = await httpClient(server, undefined, client);
+    const certOnly = await fetch(`${server.url}/api/mcp`, { method: "POST", tls: { ...TEST_TLS, ...client } } as RequestInit);
+    expect(certOnly.status).toBe(401);
+    const mcp = await httpClient(server, token, client);
     try {
       expect((await mcp.client.listTools()).tools.map((t) => t.name)).toContain("exec");
       expect((await mcp.ok("server_info")).auth).toBe("mtls");
