@@ -1,6 +1,6 @@
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { DiskClaim } from "../backend.ts";
+import { dirEntries } from "../../fs/dir-entries.ts";
 
 /**
  * What a VM backend keeps, for `system df` and `system prune` (the same for every VM
@@ -14,17 +14,10 @@ export function vmDiskClaims(instances: { name: string; data: { dir: string; con
     claims.push({ category: "sheds", name, path: data.dir });
     claims.push({ category: "logs", name, path: data.console });
   }
-  for (const d of list(bootDir)) {
+  for (const d of dirEntries(bootDir)) {
     const m = /^(sha256)-([0-9a-f]{64})$/.exec(d);
     claims.push({ category: "images", name: `boot files ${d}`, path: join(bootDir, d), ...(m ? { image: `${m[1]}:${m[2]}` } : {}) });
   }
   return claims;
 }
 
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((f) => !f.startsWith("."));
-  } catch {
-    return [];
-  }
-}

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ShedError } from "../../api/errors.ts";
 import type { BackendName } from "../../api/schemas/shed.ts";
@@ -10,6 +10,7 @@ import type { ImageService } from "../images/service.ts";
 import type { SnapshotService } from "../snapshots/service.ts";
 import type { ShedStore } from "../state/store.ts";
 import { type Bytes, walkClaims } from "./disk-walk.ts";
+import { dirEntries } from "../../fs/dir-entries.ts";
 
 export interface SystemDeps {
   stateDir: string;
@@ -105,8 +106,8 @@ export class SystemService {
     const { stateDir } = this.deps;
     const paths = new Map<string, string>();
     paths.set(join(stateDir, "images"), key("images", "image store blobs"));
-    for (const f of list(join(stateDir, "rootfs"))) paths.set(join(stateDir, "rootfs", f), key("images", `erofs ${f}`));
-    for (const f of list(this.deps.shedStore.dir)) if (f.endsWith(".json")) paths.set(join(this.deps.shedStore.dir, f), key("sheds", f.slice(0, -5)));
+    for (const f of dirEntries(join(stateDir, "rootfs"))) paths.set(join(stateDir, "rootfs", f), key("images", `erofs ${f}`));
+    for (const f of dirEntries(this.deps.shedStore.dir)) if (f.endsWith(".json")) paths.set(join(this.deps.shedStore.dir, f), key("sheds", f.slice(0, -5)));
     const { records, problems } = this.deps.snapshots.store.scan();
     for (const r of records) paths.set(this.deps.snapshots.store.dir(r.backend, r.name), key("snapshots", r.name));
     for (const p of problems) paths.set(p.dir, key(p.unreadable ? "snapshots" : "orphans", p.name));
@@ -208,7 +209,7 @@ export class SystemService {
     }
     const rootfs = join(stateDir, "rootfs");
     const made = [
-      ...list(rootfs).map((f) => ({ name: `erofs ${f}`, path: join(rootfs, f), image: /^(sha256)-([0-9a-f]{64})/.exec(f)?.slice(1, 3).join(":") })),
+      ...dirEntries(rootfs).map((f) => ({ name: `erofs ${f}`, path: join(rootfs, f), image: /^(sha256)-([0-9a-f]{64})/.exec(f)?.slice(1, 3).join(":") })),
       ...claims.filter((c) => c.category === "images" && c.path && c.image).map((c) => ({ name: c.name, path: c.path!, image: c.image })),
     ];
     for (const { name, path, image } of made) {
@@ -219,13 +220,6 @@ export class SystemService {
   }
 }
 
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((f) => !f.startsWith("."));
-  } catch {
-    return [];
-  }
-}
 
 function mtimeMs(path: string): number {
   try {
