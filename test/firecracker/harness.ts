@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildImage, DEFAULT_CACHE } from "../../guest/build/build.ts";
-import { runningPid } from "../../src/proc/pid-file.ts";
+import { firecrackerPid as runningFirecracker } from "../../src/backends/firecracker/launch.ts";
 import type { TestServer } from "../harness/index.ts";
 import { agentPath } from "../qemu/guest-image.ts";
 import type { LoggedRequest } from "./standin/api.ts";
@@ -44,6 +44,16 @@ export function standinBinary(dir: string, logDir: string): string {
   return bin;
 }
 
+/** The jailer stand-in (standin/jailer.ts) as a `jailer` executable for firecracker.jailer_binary. */
+export function standinJailer(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const bin = join(dir, "jailer");
+  const main = join(import.meta.dirname, "standin/jailer.ts");
+  writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' '${main}' "$@"\n`);
+  chmodSync(bin, 0o755);
+  return bin;
+}
+
 /** The request log of the Firecracker with `--id id` (a shed's is shed-<name>). */
 export function requestLog(logDir: string, id: string): LoggedRequest[] {
   const file = join(logDir, `${id}.jsonl`);
@@ -63,6 +73,5 @@ export function firecrackerPid(server: TestServer, name: string): number | undef
   const dir = instanceDir(server, name);
   const meta = join(dir, "instance.json");
   if (!existsSync(meta)) return undefined;
-  const data = (JSON.parse(readFileSync(meta, "utf8")) as { data: { pidFile: string; apiSocket: string } }).data;
-  return runningPid(data.pidFile, data.apiSocket);
+  return runningFirecracker((JSON.parse(readFileSync(meta, "utf8")) as { data: Parameters<typeof runningFirecracker>[0] }).data);
 }
