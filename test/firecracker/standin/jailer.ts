@@ -178,6 +178,9 @@ function main(): void {
 
   // The jail: created (nothing done where it exists), the exec file copied in.
   mkdirSync(chroot, { recursive: true });
+  // The real jailer never walks the path to its jail after pivot_root; the stand-in's jailed
+  // process does (no chroot): the dirs above the jail need to let its uid through.
+  for (const d of [join(base, execName), join(base, execName, id)]) Bun.spawnSync(["chmod", "o+x", d]);
   const jailedExec = join(chroot, execName);
   if (existsSync(jailedExec) && lstatSync(jailedExec).nlink > 1) fail(`Detected hard link at: ${jailedExec}`);
   if (existsSync(jailedExec) && lstatSync(jailedExec).isSymbolicLink()) fail(`Failed to open ${jailedExec}: Too many levels of symbolic links (os error 40)`);
