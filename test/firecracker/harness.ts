@@ -9,12 +9,14 @@ import type { LoggedRequest } from "./standin/api.ts";
 const CACHE = process.env.SHED_TEST_CACHE ?? "/var/cache/shed-test";
 
 /**
- * The kernel the stand-in boots: Debian's, from the base image (its bzImage's xz payload
- * unpacked to the ELF vmlinux, which has the PVH entry QEMU boots), until `make kernel-fc`'s
- * vmlinux is there (SHED_FC_KERNEL). Cached by the bzImage's hash.
+ * The kernel the stand-in boots: SHED_FC_KERNEL, else `make kernel-fc`'s dist/vmlinux-fc when
+ * it was built (CI builds it), else Debian's from the base image (its bzImage's xz payload
+ * unpacked to the ELF vmlinux, which has the PVH entry QEMU boots), cached by its hash.
  */
 export async function testVmlinux(): Promise<string> {
   if (process.env.SHED_FC_KERNEL) return process.env.SHED_FC_KERNEL;
+  const built = join(import.meta.dirname, "../../dist/vmlinux-fc");
+  if (existsSync(built)) return built;
   const image = await buildImage({ recipe: join(import.meta.dirname, "../../guest/base"), agentPath: agentPath(), cacheDir: process.env.SHED_IMAGE_CACHE ?? DEFAULT_CACHE, ref: "shed/base:test" });
   const shedLayer = image.layers[image.layers.length - 1]!;
   const vmlinuz = Bun.spawnSync(["tar", "-xOf", shedLayer, "boot/shed/vmlinuz"], { stdout: "pipe", stderr: "pipe", maxBuffer: 64 << 20 }).stdout;
