@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildImage, DEFAULT_CACHE } from "../../guest/build/build.ts";
-import { runningPid } from "../../src/proc/pid-file.ts";
+import { firecrackerPid as runningFirecracker } from "../../src/backends/firecracker/launch.ts";
 import type { TestServer } from "../harness/index.ts";
 import { agentPath } from "../qemu/guest-image.ts";
 import type { LoggedRequest } from "./standin/api.ts";
@@ -9,12 +9,14 @@ import type { LoggedRequest } from "./standin/api.ts";
 const CACHE = process.env.SHED_TEST_CACHE ?? "/var/cache/shed-test";
 
 /**
- * The kernel the stand-in boots: Debian's, from the base image (its bzImage's xz payload
- * unpacked to the ELF vmlinux, which has the PVH entry QEMU boots), until `make kernel-fc`'s
- * vmlinux is there (SHED_FC_KERNEL). Cached by the bzImage's hash.
+ * The kernel the stand-in boots: SHED_FC_KERNEL, else `make kernel-fc`'s dist/vmlinux-fc when
+ * it was built (CI builds it), else Debian's from the base image (its bzImage's xz payload
+ * unpacked to the ELF vmlinux, which has the PVH entry QEMU boots), cached by its hash.
  */
 export async function testVmlinux(): Promise<string> {
   if (process.env.SHED_FC_KERNEL) return process.env.SHED_FC_KERNEL;
+  const built = join(import.meta.dirname, "../../dist/vmlinux-fc");
+  if (existsSync(built)) return built;
   const image = await buildImage({ recipe: join(import.meta.dirname, "../../guest/base"), agentPath: agentPath(), cacheDir: process.env.SHED_IMAGE_CACHE ?? DEFAULT_CACHE, ref: "shed/base:test" });
   const shedLayer = image.layers[image.layers.length - 1]!;
   const vmlinuz = Bun.spawnSync(["tar", "-xOf", shedLayer, "boot/shed/vmlinuz"], { stdout: "pipe", stderr: "pipe", maxBuffer: 64 << 20 }).stdout;
@@ -44,6 +46,16 @@ export function standinBinary(dir: string, logDir: string): string {
   return bin;
 }
 
+/** The jailer stand-in (standin/jailer.ts) as a `jailer` executable for firecracker.jailer_binary. */
+export function standinJailer(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const bin = join(dir, "jailer");
+  const main = join(import.meta.dirname, "standin/jailer.ts");
+  writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' '${main}' "$@"\n`);
+  chmodSync(bin, 0o755);
+  return bin;
+}
+
 /** The request log of the Firecracker with `--id id` (a shed's is shed-<name>). */
 export function requestLog(logDir: string, id: string): LoggedRequest[] {
   const file = join(logDir, `${id}.jsonl`);
@@ -63,6 +75,5 @@ export function firecrackerPid(server: TestServer, name: string): number | undef
   const dir = instanceDir(server, name);
   const meta = join(dir, "instance.json");
   if (!existsSync(meta)) return undefined;
-  const data = (JSON.parse(readFileSync(meta, "utf8")) as { data: { pidFile: string; apiSocket: string } }).data;
-  return runningPid(data.pidFile, data.apiSocket);
+  return runningFirecracker((JSON.parse(readFileSync(meta, "utf8")) as { data: Parameters<typeof runningFirecracker>[0] }).data);
 }

@@ -7,7 +7,6 @@ import { ShedError } from "../../api/errors.ts";
 import type { BackendFeatures } from "../../api/schemas/info.ts";
 import type { Progress } from "../../api/schemas/shed.ts";
 import { followFile } from "../../fs/follow-file.ts";
-import { killByPidFile, waitGone } from "../../proc/pid-file.ts";
 import { VERSION } from "../../version.ts";
 import type { Backend, CreateOptions, DiskClaim, FoundInstance, Instance, InstanceData, InstanceSpec, InstanceStatus, ProbeResult, StopOptions } from "../backend.ts";
 import { SharedAgentLink } from "../agent-link.ts";
@@ -22,7 +21,8 @@ import { FirecrackerClient, type FirecrackerRequest } from "./api-client.ts";
 import { bootArgs, configureVm } from "./configure.ts";
 import { vmDiskClaims } from "../vm-boot/disk-claims.ts";
 import { allocateCid, type FirecrackerData, readInstanceFiles, socketPaths, writeInstanceFile } from "./instance-files.ts";
-import { firecrackerPid, launchFirecracker } from "./launch.ts";
+import { JAILED, jailerArgv, jailerWanted, jailId, jailOf, prepareJail, removeJail } from "./jail.ts";
+import { firecrackerPid, killFirecracker, launchFirecracker, waitFirecrackerGone } from "./launch.ts";
 import { VMLINUX } from "./kernel.ts";
 import { diodPid, ensureDiod, mountNineP, ninePShares, stopDiod, unmountNineP } from "./nine-p.ts";
 import { probeFirecracker } from "./probe.ts";
@@ -102,10 +102,13 @@ export class FirecrackerBackend implements Backend {
     return boot;
   }
 
-  private layout(name: string): Pick<FirecrackerData, "dir" | "pidFile" | "apiSocket" | "vsockSocket" | "console" | "upper" | "cid"> {
+  private layout(name: string): Pick<FirecrackerData, "dir" | "pidFile" | "apiSocket" | "vsockSocket" | "console" | "upper" | "cid" | "jail"> {
     const dir = join(this.root, name);
-    const sockets = socketPaths(dir, name, this.section.socket_dir);
+    // Jailed, the sockets are where the jailed Firecracker makes them: in its jail's /run.
+    const jail = jailerWanted(this.section) ? jailOf(this.section, jailId(this.section, name)) : undefined;
+    const sockets = jail ? { api: join(jail.root, JAILED.apiSocket), vsock: join(jail.root, JAILED.vsock) } : socketPaths(dir, name, this.section.socket_dir);
     return {
+      ...(jail ? { jail } : {}),
       dir,
       pidFile: join(dir, "firecracker.pid"),
       apiSocket: sockets.api,
@@ -141,7 +144,9 @@ export class FirecrackerBackend implements Backend {
   /** Launches Firecracker on `data`, configures and starts the microVM, waits until the agent answers. */
   private async boot(spec: InstanceSpec, data: FirecrackerData, progress: Progress, readyTimeoutMs?: number): Promise<void> {
     if (this.network) {
-      const nic = await this.network.attach(spec.name);
+      // A jailed Firecracker opens its tap as the jail's uid.
+      const owner = data.jail && data.jail.uid !== 0 ? { uid: data.jail.uid, gid: data.jail.gid } : undefined;
+      const nic = await this.network.attach(spec.name, owner);
       const ip = data.ip ?? (await this.network.allocateAddress(spec.name, this.addressesInUse(spec.name)));
       await this.network.reserve(spec.name, nic.mac, ip);
       Object.assign(data, { tap: nic.tap, mac: nic.mac, ip });
@@ -157,10 +162,14 @@ export class FirecrackerBackend implements Backend {
       data.ninep = await ensureDiod(this.section.diod_binary, data.dir, this.network.gateway().gateway, data.ip!, shares);
       await this.network.allowHostPort(data.ip!, data.ninep.port);
     }
+    if (data.jail) prepareJail(data.jail, { kernel: data.kernel, initrd: data.initrd, upper: data.upper, lower: data.lower });
     writeInstanceFile(spec.name, this.ctx.serverId, data);
-    appendBootMarker(data.console, `firecracker, image ${data.imageDigest.slice(0, 19)}`);
-    progress({ id: "vm", status: "starting Firecracker" });
-    const client = await launchFirecracker(this.section.binary, instanceId(spec.name), data, this.logRequest(spec.name));
+    appendBootMarker(data.console, `firecracker${data.jail ? ` (jailed: ${data.jail.root})` : ""}, image ${data.imageDigest.slice(0, 19)}`);
+    progress({ id: "vm", status: data.jail ? "starting Firecracker under its jailer" : "starting Firecracker" });
+    const argv = data.jail
+      ? jailerArgv(this.section, data.jail, spec.cpus, spec.memoryMb)
+      : [this.section.binary, "--api-sock", data.apiSocket, "--id", instanceId(spec.name)];
+    const client = await launchFirecracker(argv, data, this.logRequest(spec.name));
     progress({ id: "vm", status: "configuring the microVM" });
     await configureVm(client, spec, data, bootArgs(spec, data, this.network?.gateway(), this.section.boot_args));
     progress({ id: "agent", status: "waiting for agent" });
@@ -218,7 +227,9 @@ export class FirecrackerBackend implements Backend {
       Object.assign(data, { lower: boot.lower, kernel: boot.kernel, initrd: boot.initrd, imageDigest: boot.digest });
     }
     await this.boot(instance.spec, data, progress).catch(async (err) => {
-      killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
+      killFirecracker(data);
+      await waitFirecrackerGone(data, 5000);
+      if (data.jail) removeJail(data.jail);
       await this.stopNineP(data);
       throw err;
     });
@@ -233,8 +244,10 @@ export class FirecrackerBackend implements Backend {
   async stop(instance: Instance, timeoutMs: number, opts: StopOptions = {}): Promise<void> {
     this.fileSyncs.stop(instance.name);
     await this.stopVm(instance, timeoutMs, opts);
-    // The guest's mounts went with it: its 9P server too.
-    await this.stopNineP(instance.data as FirecrackerData);
+    const data = instance.data as FirecrackerData;
+    // The jail is made again at the next boot; the guest's mounts went with it: its 9P server too.
+    if (data.jail) removeJail(data.jail);
+    await this.stopNineP(data);
   }
 
   /** The shed's 9P server stopped and the guest's way to it closed. */
@@ -251,8 +264,8 @@ export class FirecrackerBackend implements Backend {
     }
     if (opts.discard) {
       this.dropLink(instance.name);
-      killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
-      await waitGone(data.pidFile, data.apiSocket, 5000);
+      killFirecracker(data);
+      await waitFirecrackerGone(data, 5000);
       return;
     }
     const deadline = Date.now() + timeoutMs;
@@ -273,11 +286,11 @@ export class FirecrackerBackend implements Backend {
       } catch (err) {
         this.ctx.logger.warn("SendCtrlAltDel failed", { name: instance.name, error: String(err) });
       }
-      if (await waitGone(data.pidFile, data.apiSocket, Math.min(CTRL_ALT_DEL_AGAIN_MS, Math.max(0, deadline - Date.now())))) return;
+      if (await waitFirecrackerGone(data, Math.min(CTRL_ALT_DEL_AGAIN_MS, Math.max(0, deadline - Date.now())))) return;
     }
     this.ctx.logger.warn("microVM did not power off in time; killing Firecracker", { name: instance.name, timeoutMs });
-    killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
-    await waitGone(data.pidFile, data.apiSocket, 5000);
+    killFirecracker(data);
+    await waitFirecrackerGone(data, 5000);
   }
 
   async reset(instance: Instance, progress: Progress): Promise<InstanceData> {
@@ -300,8 +313,9 @@ export class FirecrackerBackend implements Backend {
   private async removeAll(name: string, data: Pick<FirecrackerData, "dir" | "pidFile" | "apiSocket" | "vsockSocket"> & Partial<FirecrackerData>): Promise<void> {
     this.fileSyncs.stop(name);
     this.dropLink(name);
-    killByPidFile(data.pidFile, data.apiSocket, "SIGKILL");
-    await waitGone(data.pidFile, data.apiSocket, 5000);
+    killFirecracker(data);
+    await waitFirecrackerGone(data, 5000);
+    if (data.jail) removeJail(data.jail);
     await this.stopNineP(data);
     rmSync(data.dir, { recursive: true, force: true });
     for (const sock of [data.apiSocket, data.vsockSocket]) {

@@ -1,6 +1,12 @@
 import type { InstanceSpec } from "../backend.ts";
 import type { FirecrackerClient } from "./api-client.ts";
 import type { FirecrackerData } from "./instance-files.ts";
+import { JAILED } from "./jail.ts";
+
+/** The paths Firecracker is given: the host's, or under the jailer the jail's (jail.ts). */
+function apiPaths(data: FirecrackerData): { kernel: string; initrd: string; upper: string; lower: string; vsock: string } {
+  return data.jail ? JAILED : { kernel: data.kernel, initrd: data.initrd, upper: data.upper, lower: data.lower, vsock: data.vsockSocket };
+}
 
 /**
  * The kernel command line of a shed microVM: the serial console, reboot by the keyboard
@@ -32,13 +38,14 @@ export function bootArgs(spec: InstanceSpec, data: FirecrackerData, net: { gatew
  * is the order they are added), the NIC, the vsock, then InstanceStart.
  */
 export async function configureVm(client: FirecrackerClient, spec: InstanceSpec, data: FirecrackerData, boot_args: string): Promise<void> {
+  const paths = apiPaths(data);
   await client.call("PUT /machine-config", { vcpu_count: Math.max(1, Math.round(spec.cpus)), mem_size_mib: Math.round(spec.memoryMb), smt: false });
-  await client.call("PUT /boot-source", { kernel_image_path: data.kernel, initrd_path: data.initrd, boot_args });
-  await client.call("PUT /drives/{drive_id}", { drive_id: "upper", path_on_host: data.upper, is_root_device: false, is_read_only: false }, { drive_id: "upper" });
-  await client.call("PUT /drives/{drive_id}", { drive_id: "lower", path_on_host: data.lower, is_root_device: false, is_read_only: true }, { drive_id: "lower" });
+  await client.call("PUT /boot-source", { kernel_image_path: paths.kernel, initrd_path: paths.initrd, boot_args });
+  await client.call("PUT /drives/{drive_id}", { drive_id: "upper", path_on_host: paths.upper, is_root_device: false, is_read_only: false }, { drive_id: "upper" });
+  await client.call("PUT /drives/{drive_id}", { drive_id: "lower", path_on_host: paths.lower, is_root_device: false, is_read_only: true }, { drive_id: "lower" });
   if (data.tap) {
     await client.call("PUT /network-interfaces/{iface_id}", { iface_id: "eth0", host_dev_name: data.tap, guest_mac: data.mac }, { iface_id: "eth0" });
   }
-  await client.call("PUT /vsock", { guest_cid: data.cid, uds_path: data.vsockSocket });
+  await client.call("PUT /vsock", { guest_cid: data.cid, uds_path: paths.vsock });
   await client.call("PUT /actions", { action_type: "InstanceStart" });
 }

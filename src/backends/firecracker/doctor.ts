@@ -1,5 +1,6 @@
 import type { DoctorCheck, DoctorInput } from "../definition.ts";
 import { hostFacts, isolationUnavailable } from "../vm-network/index.ts";
+import { jailerWanted } from "./jail.ts";
 import { probeFirecracker } from "./probe.ts";
 import type { FirecrackerSection } from "./section.ts";
 import { firecrackerSetup } from "./setup.ts";
@@ -19,6 +20,14 @@ export async function firecrackerDoctor({ section, enabled, stateDir }: DoctorIn
     { check: "firecracker", status: "PASS", message: `${section.binary} answers --version` },
     { check: "firecracker-kvm", status: "PASS", message: "/dev/kvm is present" },
   ];
+  if (jailerWanted(section)) {
+    const jailer = Bun.which(section.jailer_binary);
+    checks.push(
+      jailer
+        ? { check: "firecracker-jailer", status: "PASS", message: `jailed as ${section.jailer_uid}:${section.jailer_gid} in ${section.chroot_base_dir} by ${jailer}` }
+        : { check: "firecracker-jailer", status: "FAIL", message: `firecracker.jailer is on but ${section.jailer_binary} is not found`, fix: "install Firecracker's jailer beside it (seed 002 step 2), set firecracker.jailer_binary, or jailer: false" },
+    );
+  }
   if (section.kernel_path) {
     checks.push(
       existsSync(section.kernel_path)

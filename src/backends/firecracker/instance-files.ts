@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { MountSpec } from "../backend.ts";
+import type { JailData } from "./jail.ts";
 import type { NinePServer } from "./nine-p.ts";
 import { type InstanceFile as VmInstanceFile, readInstanceFiles as readVmInstanceFiles, writeInstanceFile as writeVmInstanceFile } from "../vm-boot/instance-file.ts";
 
@@ -29,6 +30,8 @@ export type FirecrackerData = {
   ninep?: NinePServer;
   /** Its single-file mounts, kept in sync while it runs (vm-boot/file-sync.ts). */
   files?: MountSpec[];
+  /** Its jail, when Firecracker runs under the jailer (jail.ts): the sockets are in it then. */
+  jail?: JailData;
 };
 
 export type InstanceFile = VmInstanceFile<FirecrackerData>;

@@ -1,25 +1,26 @@
 import { closeSync, existsSync, openSync, rmSync } from "node:fs";
 import { ShedError } from "../../api/errors.ts";
 import { writeFileAtomic } from "../../fs/atomic-file.ts";
-import { runningPid } from "../../proc/pid-file.ts";
+import { killByPidFile, runningPid, waitGone } from "../../proc/pid-file.ts";
 import { consoleTail } from "../vm-boot/console-log.ts";
 import { FirecrackerClient, type FirecrackerRequest } from "./api-client.ts";
 import type { FirecrackerData } from "./instance-files.ts";
 
 /**
- * Starts `firecracker --api-sock ... --id ...` detached from the server (its own session:
- * it outlives a restart or SIGKILL of shed-server), its stdout and stderr (the guest
- * console and Firecracker's log) appended to the console file, its pid in the pid file.
- * Stale sockets go first (Firecracker refuses an API socket path that exists). Returns the
- * API client once the API answers.
+ * Starts `argv` (`firecracker --api-sock ... --id ...`, or the jailer that execs it in the same
+ * process) detached from the server (its own session: it outlives a restart or SIGKILL of
+ * shed-server), its stdout and stderr (the guest console and Firecracker's log) appended to
+ * the console file, its pid in the pid file. Stale sockets go first (Firecracker refuses an
+ * API socket path that exists). Returns the API client once the API answers.
  */
-export async function launchFirecracker(binary: string, id: string, data: FirecrackerData, onRequest: (r: FirecrackerRequest & { status: number }) => void): Promise<FirecrackerClient> {
+export async function launchFirecracker(argv: string[], data: FirecrackerData, onRequest: (r: FirecrackerRequest & { status: number }) => void): Promise<FirecrackerClient> {
+  const binary = argv[0]!;
   rmSync(data.apiSocket, { force: true });
   rmSync(data.vsockSocket, { force: true });
   const out = openSync(data.console, "a", 0o600);
   let proc: ReturnType<typeof Bun.spawn>;
   try {
-    proc = Bun.spawn([binary, "--api-sock", data.apiSocket, "--id", id], {
+    proc = Bun.spawn(argv, {
       cwd: data.dir,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C" },
       detached: true,
@@ -28,7 +29,7 @@ export async function launchFirecracker(binary: string, id: string, data: Firecr
   } catch (err) {
     throw new ShedError(
       "BACKEND_UNAVAILABLE",
-      `cannot run ${binary}: ${(err as Error).message}; install Firecracker (seed 002: /usr/local/bin/firecracker) or set firecracker.binary in server.yaml`,
+      `cannot run ${binary}: ${(err as Error).message}; install Firecracker and its jailer (seed 002: /usr/local/bin/firecracker) or set firecracker.binary (and jailer_binary, or jailer: false) in server.yaml`,
       { cause: err },
     );
   } finally {
@@ -39,7 +40,7 @@ export async function launchFirecracker(binary: string, id: string, data: Firecr
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode) {
-      throw new ShedError("BACKEND_UNAVAILABLE", `Firecracker exited (${proc.exitCode ?? proc.signalCode}) before its API answered: ${consoleTail(data.console, 8)}`);
+      throw new ShedError("BACKEND_UNAVAILABLE", `${data.jail ? "the jailer or Firecracker" : "Firecracker"} exited (${proc.exitCode ?? proc.signalCode}) before its API answered: ${consoleTail(data.console, 8)}`);
     }
     if (existsSync(data.apiSocket)) {
       try {
@@ -57,7 +58,25 @@ export async function launchFirecracker(binary: string, id: string, data: Firecr
   return client;
 }
 
-/** The running Firecracker of an instance (its pid file, the API socket on its command line). */
-export function firecrackerPid(data: Pick<FirecrackerData, "pidFile" | "apiSocket">): number | undefined {
-  return runningPid(data.pidFile, data.apiSocket);
+type PidData = Pick<FirecrackerData, "pidFile" | "apiSocket" | "jail">;
+
+/**
+ * What a shed's Firecracker has on its command line: the API socket's path, or jailed (where
+ * that is the jail's /run/firecracker.socket for all of them) its `--id`.
+ */
+function marker(data: PidData): string {
+  return data.jail ? `--id\0${data.jail.id}\0` : data.apiSocket;
+}
+
+/** The running Firecracker of an instance (its pid file, its marker on its command line). */
+export function firecrackerPid(data: PidData): number | undefined {
+  return runningPid(data.pidFile, marker(data));
+}
+
+export function killFirecracker(data: PidData): void {
+  killByPidFile(data.pidFile, marker(data), "SIGKILL");
+}
+
+export function waitFirecrackerGone(data: PidData, timeoutMs: number): Promise<boolean> {
+  return waitGone(data.pidFile, marker(data), timeoutMs);
 }

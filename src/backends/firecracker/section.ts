@@ -26,6 +26,18 @@ export const FirecrackerSectionSchema = backendSection({
   bridge_cidr: v.optional(v.pipe(v.string(), v.regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "an address and prefix such as 172.30.0.1/24")), "172.30.0.1/24"),
   /** The 9P server for host directories (--local-dir, --add-dir, config mounts), one per shed on the bridge. */
   diod_binary: v.optional(v.string(), "diod"),
+  /** Run Firecracker under its jailer (chroot per shed, uid/gid, cgroup limits); default: on when the server runs as root and jailer_binary is found. */
+  jailer: v.optional(v.boolean()),
+  jailer_binary: v.optional(v.string(), "jailer"),
+  /** The jailer's --chroot-base-dir: each shed's jail is <chroot_base_dir>/firecracker/<id>/root. */
+  chroot_base_dir: v.optional(v.pipe(v.string(), v.regex(/^\//, "an absolute path")), "/srv/jailer"),
+  /** Who Firecracker runs as in its jail (default nobody:nogroup). */
+  jailer_uid: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 65534),
+  jailer_gid: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 65534),
+  /** The jailer's --cgroup-version; default: 2 where /sys/fs/cgroup is cgroup2, else 1. */
+  cgroup_version: v.optional(v.picklist([1, 2])),
+  /** The jailer's --parent-cgroup (default: its own, the exec file's name). */
+  parent_cgroup: v.optional(v.pipe(v.string(), v.regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))/, "a relative path without . or .."))),
   /** Kernel arguments after shed's own. */
   boot_args: v.optional(v.string()),
 });

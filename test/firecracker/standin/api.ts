@@ -60,6 +60,8 @@ export class FirecrackerApi {
     private readonly logFile?: string,
     /** Whether a tap exists (by name, in this network namespace). */
     private readonly tapExists: (name: string) => boolean = () => true,
+    /** Where a path Firecracker is given is on the host (under the jailer: inside its jail, main.ts). */
+    private readonly resolve: (path: string) => string = (p) => p,
   ) {}
 
   async handle(method: string, path: string, text: string): Promise<{ status: number; body?: unknown }> {
@@ -174,7 +176,7 @@ export class FirecrackerApi {
       ["kernel", b.kernel_image_path],
       ["initrd", b.initrd_path],
     ] as const) {
-      if (file !== undefined && !readable(file)) throw new ApiFault(400, `The ${what} file cannot be opened: No such file or directory (os error 2)`);
+      if (file !== undefined && !readable(this.resolve(file))) throw new ApiFault(400, `The ${what} file cannot be opened: No such file or directory (os error 2)`);
     }
     this.boot = b;
   }
@@ -184,7 +186,7 @@ export class FirecrackerApi {
     if (d.path_on_host === undefined || d.is_read_only === undefined) {
       throw new ApiFault(400, "Unable to create the virtio block device: path_on_host and is_read_only are required for a virtio-block drive");
     }
-    if (!readable(d.path_on_host)) throw new ApiFault(400, `Unable to create the virtio block device: Virtio backend error: No such file or directory (os error 2) (${d.path_on_host})`);
+    if (!readable(this.resolve(d.path_on_host))) throw new ApiFault(400, `Unable to create the virtio block device: Virtio backend error: No such file or directory (os error 2) (${d.path_on_host})`);
     if (d.is_root_device && [...this.drives.values()].some((o) => o.is_root_device && o.drive_id !== id)) {
       throw new ApiFault(400, "A root block device already exists!");
     }
@@ -208,10 +210,10 @@ export class FirecrackerApi {
 
   private async putVsock(v: Vsock): Promise<void> {
     if (this.vsock) throw new ApiFault(400, "firecracker stand-in: replacing the vsock device is not emulated");
-    if (existsSync(v.uds_path)) {
+    if (existsSync(this.resolve(v.uds_path))) {
       throw new ApiFault(400, `Cannot create backend for vsock device: UnixBind(Os { code: 98, kind: AddrInUse, message: "Address in use" })`);
     }
-    await this.hooks.vsockConfigured(v);
+    await this.hooks.vsockConfigured({ ...v, uds_path: this.resolve(v.uds_path) });
     this.vsock = v;
   }
 
@@ -220,11 +222,13 @@ export class FirecrackerApi {
       case "InstanceStart": {
         if (this.started) throw new ApiFault(400, POST_BOOT);
         if (!this.boot) throw new ApiFault(400, "Start microvm error: Cannot start microvm without kernel configuration.");
-        if (!isElf(this.boot.kernel_image_path)) {
+        if (!isElf(this.resolve(this.boot.kernel_image_path))) {
           throw new ApiFault(400, "Start microvm error: Cannot load kernel due to invalid memory configuration or invalid kernel image: Kernel Loader: failed to load ELF kernel image");
         }
         try {
-          await this.hooks.start({ machine: this.machine, boot: this.boot, drives: this.orderedDrives(), nets: [...this.nets.values()], vsock: this.vsock });
+          const boot = { ...this.boot, kernel_image_path: this.resolve(this.boot.kernel_image_path), ...(this.boot.initrd_path ? { initrd_path: this.resolve(this.boot.initrd_path) } : {}) };
+          const drives = this.orderedDrives().map((d) => ({ ...d, path_on_host: this.resolve(d.path_on_host!) }));
+          await this.hooks.start({ machine: this.machine, boot, drives, nets: [...this.nets.values()], vsock: this.vsock });
         } catch (err) {
           throw new ApiFault(400, `Start microvm error: ${(err as Error).message}`);
         }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadContract } from "../contract.ts";
 import { ApiFault, FirecrackerApi } from "./api.ts";
+import { jailPath } from "./jail-path.ts";
 import { HybridVsock } from "./vsock.ts";
 import { AGENT_PORT_NAME, Qmp, qemuArgs } from "./vm.ts";
 
@@ -19,7 +20,21 @@ import { AGENT_PORT_NAME, Qmp, qemuArgs } from "./vm.ts";
  * SHED_FC_STANDIN_GUEST_PORT, the guest vsock port its serial port stands for (1024).
  */
 
-const FLAGS_WITH_VALUE = new Set(["--api-sock", "--id", "--config-file", "--log-path", "--level", "--seccomp-filter", "--http-api-max-payload-size", "--mmds-size-limit", "--metadata"]);
+const FLAGS_WITH_VALUE = new Set([
+  "--api-sock",
+  "--id",
+  "--config-file",
+  "--log-path",
+  "--level",
+  "--seccomp-filter",
+  "--http-api-max-payload-size",
+  "--mmds-size-limit",
+  "--metadata",
+  // What the jailer passes before the arguments after its `--`.
+  "--start-time-us",
+  "--start-time-cpu-us",
+  "--parent-cpu-time-us",
+]);
 const FLAGS_BARE = new Set(["--no-api", "--no-seccomp", "--boot-timer", "--show-level", "--show-log-origin"]);
 
 function fail(message: string, code = 1): never {
@@ -35,9 +50,11 @@ function parseArgs(argv: string[]): Map<string, string | true> {
       process.stdout.write(`Firecracker v${loadContract().version} (stand-in)\n`);
       process.exit(0);
     }
+    if (out.has(a)) fail(`Arguments parsing error: The argument '${a.slice(2)}' was provided more than once.`);
     if (FLAGS_WITH_VALUE.has(a)) {
       const v = argv[++i];
       if (v === undefined || v.startsWith("--")) fail(`Arguments parsing error: Missing value for argument: ${a.slice(2)}`);
+      if (a.endsWith("-us") && !/^\d+$/.test(v)) fail(`Arguments parsing error: ${a.slice(2)} must be a number of microseconds`);
       out.set(a, v);
     } else if (FLAGS_BARE.has(a)) out.set(a, true);
     else fail(`Arguments parsing error: Found argument '${a}' which wasn't expected, or isn't valid in this context.`);
@@ -49,9 +66,12 @@ const args = parseArgs(process.argv.slice(2));
 const contract = loadContract();
 const id = (args.get("--id") as string | undefined) ?? "anonymous-instance";
 if (!/^[a-zA-Z0-9-]{1,64}$/.test(id)) fail(`Invalid instance ID: ${id}`);
+// Under the jailer (jailer.ts) every path is the jail's: resolved inside it, as chroot(2) would.
+const chroot = process.env.SHED_FC_STANDIN_CHROOT;
+const resolve = (path: string) => (chroot ? jailPath(chroot, path) : path);
 const noApi = args.has("--no-api");
-const apiSock = noApi ? undefined : ((args.get("--api-sock") as string | undefined) ?? "/run/firecracker.socket");
-const configFile = args.get("--config-file") as string | undefined;
+const apiSock = noApi ? undefined : resolve((args.get("--api-sock") as string | undefined) ?? "/run/firecracker.socket");
+const configFile = args.has("--config-file") ? resolve(args.get("--config-file") as string) : undefined;
 if (noApi && !configFile) fail("Arguments parsing error: --no-api requires --config-file");
 if (apiSock && existsSync(apiSock)) fail(`Failed to open the API socket at: ${apiSock}. Check that it is not already used.`);
 
@@ -134,6 +154,7 @@ const api = new FirecrackerApi(
   },
   logDir ? join(logDir, `${id}.jsonl`) : undefined,
   (name) => Bun.spawnSync(["ip", "link", "show", "dev", name], { stdout: "ignore", stderr: "ignore" }).exitCode === 0,
+  resolve,
 );
 
 process.on("SIGTERM", () => shutdown(0));
