@@ -33,6 +33,9 @@ async function compile(name: string, entry: string, extra: string[] = []): Promi
     // Precompiled bytecode halves start-up (the CLI's exec path lives on it).
     bytecode: true,
     format: "esm",
+    // Lazily imported modules become their own chunks, loaded (and resident) only when imported:
+    // in one chunk, an idle shed-agent held node-tar's ~12 MB it only needs for copies.
+    splitting: true,
     sourcemap: "none",
     define: { SHED_VERSION: JSON.stringify(version) },
   });

@@ -1,12 +1,11 @@
 import { hostname } from "node:os";
 import type { Logger } from "../log/logger.ts";
-import { unpackInto, packPath } from "./archive.ts";
 import { spawnExec } from "./exec.ts";
 import type { AgentHealth, AgentInfo, ByteDuplex, ExecProcess, ExecRequest } from "./protocol/api.ts";
 import type { AgentOps } from "./protocol/ops.ts";
 import type { Activity } from "./protocol/service.ts";
 import { dialTcp } from "./tcp.ts";
-import { UnixListeners } from "./unix-listeners.ts";
+import type { UnixListeners } from "./unix-listeners.ts";
 
 export interface LocalOpsOptions {
   version: string;
@@ -21,7 +20,8 @@ export interface LocalOpsOptions {
 /** What shed-agent does for each request: everything runs here, in the guest. */
 export class LocalOps implements AgentOps {
   private readonly started = Date.now();
-  private readonly unix = new UnixListeners();
+  /** Made on the first listenUnix (SSH agent forwarding): node:net is ~5 MB an idle agent does without. */
+  private unixListeners: Promise<UnixListeners> | undefined;
   draining = false;
 
   constructor(private readonly opts: LocalOpsOptions) {}
@@ -38,11 +38,14 @@ export class LocalOps implements AgentOps {
     return spawnExec(req, { user: this.opts.user });
   }
 
-  putArchive(dir: string, tar: ReadableStream<Uint8Array>, opts: { user?: string } = {}): Promise<void> {
+  // node-tar is loaded on the first copy, not at start: it alone is ~14 MB of an idle agent's RSS.
+  async putArchive(dir: string, tar: ReadableStream<Uint8Array>, opts: { user?: string } = {}): Promise<void> {
+    const { unpackInto } = await import("./archive.ts");
     return unpackInto(dir, tar, opts.user ?? this.opts.user);
   }
 
   async getArchive(path: string): Promise<ReadableStream<Uint8Array>> {
+    const { packPath } = await import("./archive.ts");
     return packPath(path);
   }
 
@@ -51,11 +54,11 @@ export class LocalOps implements AgentOps {
   }
 
   listenUnix(path: string, opts: { user?: string } = {}): Promise<{ close(): void }> {
-    return this.unix.listen(path, opts.user ?? this.opts.user);
+    return this.unix().then((u) => u.listen(path, opts.user ?? this.opts.user));
   }
 
   acceptUnix(path: string): Promise<ByteDuplex> {
-    return this.unix.accept(path);
+    return this.unix().then((u) => u.accept(path));
   }
 
   /** Stops taking new streams, lets running ones finish for up to drainMs, then exits. */
@@ -68,6 +71,11 @@ export class LocalOps implements AgentOps {
       await this.opts.activity.drained(drainMs);
       this.opts.exit(0);
     }, 10);
+  }
+
+  private unix(): Promise<UnixListeners> {
+    this.unixListeners ??= import("./unix-listeners.ts").then((m) => new m.UnixListeners());
+    return this.unixListeners;
   }
 
   private uptime(): number {
