@@ -162,7 +162,7 @@ export class FirecrackerBackend implements Backend {
       data.ninep = await ensureDiod(this.section.diod_binary, data.dir, this.network.gateway().gateway, data.ip!, shares);
       await this.network.allowHostPort(data.ip!, data.ninep.port);
     }
-    if (data.jail) prepareJail(data.jail, { kernel: data.kernel, initrd: data.initrd, upper: data.upper, lower: data.lower });
+    if (data.jail) await prepareJail(data.jail, { kernel: data.kernel, initrd: data.initrd, upper: data.upper, lower: data.lower });
     writeInstanceFile(spec.name, this.ctx.serverId, data);
     appendBootMarker(data.console, `firecracker${data.jail ? ` (jailed: ${data.jail.root})` : ""}, image ${data.imageDigest.slice(0, 19)}`);
     progress({ id: "vm", status: data.jail ? "starting Firecracker under its jailer" : "starting Firecracker" });
@@ -229,7 +229,7 @@ export class FirecrackerBackend implements Backend {
     await this.boot(instance.spec, data, progress).catch(async (err) => {
       killFirecracker(data);
       await waitFirecrackerGone(data, 5000);
-      if (data.jail) removeJail(data.jail);
+      if (data.jail) await removeJail(data.jail);
       await this.stopNineP(data);
       throw err;
     });
@@ -246,7 +246,7 @@ export class FirecrackerBackend implements Backend {
     await this.stopVm(instance, timeoutMs, opts);
     const data = instance.data as FirecrackerData;
     // The jail is made again at the next boot; the guest's mounts went with it: its 9P server too.
-    if (data.jail) removeJail(data.jail);
+    if (data.jail) await removeJail(data.jail);
     await this.stopNineP(data);
   }
 
@@ -315,7 +315,7 @@ export class FirecrackerBackend implements Backend {
     this.dropLink(name);
     killFirecracker(data);
     await waitFirecrackerGone(data, 5000);
-    if (data.jail) removeJail(data.jail);
+    if (data.jail) await removeJail(data.jail);
     await this.stopNineP(data);
     rmSync(data.dir, { recursive: true, force: true });
     for (const sock of [data.apiSocket, data.vsockSocket]) {

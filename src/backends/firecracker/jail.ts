@@ -87,8 +87,8 @@ export function jailerArgv(section: FirecrackerSection, jail: JailData, cpus: nu
  * The jail made afresh for a boot: the old one gone, its root made, the microVM's files in it
  * (owned so that `uid` can read them, and write the shed's disk).
  */
-export function prepareJail(jail: JailData, files: { kernel: string; initrd: string; upper: string; lower: string }): void {
-  removeJail(jail);
+export async function prepareJail(jail: JailData, files: { kernel: string; initrd: string; upper: string; lower: string }): Promise<void> {
+  await removeJail(jail);
   mkdirSync(jail.root, { recursive: true, mode: 0o700 });
   const binds: string[] = [];
   for (const [what, from] of Object.entries(files) as [keyof typeof files, string][]) {
@@ -110,14 +110,27 @@ export function prepareJail(jail: JailData, files: { kernel: string; initrd: str
   jail.binds = binds.length ? binds : undefined;
 }
 
+/** How long a cgroup may stay busy after its Firecracker is gone (its last threads still exiting). */
+const CGROUP_EMPTY_MS = 5000;
+
 /** The jail gone (bind mounts first, then `<base>/<exec>/<id>`) and its cgroups (once empty). */
-export function removeJail(jail: JailData): void {
+export async function removeJail(jail: JailData): Promise<void> {
   for (const b of jail.binds ?? []) Bun.spawnSync(["umount", "-l", b], { stderr: "ignore" });
   rmSync(join(jail.root, ".."), { recursive: true, force: true });
-  for (const dir of jail.cgroups) {
+  for (const dir of jail.cgroups) await removeCgroup(dir);
+}
+
+/** rmdir of a cgroup answers EBUSY while a task is still leaving it: retried for a bounded time. */
+async function removeCgroup(dir: string): Promise<void> {
+  const deadline = Date.now() + CGROUP_EMPTY_MS;
+  for (;;) {
     try {
       if (existsSync(dir)) rmdirSync(dir);
-    } catch {}
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EBUSY" || Date.now() > deadline) return;
+      await Bun.sleep(50);
+    }
   }
 }
 

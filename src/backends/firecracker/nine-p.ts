@@ -100,6 +100,10 @@ export async function stopDiod(dir: string): Promise<void> {
   if (existsSync(f.pidFile)) rmSync(f.pidFile, { force: true });
 }
 
+/** How long a mount waits for the guest's route to the bridge. */
+const NETWORK_UP_MS = 30_000;
+const UNREACHABLE = /Network is unreachable|No route to host/;
+
 /**
  * Mounts every share in the guest (as root, through the agent): 9P over TCP to the bridge,
  * 1:1 uids (access=user), uncached so both sides see each other's writes at once. A mount
@@ -110,13 +114,24 @@ export async function mountNineP(agent: AgentConnection, dir: string, server: Ni
   for (const s of server.shares) {
     const options = `trans=tcp,port=${server.port},aname=${s.source},version=9p2000.L,uname=root,access=user,msize=262144${s.readonly ? ",ro" : ""}`;
     const script = `${opts.remount ? 'umount -l "$2" 2>/dev/null; ' : ""}mkdir -p "$2" && mount -t 9p -o "$3" "$1" "$2"`;
-    const r = await runInShed(agent, { argv: ["sh", "-c", script, "sh", server.address, s.target, options], user: "root", login: false });
+    const argv = ["sh", "-c", script, "sh", server.address, s.target, options];
+    const deadline = Date.now() + NETWORK_UP_MS;
+    let r = await runInShed(agent, { argv, user: "root", login: false });
+    // The agent can answer before the guest's network is configured (networkd still taking
+    // over eth0 from the kernel's ip=): such a mount is retried until the route is there.
+    while (r.code !== 0 && UNREACHABLE.test(r.stderr) && Date.now() < deadline) {
+      await Bun.sleep(250);
+      r = await runInShed(agent, { argv, user: "root", login: false });
+    }
     if (r.code !== 0) {
+      const hint = UNREACHABLE.test(r.stderr)
+        ? `the guest has no route to ${server.address} (its network is not up: see \`shed logs\`)`
+        : "the guest kernel needs 9p and 9pnet_fd: seed 002's 9P kernel options";
       const log = existsSync(files(dir).log) ? readFileSync(files(dir).log, "utf8").trim().split("\n").slice(-5).join("\n") : "";
       throw new ShedError(
         "MOUNT_FAILED",
         `mounting ${s.source} at ${s.target} over 9P (${server.address}:${server.port}) failed: ${r.stderr.trim() || `exit ${r.code}`}; ` +
-          `its 9P server ${diodPid(dir) ? "runs" : "is not running"}${log ? `, its log ends:\n${log}` : ""}\n(the guest kernel needs 9p and 9pnet_fd: seed 002's 9P kernel options)`,
+          `its 9P server ${diodPid(dir) ? "runs" : "is not running"}${log ? `, its log ends:\n${log}` : ""}\n(${hint})`,
       );
     }
   }
