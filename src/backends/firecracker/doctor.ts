@@ -12,14 +12,17 @@ export async function firecrackerDoctor({ section, enabled, stateDir }: DoctorIn
   // Firecracker is optional: where it cannot run, detection takes the next backend, so a
   // missing binary or KVM is a WARN (and what setup would make does not matter here).
   const probe = await probeFirecracker(section);
-  const cannotRun: DoctorCheck[] = [];
-  if (!probe.ok) cannotRun.push({ check: "firecracker", status: "WARN", message: probe.reason ?? "unusable", fix: "install Firecracker v1.14.1 to /usr/local/bin (seed 002 step 2) or set firecracker.binary" });
-  if (!existsSync("/dev/kvm")) cannotRun.push({ check: "firecracker-kvm", status: "WARN", message: "/dev/kvm is missing: Firecracker needs KVM", fix: "enable virtualization (or nested virtualization) for this host; add the user to the kvm group" });
-  if (cannotRun.length) return cannotRun;
+  const kvm = existsSync("/dev/kvm");
+  // Both lines always, so that doctor's list of checks is the same on every host.
   const checks: DoctorCheck[] = [
-    { check: "firecracker", status: "PASS", message: `${section.binary} answers --version` },
-    { check: "firecracker-kvm", status: "PASS", message: "/dev/kvm is present" },
+    probe.ok
+      ? { check: "firecracker", status: "PASS", message: `${section.binary} answers --version` }
+      : { check: "firecracker", status: "WARN", message: probe.reason ?? "unusable", fix: "install Firecracker v1.14.1 to /usr/local/bin (seed 002 step 2) or set firecracker.binary" },
+    kvm
+      ? { check: "firecracker-kvm", status: "PASS", message: "/dev/kvm is present" }
+      : { check: "firecracker-kvm", status: "WARN", message: "/dev/kvm is missing: Firecracker needs KVM", fix: "enable virtualization (or nested virtualization) for this host; add the user to the kvm group" },
   ];
+  if (!probe.ok || !kvm) return checks;
   if (jailerWanted(section)) {
     const jailer = Bun.which(section.jailer_binary);
     checks.push(
