@@ -44,17 +44,135 @@ export function pinAccepts(pin: PinnedTls, presented: string | undefined, author
   return !authorizationError || authorizationError.code === "ERR_TLS_CERT_ALTNAME_INVALID";
 }
 
+/** What a request hears from its connection. */
+interface ConnectionEvents {
+  /** The handshake is done and the peer is the pin: the request may be written. */
+  ready(): void;
+  drain(): void;
+  data(chunk: Uint8Array): void;
+  closed(): void;
+  failed(err: unknown): void;
+}
+
+type TlsSocketLike = { end(): void; write(data: Uint8Array): number; ref(): void; unref(): void };
+
+/**
+ * One TLS connection to a pinned server, for one request. It may be opened before the request
+ * is known (`preconnect`), so the handshake overlaps the CLI's own start-up; until a request
+ * takes it, it holds no reference on the event loop and nothing is written on it.
+ */
+export class PinnedConnection {
+  private socket: TlsSocketLike | undefined;
+  private events: ConnectionEvents | undefined;
+  private verified = false;
+  private failure: unknown;
+  private over = false;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly pin: PinnedTls,
+  ) {
+    Bun.connect({
+      hostname: host,
+      port,
+      // The pinned certificate as the only CA: no system bundle is loaded (that is the saving);
+      // rejectUnauthorized is ours to decide in handshake (a self-signed pin without the
+      // address in its names is still the pin).
+      tls: {
+        ca: pin.certificate,
+        rejectUnauthorized: false,
+        ...(/^[\d.:]+$/.test(host) ? {} : { serverName: host }),
+        ...(pin.clientCert && pin.clientKey ? { cert: pin.clientCert, key: pin.clientKey } : {}),
+      },
+      socket: {
+        open: (s) => {
+          this.socket = s;
+          if (!this.events) s.unref();
+        },
+        handshake: (s, _success, authorizationError) => {
+          const presented = (s as unknown as { getPeerCertificate(): { fingerprint256?: string } | undefined }).getPeerCertificate()?.fingerprint256;
+          if (!pinAccepts(pin, presented, authorizationError as { code?: string } | null)) return this.fail(new PinMismatch(presented));
+          this.verified = true;
+          this.events?.ready();
+        },
+        drain: () => this.events?.drain(),
+        data: (_s, chunk) => this.events?.data(chunk),
+        end: () => this.socket?.end(),
+        close: () => {
+          this.over = true;
+          this.events?.closed();
+        },
+        error: (_s, err) => this.fail(err),
+        connectError: (_s, err) => this.fail(err),
+      },
+    }).catch((err) => this.fail(err));
+  }
+
+  /** Whether a request can still take it: not failed, not closed, not taken. */
+  get usable(): boolean {
+    return !this.failure && !this.over && !this.events;
+  }
+
+  /** For the same server, pin and client certificate. */
+  fits(host: string, port: number, pin: PinnedTls): boolean {
+    const same = this.pin;
+    return this.host === host && this.port === port && same.fingerprint === pin.fingerprint && same.clientCert === pin.clientCert && same.clientKey === pin.clientKey;
+  }
+
+  attach(events: ConnectionEvents): void {
+    this.events = events;
+    this.socket?.ref();
+    if (this.failure) events.failed(this.failure);
+    else if (this.over) events.closed();
+    else if (this.verified) events.ready();
+  }
+
+  write(bytes: Uint8Array): number {
+    return this.socket?.write(bytes) ?? 0;
+  }
+
+  end(): void {
+    this.socket?.end();
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.socket?.end();
+    this.events?.failed(err);
+  }
+}
+
+/** The connection opened ahead of its request, if any (a CLI process makes one or two calls). */
+let warm: PinnedConnection | undefined;
+
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, "");
+}
+
+/** Opens the connection for a coming request now, so the handshake runs while the command starts. */
+export function preconnect(host: string, pin: PinnedTls): void {
+  if (!warm?.usable) warm = new PinnedConnection(host, pin.port, pin);
+}
+
 /** One request on its own connection (`connection: close`), answered as a fetch Response whose body streams. */
 export function pinnedFetch(req: PinnedRequest, pin: PinnedTls): Promise<Response> {
+  const host = hostOf(req.url);
+  const port = Number(req.url.port || 443);
+  let conn: PinnedConnection;
+  if (warm?.usable && warm.fits(host, port, pin)) {
+    conn = warm;
+    warm = undefined;
+  } else conn = new PinnedConnection(host, port, pin);
   return new Promise<Response>((resolve, reject) => {
     let settled = false;
     let head: Buffer | undefined = Buffer.alloc(0);
     let body: BodyDecoder | undefined;
     let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-    let socket: { end(): void; write(data: Uint8Array): number } | undefined;
     let pending = requestBytes(req);
     const fail = (err: unknown) => {
-      socket?.end();
+      conn.end();
       if (!settled) {
         settled = true;
         reject(err);
@@ -68,11 +186,11 @@ export function pinnedFetch(req: PinnedRequest, pin: PinnedTls): Promise<Respons
     req.signal?.addEventListener("abort", onAbort, { once: true });
     const finish = () => {
       req.signal?.removeEventListener("abort", onAbort);
-      socket?.end();
+      conn.end();
     };
     const flush = () => {
-      if (!socket || pending.length === 0) return;
-      const n = socket.write(pending);
+      if (pending.length === 0) return;
+      const n = conn.write(pending);
       pending = pending.subarray(Math.max(0, n));
     };
     const deliver = (bytes: Uint8Array) => {
@@ -118,54 +236,24 @@ export function pinnedFetch(req: PinnedRequest, pin: PinnedTls): Promise<Respons
       if (noBody) return finish();
       deliver(rest);
     };
-    Bun.connect({
-      hostname: req.url.hostname.replace(/^\[|\]$/g, ""),
-      port: Number(req.url.port || 443),
-      // The pinned certificate as the only CA: no system bundle is loaded (that is the saving);
-      // rejectUnauthorized is ours to decide in handshake (a self-signed pin without the
-      // address in its names is still the pin).
-      tls: {
-        ca: pin.certificate,
-        rejectUnauthorized: false,
-        ...(/^[\d.:[\]]+$/.test(req.url.hostname) ? {} : { serverName: req.url.hostname }),
-        ...(pin.clientCert && pin.clientKey ? { cert: pin.clientCert, key: pin.clientKey } : {}),
+    conn.attach({
+      ready: flush,
+      drain: flush,
+      data(chunk) {
+        if (head) onHead(chunk);
+        else if (body) deliver(chunk);
       },
-      socket: {
-        open(s) {
-          socket = s;
-        },
-        handshake(s, _success, authorizationError) {
-          const presented = (s as unknown as { getPeerCertificate(): { fingerprint256?: string } | undefined }).getPeerCertificate()?.fingerprint256;
-          if (!pinAccepts(pin, presented, authorizationError as { code?: string } | null)) return fail(new PinMismatch(presented));
-          flush();
-        },
-        drain() {
-          flush();
-        },
-        data(_s, chunk) {
-          if (head) onHead(chunk);
-          else if (body) deliver(chunk);
-        },
-        end() {
-          socket?.end();
-        },
-        close() {
-          if (body?.finished) return;
-          if (body?.untilClose) {
-            body.finished = true;
-            controller?.close();
-            return finish();
-          }
-          fail(closedEarly());
-        },
-        error(_s, err) {
-          fail(err);
-        },
-        connectError(_s, err) {
-          fail(err);
-        },
+      closed() {
+        if (body?.finished) return;
+        if (body?.untilClose) {
+          body.finished = true;
+          controller?.close();
+          return finish();
+        }
+        fail(closedEarly());
       },
-    }).catch(fail);
+      failed: fail,
+    });
   });
 }
 
