@@ -31,14 +31,16 @@ async function compareCpu(name: string, ours: [string[], Record<string, string>]
 }
 
 /**
- * Where list's extra cost is (measured 2026-12-02, Bun 1.4.5): a process's first HTTPS fetch
- * costs ~18 ms more CPU than its first HTTP fetch, whatever the tls options (pinned ca, none,
- * rejectUnauthorized: false) and with ALPN forced to http/1.1; a second connection with a new
- * handshake costs ~1.5 ms. Bun.connect and WebSocket over TLS (what exec uses) cost ~4 ms. So
- * it is fetch's one-time TLS set-up on its HTTP thread (it also reads the system CA file four
- * times), not the handshake, the certificate (P-256 already) or a second round trip.
+ * Where HTTPS's extra cost was and is (Bun 1.4.5): a process's first HTTPS fetch loads and
+ * parses the system CA bundle whatever its tls options (~3.5 ms CPU more than HTTP here);
+ * the CLI's JSON and SSE calls to a pinned server therefore go over its own HTTP/1.1 client
+ * on a TLS socket whose only CA is the pin (src/api/pinned-http.ts: ~0.8 ms), opened as the
+ * command starts so the handshake overlaps start-up. What is left for list is the handshake
+ * itself (both ends: the server's signature is P-256 already). exec is one agent WebSocket
+ * over TLS (a pinned ca: no bundle), no fetch. TLS session resumption across processes was
+ * not taken: a resumed TLS 1.3 session presents no certificate to check against the pin.
  */
-const LIST_NOTE = "HTTPS cost is Bun fetch's one-time TLS set-up per process (~18 ms CPU), not the handshake: see bench/tls.bench.ts";
+const LIST_NOTE = "HTTPS adds one TLS handshake (pinned socket, opened as the command starts); no CA bundle is loaded: see bench/tls.bench.ts";
 
 const image = await ensureTestImage("debian");
 const home = mkdtempSync(join(tmpdir(), "shed-bench-tls-"));

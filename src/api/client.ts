@@ -3,7 +3,8 @@ import type { Transport } from "../agent/protocol/transport.ts";
 import { type CallArgs, type CallOptions, type CallResult, checkParams, checkQuery, type Endpoint } from "./endpoint.ts";
 import { type ErrorBody, isErrorCode, ShedError } from "./errors.ts";
 import { readEventStream } from "./sse.ts";
-import { isTlsFailure, type PinnedTls, pinnedTlsOptions, tlsFailure } from "./tls-pin.ts";
+import { PinMismatch, pinnedFetch } from "./pinned-http.ts";
+import { isTlsFailure, type PinnedTls, pinMismatch, pinnedTlsOptions, tlsFailure } from "./tls-pin.ts";
 import { formatIssues } from "./validation.ts";
 
 /** Where a server is, as the client config stores it. */
@@ -83,7 +84,9 @@ export class ApiClient {
     if (ep.progress) headers.accept = "text/event-stream";
     const init = { method: ep.method.toUpperCase(), headers, body, ...(ep.binary === "request" ? { duplex: "half" as const } : {}) };
     const extraMs = ep.slowAnswerMs ? (ep.slowAnswerMs as (req: unknown) => number)(opts.body) : 0;
-    const { res, done } = await this.open(this.url(ep, opts, "http:"), init, extraMs, opts.signal);
+    // JSON and SSE to a pinned server go over the small client (pinned-http.ts); archives stay on fetch.
+    const small = !ep.binary;
+    const { res, done } = await this.open(this.url(ep, opts, "http:"), init, extraMs, opts.signal, small);
     try {
       if (!res.ok) throw await errorFromResponse(res);
       if (ep.binary === "response") {
@@ -143,9 +146,9 @@ export class ApiClient {
    * fetch with the client's timeout until the answer's headers arrive (and its body, until
    * `done()`); every failure is a ShedError that says what happened in one line.
    */
-  private async open(url: URL, init: RequestInit, extraMs: number, signal?: AbortSignal): Promise<{ res: Response; done: () => void }> {
+  private async open(url: URL, init: RequestInit, extraMs: number, signal: AbortSignal | undefined, small: boolean): Promise<{ res: Response; done: () => void }> {
     await this.freshToken();
-    const first = await this.openOnce(url, init, extraMs, signal);
+    const first = await this.openOnce(url, init, extraMs, signal, small);
     // A token that ran out between the check and the call: mint one and send it again (a
     // streamed body cannot be sent twice, so that answer stands).
     if (first.res.status !== 401 || !this.endpoint.refreshToken || init.body instanceof ReadableStream) return first;
@@ -153,7 +156,7 @@ export class ApiClient {
     first.done();
     if (!text.includes('"TOKEN_EXPIRED"')) return { res: new Response(text, { status: first.res.status, headers: first.res.headers }), done: () => {} };
     await this.refresh();
-    return this.openOnce(url, init, extraMs, signal);
+    return this.openOnce(url, init, extraMs, signal, small);
   }
 
   /** Refreshes the token when it is past or near its expiry: a quarter of its life, at most 10 minutes ahead. */
@@ -180,7 +183,7 @@ export class ApiClient {
     return this.refreshing;
   }
 
-  private async openOnce(url: URL, init: RequestInit, extraMs: number, signal?: AbortSignal): Promise<{ res: Response; done: () => void }> {
+  private async openOnce(url: URL, init: RequestInit, extraMs: number, signal: AbortSignal | undefined, small: boolean): Promise<{ res: Response; done: () => void }> {
     const headers = new Headers(init.headers);
     if (this.token) headers.set("authorization", `Bearer ${this.token}`);
     const abort = new AbortController();
@@ -194,6 +197,11 @@ export class ApiClient {
       : undefined;
     const done = () => clearTimeout(timer);
     try {
+      const both = signal ? AbortSignal.any([abort.signal, signal]) : abort.signal;
+      if (this.tls && small && (init.body === undefined || typeof init.body === "string")) {
+        const res = await pinnedFetch({ method: init.method ?? "GET", url, headers, body: init.body, signal: both }, this.tls);
+        return { res, done };
+      }
       const tls = this.tls ? { tls: pinnedTlsOptions(this.tls) } : {};
       // timeout: false turns off Bun's own 5-minute idle limit: this client keeps its own, and
       // a progress stream may rightly be quiet for long (the server also sends keepalives).
@@ -202,13 +210,14 @@ export class ApiClient {
         ...tls,
         headers,
         timeout: false,
-        signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal,
+        signal: both,
       };
       const res = await fetch(url, request);
       return { res, done };
     } catch (err) {
       done();
       if (signal?.aborted) throw signal.reason;
+      if (this.tls && err instanceof PinMismatch) throw pinMismatch(this.endpoint.name, this.endpoint.host, this.tls, err.presented, err);
       if (this.tls && !timedOut && isTlsFailure(err)) throw await tlsFailure(this.endpoint.name, this.endpoint.host, this.tls, err);
       throw timedOut ? this.timedOut(limit) : this.unreachable(err);
     }

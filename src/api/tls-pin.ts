@@ -51,17 +51,20 @@ export async function presentedFingerprint(host: string, port: number, timeoutMs
   });
 }
 
+/** A certificate other than the pinned one, named with both fingerprints and how to re-pin. */
+export function pinMismatch(server: string, host: string, pin: PinnedTls, presented: string | undefined, cause?: unknown): ShedError {
+  return new ShedError(
+    "TLS_PIN_MISMATCH",
+    `server "${server}" at ${host}:${pin.port} presented a different TLS certificate (${presented ?? "none"}) than the one pinned when it was added (${pin.fingerprint}). ` +
+      `Someone may be intercepting the connection. If the server's certificate was changed on purpose, re-pin it over SSH with \`shed server update ${server} --refetch\``,
+    { cause },
+  );
+}
+
 /** The error for a TLS failure against a pin: a different certificate (with both fingerprints), or a handshake refused. */
 export async function tlsFailure(server: string, host: string, pin: PinnedTls, cause: unknown): Promise<ShedError> {
   const presented = await presentedFingerprint(host, pin.port);
-  if (presented && presented !== pin.fingerprint) {
-    return new ShedError(
-      "TLS_PIN_MISMATCH",
-      `server "${server}" at ${host}:${pin.port} presented a different TLS certificate (${presented}) than the one pinned when it was added (${pin.fingerprint}). ` +
-        `Someone may be intercepting the connection. If the server's certificate was changed on purpose, re-pin it over SSH with \`shed server update ${server} --refetch\``,
-      { cause },
-    );
-  }
+  if (presented && presented !== pin.fingerprint) return pinMismatch(server, host, pin, presented, cause);
   const reason = cause instanceof Error ? cause.message.split(/\. For more information|\n/)[0] : String(cause);
   return new ShedError(
     "SERVER_UNREACHABLE",

@@ -51,6 +51,12 @@ export interface CommandMeta {
   passThrough?: string;
   /** Flags stop at the first word of a `multiple` positional (`shed exec NAME ls -la`), as docker exec. */
   stopAtCommand?: boolean;
+  /**
+   * Its first call to the server is an API request (JSON or SSE), not the agent WebSocket:
+   * to a pinned HTTPS server that connection is opened as the command starts, so its TLS
+   * handshake overlaps the command's own start-up (see src/api/pinned-http.ts).
+   */
+  preconnect?: boolean;
 }
 
 export interface RunContext<T extends ArgsDef> {

@@ -42,7 +42,7 @@ async function dispatch(argv: string[]): Promise<number> {
   const parsed = parseArgv(tokens, { ...GLOBAL_ARGS, ...cmdArgs }, { command: target.path, stopAtCommand: target.cmd.meta.stopAtCommand });
   const globals = globalOptions(parsed.values, cmdArgs);
   if (parsed.values.config && !("config" in cmdArgs)) process.env.SHED_CONFIG = String(parsed.values.config);
-  setCliContext(globals);
+  setCliContext(globals, { preconnect: target.cmd.meta.preconnect === true });
   if (parsed.rest !== undefined && !target.cmd.meta.passThrough) {
     throw new ShedError("USAGE", `${target.path}: takes nothing after --`);
   }

@@ -13,6 +13,7 @@ import { type FeaturePlan, planSync, syncShed } from "./sync/sync-run.ts";
 export default defineCommand({
   meta: {
     name: "create",
+    preconnect: true,
     description: "Create a shed and wait until it is ready",
     details:
       "The -e values are the shed's environment: every later `shed exec`, console, attach and SSH session gets them " +

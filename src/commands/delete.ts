@@ -7,6 +7,7 @@ import { eachShed } from "../cli/each-shed.ts";
 export default defineCommand({
   meta: {
     name: "delete",
+    preconnect: true,
     aliases: ["rm"],
     description: "Delete sheds and everything they own",
     details: "Asks first on a terminal; -f skips the question and deletes running sheds too.",

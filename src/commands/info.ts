@@ -6,6 +6,7 @@ import { shedDetails } from "../cli/shed-details.ts";
 export default defineCommand({
   meta: {
     name: "info",
+    preconnect: true,
     aliases: ["inspect"],
     description: "Show one shed: state, image and its digest, resources, mounts, environment names, provisioning, last error",
     examples: ["shed info hello", "shed info hello --json", "shed info hello --format '{{.state}}'"],

@@ -11,6 +11,7 @@ import { type ShedDetails, shedDetails } from "../cli/shed-details.ts";
 export default defineCommand({
   meta: {
     name: "list",
+    preconnect: true,
     aliases: ["ls", "ps"],
     description: "List sheds",
     details: "-v adds each running shed's address, resources, uptime and health (asked of its agent).",

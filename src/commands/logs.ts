@@ -9,6 +9,7 @@ const FOLLOW_LINES = 10;
 export default defineCommand({
   meta: {
     name: "logs",
+    preconnect: true,
     description: "Show what a shed printed: its VM console, or its container's output",
     details:
       "--since takes a duration back from now (10m, 1h30m, 2d) or a time (2026-12-01T10:00:00Z); it works where the " +

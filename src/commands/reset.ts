@@ -7,6 +7,7 @@ import { eachShed } from "../cli/each-shed.ts";
 export default defineCommand({
   meta: {
     name: "reset",
+    preconnect: true,
     description: "Wipe stopped sheds back to their image (same names and settings)",
     details: "Everything written in the shed since it was created is lost. Asks first on a terminal; -f skips the question.",
     examples: ["shed stop hello && shed reset hello -f && shed start hello"],

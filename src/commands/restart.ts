@@ -7,6 +7,7 @@ import { numberArg } from "../cli/values.ts";
 export default defineCommand({
   meta: {
     name: "restart",
+    preconnect: true,
     description: "Stop and start sheds again (a stopped one is just started)",
     examples: ["shed restart hello", "shed restart web db -t 5"],
   },

@@ -7,6 +7,7 @@ import { parseDuration } from "../cli/values.ts";
 export default defineCommand({
   meta: {
     name: "start",
+    preconnect: true,
     description: "Start stopped sheds and wait until each is ready",
     examples: ["shed start hello", "shed start web db --timeout 5m"],
   },

@@ -7,6 +7,7 @@ import { numberArg } from "../cli/values.ts";
 export default defineCommand({
   meta: {
     name: "stop",
+    preconnect: true,
     description: "Stop running sheds (their files are kept)",
     examples: ["shed stop hello", "shed stop web db -t 30"],
   },
