@@ -111,9 +111,18 @@ export async function compareTimes(
   return report(comparison(opts, "ms", median(a), median(b), "lower"));
 }
 
-/** Like compareTimes, for a transfer of `bytes`: medians in MB/s, higher is better. */
+/**
+ * Like compareTimes, for a transfer of `bytes`: medians in MB/s, higher is better. `noteAfter`
+ * gives the row's note once the runs are done (a figure counted during them, such as CPU).
+ */
 export async function compareRates(
-  opts: Measured & { runs: number; bytes: number; ours: () => Promise<unknown>; peer: () => Promise<unknown> },
+  opts: Measured & {
+    runs: number;
+    bytes: number;
+    ours: () => Promise<unknown>;
+    peer: () => Promise<unknown>;
+    noteAfter?: () => string | undefined;
+  },
 ): Promise<Comparison> {
   const a: number[] = [];
   const b: number[] = [];
@@ -125,7 +134,8 @@ export async function compareRates(
     await opts.peer();
     b.push(opts.bytes / 1e6 / ((performance.now() - t) / 1000));
   }
-  return report(comparison(opts, "MB/s", median(a), median(b), "higher"));
+  const note = opts.noteAfter?.() ?? opts.note;
+  return report(comparison({ ...opts, note }, "MB/s", median(a), median(b), "higher"));
 }
 
 export function comparison(m: Measured, unit: string, ours: number, peer: number, better: "lower" | "higher"): Comparison {

@@ -91,6 +91,7 @@ function handle(conn: AgentConnection): AgentConnection {
     listenUnix: (path, opts) => live().listenUnix(path, opts),
     acceptUnix: (path) => live().acceptUnix(path),
     shutdown: (drainMs) => live().shutdown(drainMs),
+    ...(conn.splice ? { splice: (request, host, onDone) => live().splice!(request, host, onDone) } : {}),
     close: () => {
       open = false;
       release();

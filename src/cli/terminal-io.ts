@@ -19,7 +19,7 @@ export function terminalSize(): { rows: number; cols: number; term?: string } {
 async function piped(proc: ExecProcess): Promise<number> {
   const forward = (sig: NodeJS.Signals) => proc.signal(sig);
   for (const sig of FORWARDED_SIGNALS) process.on(sig, forward);
-  pumpStdin(proc);
+  void pumpPipedStdin(proc);
   const [status] = await Promise.all([proc.exit, drainTo(proc.stdout, Bun.stdout), drainTo(proc.stderr, Bun.stderr)]);
   return status.code;
 }
@@ -38,6 +38,27 @@ async function interactive(proc: ExecProcess): Promise<number> {
     return status.code;
   } finally {
     if (stdin.isTTY) stdin.setRawMode(false);
+  }
+}
+
+/**
+ * Stdin that is no terminal, read as Bun reads a file or pipe (a file comes in 512 KiB pieces,
+ * not through node's stream layer); each piece waits for the agent's credit before the next
+ * read, which is the backpressure. The remote exit ends the reading (an open pipe, -T on a terminal).
+ */
+async function pumpPipedStdin(proc: ExecProcess): Promise<void> {
+  const writer = proc.stdin.getWriter();
+  const reader = Bun.stdin.stream().getReader();
+  proc.exit.finally(() => reader.cancel().catch(() => {})).catch(() => {});
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await writer.write(value);
+    }
+    await writer.close();
+  } catch {
+    // The exec ended (or failed) first: nobody wants the rest.
   }
 }
 

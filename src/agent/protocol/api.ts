@@ -1,4 +1,5 @@
 import type { ExecRequest } from "./messages.ts";
+import type { SpliceSide } from "./splice.ts";
 
 /**
  * What the host sees of an agent: the contract between shed-server (backends, exec route,
@@ -68,6 +69,13 @@ export interface AgentConnection {
   acceptUnix(path: string): Promise<ByteDuplex>;
   /** Asks the agent to stop accepting work, let running streams drain for `drainMs`, then exit. */
   shutdown(drainMs: number): Promise<void>;
+  /**
+   * A relay's fast path (splice.ts): a stream a peer opened on `host` is joined to a new stream
+   * of this connection opened with `request` (an OPEN payload), its frames passed on as they
+   * are. `onDone` runs once when it ends. Throws AGENT_UNAVAILABLE when the connection is
+   * closed. Absent where the connection is not a protocol client of its own.
+   */
+  splice?(request: Record<string, unknown>, host: SpliceSide, onDone: () => void): void;
   close(): void;
   /** Resolves when the connection is gone, with the reason if it was not close(). */
   readonly closed: Promise<Error | undefined>;

@@ -20,6 +20,7 @@ import {
   ServerHelloSchema,
 } from "./messages.ts";
 import { Mux, type MuxStream } from "./mux.ts";
+import { type SpliceSide, splice } from "./splice.ts";
 import type { Transport } from "./transport.ts";
 
 export interface ConnectOptions {
@@ -178,6 +179,10 @@ class AgentClient implements AgentConnection {
 
   async shutdown(drainMs: number): Promise<void> {
     await this.request({ op: "shutdown", drainMs });
+  }
+
+  splice(request: Record<string, unknown>, host: SpliceSide, onDone: () => void): void {
+    splice(host, this.mux, request, onDone);
   }
 
   close(): void {

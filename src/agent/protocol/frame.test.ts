@@ -87,4 +87,41 @@ describe("bulk frames", () => {
     expect(f!.payload.buffer).toBe(rest.buffer);
     expect(hex(f!.payload)).toBe(hex(frames[1]!.payload));
   });
+
+  it("splitData: a DATA frame spread over chunks comes out in parts, each a view of its chunk; other frames whole", () => {
+    const frames: Frame[] = [
+      { type: FrameType.CONTROL, flags: 0, stream: 1, payload: new TextEncoder().encode('{"started":{}}') },
+      ...[1, 65_536, 0, MAX_PAYLOAD, 10, 200_000].map((n, i) => ({
+        type: FrameType.DATA,
+        flags: i % 2,
+        stream: 1 + (i % 3),
+        payload: Uint8Array.from({ length: n }, (_, j) => (i * 31 + j) & 0xff),
+      })),
+      { type: FrameType.EOF, flags: 1, stream: 2, payload: new Uint8Array(0) },
+      { type: FrameType.CONTROL, flags: 0, stream: 1, payload: new TextEncoder().encode('{"exit":{"code":0}}') },
+    ];
+    const wire = Buffer.concat(frames.map((f) => encodeFrame(f)));
+    for (const cut of [1, 7, 9, 10, 11, 4096, 65_547, 300_000, wire.length]) {
+      const decoder = new FrameDecoder(MAX_PAYLOAD, { splitData: true });
+      const chunks: Uint8Array[] = [];
+      const got: Frame[] = [];
+      for (let at = 0; at < wire.length; at += cut) {
+        const chunk = wire.slice(at, at + cut);
+        chunks.push(chunk);
+        got.push(...decoder.push(chunk));
+      }
+      expect(decoder.buffered).toBe(0);
+      // No DATA payload is a copy: each is a view of the chunk it came in.
+      const copied = got.filter((f) => f.type === FrameType.DATA && f.payload.length > 0 && !chunks.some((c) => c.buffer === f.payload.buffer));
+      expect(copied).toEqual([]);
+      // Parts of one DATA frame joined back (neighbouring frames differ in stream or channel).
+      const joined: [number, number, number, string][] = [];
+      for (const f of got) {
+        const prev = joined.at(-1);
+        if (f.type === FrameType.DATA && prev?.[0] === FrameType.DATA && prev[1] === f.flags && prev[2] === f.stream) prev[3] += hex(f.payload);
+        else joined.push([f.type, f.flags, f.stream, hex(f.payload)]);
+      }
+      expect(joined).toEqual(frames.map((f) => [f.type, f.flags, f.stream, hex(f.payload)]));
+    }
+  });
 });

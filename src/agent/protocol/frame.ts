@@ -132,7 +132,10 @@ export function readCredit(payload: Uint8Array): number {
  *
  * Bulk data is what this is fast for: a frame inside one chunk is a view of it (no copy), and
  * a frame spread over chunks is copied once, when its last byte arrives, never re-joined on
- * every chunk (which cost a copy and a fresh, page-faulted buffer per chunk).
+ * every chunk (which cost a copy and a fresh, page-faulted buffer per chunk). With `splitData`
+ * a DATA frame spread over chunks is not joined at all: each chunk's part of its payload comes
+ * out as a DATA frame of its own (same flags and stream), a view of that chunk. Readers of DATA
+ * see a byte stream, so this changes nothing for them but the copy.
  */
 export class FrameDecoder {
   /** Bytes of an incomplete frame, as they came. */
@@ -141,12 +144,34 @@ export class FrameDecoder {
   /** Size of the pending frame once its header is in `pending`. */
   private pendingTotal = 0;
   private resyncing = false;
+  /** splitData: payload bytes of the DATA frame being split that are still to come, its flags and stream. */
+  private dataLeft = 0;
+  private dataFlags = 0;
+  private dataStream = 0;
 
-  constructor(private readonly maxPayload = MAX_PAYLOAD) {}
+  constructor(
+    private readonly maxPayload = MAX_PAYLOAD,
+    private readonly opts: { splitData?: boolean } = {},
+  ) {}
 
   /** Appends bytes and returns every complete frame. Throws FrameError on an oversize length. */
   push(chunk: Uint8Array): Frame[] {
     const frames: Frame[] = [];
+    if (this.dataLeft > 0) {
+      chunk = this.dataPart(chunk, 0, frames);
+      if (chunk.length === 0) return frames;
+    }
+    if (this.pendingBytes > 0 && this.splitsHere(chunk)) {
+      // A DATA header spread over chunks (it is all that is pending): join its 10 bytes only.
+      const need = HEADER_SIZE - this.pendingBytes;
+      this.keep(chunk.subarray(0, need));
+      const header = this.takePending();
+      const length = readLength(header, 0);
+      if (length > this.maxPayload) throw new FrameError(`frame length ${length} exceeds the maximum of ${this.maxPayload}`);
+      this.startData(header, 0, length);
+      if (length === 0) frames.push(frameAt(header, 0, 0));
+      chunk = this.dataPart(chunk.subarray(need), 0, frames);
+    }
     if (this.pendingBytes > 0) {
       const total = this.resyncing ? -1 : this.pendingFrameSize(chunk);
       if (total > 0 && total <= HEADER_SIZE + this.maxPayload) {
@@ -195,11 +220,40 @@ export class FrameDecoder {
         this.keep(buf.subarray(at + 1));
         throw new FrameError(`frame length ${length} exceeds the maximum of ${this.maxPayload}`);
       }
-      if (buf.length - at < HEADER_SIZE + length) break;
+      if (buf.length - at < HEADER_SIZE + length) {
+        if (!this.opts.splitData || buf[at] !== FrameType.DATA) break;
+        // The rest of this chunk is the start of a DATA frame: out it goes, the rest follows.
+        this.startData(buf, at, length);
+        this.dataPart(buf, at + HEADER_SIZE, frames);
+        return;
+      }
       frames.push(frameAt(buf, at, length));
       at += HEADER_SIZE + length;
     }
     if (at < buf.length) this.keep(buf.subarray(at));
+  }
+
+  /** Whether the pending bytes are a DATA header that `next` completes (splitData). */
+  private splitsHere(next: Uint8Array): boolean {
+    if (!this.opts.splitData || this.resyncing || this.pendingBytes >= HEADER_SIZE) return false;
+    return this.pending[0]![0] === FrameType.DATA && this.pendingBytes + next.length >= HEADER_SIZE;
+  }
+
+  private startData(header: Uint8Array, at: number, length: number): void {
+    const f = frameAt(header, at, 0);
+    this.dataLeft = length;
+    this.dataFlags = f.flags;
+    this.dataStream = f.stream;
+  }
+
+  /** Emits the part of the split DATA frame that `buf` holds from `at`; returns what follows it. */
+  private dataPart(buf: Uint8Array, at: number, frames: Frame[]): Uint8Array {
+    const n = Math.min(this.dataLeft, buf.length - at);
+    if (n > 0) {
+      frames.push({ type: FrameType.DATA, flags: this.dataFlags, stream: this.dataStream, payload: buf.subarray(at, at + n) });
+      this.dataLeft -= n;
+    }
+    return buf.subarray(at + n);
   }
 
   /** Header + payload size of the pending frame, or -1 while its header is incomplete. */

@@ -20,6 +20,15 @@ import type { Transport } from "./transport.ts";
 
 export { MuxStream };
 
+/** What a stream id is bound to in a Mux: a MuxStream, or one end of a splice (splice.ts). */
+export interface StreamEnd {
+  readonly id: number;
+  /** A frame for this stream (never OPEN). Throwing resets the stream with an ERROR. */
+  receive(frame: Frame): void;
+  /** The stream ends without a word to the peer (the connection is gone, or a bad frame). */
+  abort(err: Error): void;
+}
+
 export interface MuxOptions {
   /** "client" opens streams (the host); "server" accepts them (the agent, or the exec relay). */
   role: "client" | "server";
@@ -45,7 +54,7 @@ export interface MuxOptions {
  * stream means is up to the layer above (client.ts, service.ts).
  */
 export class Mux {
-  readonly streams = new Map<number, MuxStream>();
+  readonly streams = new Map<number, StreamEnd>();
   readonly window: number;
   /** Credit the peer grants per channel; set from its HELLO. */
   peerWindow = DEFAULT_WINDOW;
@@ -64,7 +73,8 @@ export class Mux {
   ) {
     this.window = opts.window ?? DEFAULT_WINDOW;
     this.logger = opts.logger ?? silentLogger;
-    this.decoder = new FrameDecoder(MAX_PAYLOAD);
+    // DATA split at read boundaries, never joined: bulk bytes are not copied (serial links resync, so whole frames there).
+    this.decoder = new FrameDecoder(MAX_PAYLOAD, { splitData: !opts.resyncOnGarbage });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     transport.start({
       data: (chunk) => this.receive(chunk),
@@ -110,6 +120,25 @@ export class Mux {
     this.streams.set(id, stream);
     this.sendJson(FrameType.OPEN, id, request);
     return stream;
+  }
+
+  /**
+   * Client role: opens a stream whose frames go to the end `bind` makes for its id instead of
+   * a MuxStream (a relay forwarding them as they are).
+   */
+  openBound(request: Record<string, unknown>, bind: (id: number) => StreamEnd): StreamEnd {
+    if (this.isClosed) throw connectionLost(`connection to ${this.transport.description} is closed`);
+    const id = ++this.lastStreamId;
+    const end = bind(id);
+    this.streams.set(id, end);
+    this.sendJson(FrameType.OPEN, id, request);
+    return end;
+  }
+
+  /** Server role: the stream a peer opened is served by `end` from now on (its MuxStream is dropped). */
+  rebind(end: StreamEnd): void {
+    if (this.isClosed) return;
+    this.streams.set(end.id, end);
   }
 
   /** Round trip on stream 0: resolves when the peer answered. */
@@ -243,7 +272,7 @@ export class Mux {
   }
 
   /** A stream finished on both sides: forget it. */
-  release(stream: MuxStream): void {
+  release(stream: StreamEnd): void {
     if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
   }
 }

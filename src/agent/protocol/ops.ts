@@ -6,7 +6,10 @@ import type { AgentConnection, AgentInfo } from "./api.ts";
  * contract, minus the connection itself.
  */
 export interface AgentOps
-  extends Pick<AgentConnection, "health" | "exec" | "putArchive" | "getArchive" | "connectTcp" | "listenUnix" | "acceptUnix" | "shutdown"> {
+  extends Pick<
+    AgentConnection,
+    "health" | "exec" | "putArchive" | "getArchive" | "connectTcp" | "listenUnix" | "acceptUnix" | "shutdown" | "splice"
+  > {
   /** What HELLO answers (the protocol version is filled in by the service). */
   info(): Omit<AgentInfo, "protocol">;
   /** Whether new streams are refused (the agent is shutting down). */

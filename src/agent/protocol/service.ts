@@ -83,6 +83,16 @@ export function serveAgent(transport: Transport, ops: AgentOps, opts: ServeOptio
       const parsed = v.safeParse(OpenRequestSchema, request);
       if (!parsed.success) throw new ShedError("INVALID_REQUEST", formatIssues(parsed.issues));
       const done = activity.begin();
+      if (ops.splice && SPLICED_OPS.has(parsed.output.op)) {
+        // The relay passes the stream's frames on as they are: no decode, no re-encode.
+        try {
+          ops.splice(parsed.output, { mux, id: stream.id }, done);
+        } catch (err) {
+          done();
+          throw err;
+        }
+        return;
+      }
       stream.onClose = done;
       handle(stream, parsed.output, ops, activity).catch((err) => {
         logger.debug("stream failed", { stream: stream.id, op: parsed.output.op, error: String(err) });
@@ -92,6 +102,9 @@ export function serveAgent(transport: Transport, ops: AgentOps, opts: ServeOptio
   });
   return mux;
 }
+
+/** The byte streams a relay splices (what is left is small or answered by the relay itself). */
+const SPLICED_OPS = new Set<OpenRequest["op"]>(["exec", "put", "get", "tcp"]);
 
 function hello(mux: Mux, frame: Frame, ops: AgentOps): boolean {
   const parsed = v.safeParse(ClientHelloSchema, parseJsonPayload(frame.payload));

@@ -44,6 +44,8 @@ export class WriteQueue {
   constructor(
     private readonly sink: (chunk: Uint8Array) => number,
     private readonly highWaterMark = HIGH_WATER_MARK,
+    /** Runs a flush's sink calls together (a WebSocket's cork: one syscall, not one per message). */
+    private readonly batch: (fn: () => void) => void = (fn) => fn(),
   ) {}
 
   push(chunk: Uint8Array): boolean {
@@ -83,6 +85,11 @@ export class WriteQueue {
 
   flush(): void {
     this.scheduled = false;
+    if (this.parts.length > 0 && !this.blocked && !this.dead) this.batch(() => this.drain());
+    if (this.bytes < this.highWaterMark) this.wake();
+  }
+
+  private drain(): void {
     while (this.parts.length > 0 && !this.blocked && !this.dead) {
       const chunk = this.takeChunk();
       const n = this.sink(chunk);
@@ -98,7 +105,6 @@ export class WriteQueue {
       }
       this.bytes -= chunk.length;
     }
-    if (this.bytes < this.highWaterMark) this.wake();
   }
 
   /**

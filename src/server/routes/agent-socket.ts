@@ -54,6 +54,7 @@ function relayOps(conn: AgentConnection): AgentOps {
     connectTcp: (port, host) => conn.connectTcp(port, host),
     listenUnix: (path, opts) => conn.listenUnix(path, opts),
     acceptUnix: (path) => conn.acceptUnix(path),
+    ...(conn.splice ? { splice: (request, host, onDone) => conn.splice!(request, host, onDone) } : {}),
     shutdown: async () => {
       throw new ShedError("FORBIDDEN", "the agent's shutdown belongs to the server: use `shed stop`");
     },

@@ -31,7 +31,13 @@ export function toApi(record: ShedRecord): Shed {
 /** The agent with the shed's own environment (create -e) under each exec's, as `docker exec` gets `docker run -e`'s. */
 export function withShedEnv(conn: AgentConnection, env: Record<string, string>): AgentConnection {
   if (Object.keys(env).length === 0) return conn;
+  const withEnv = (req: ExecRequest) => ({ ...req, env: { ...env, ...req.env } });
+  // The relay's fast path (exec socket) opens its exec streams with the same environment.
+  const splice: AgentConnection["splice"] =
+    conn.splice &&
+    ((request, host, onDone) => conn.splice!(request.op === "exec" ? withEnv(request as ExecRequest) : request, host, onDone));
   return Object.create(conn, {
-    exec: { value: (req: ExecRequest) => conn.exec({ ...req, env: { ...env, ...req.env } }) },
+    exec: { value: (req: ExecRequest) => conn.exec(withEnv(req)) },
+    splice: { value: splice },
   }) as AgentConnection;
 }

@@ -10,8 +10,8 @@ abstract class MessageTransport implements Transport {
   protected readonly queue: WriteQueue;
   abstract readonly description: string;
 
-  constructor(sink: (chunk: Uint8Array) => number) {
-    this.queue = new WriteQueue((chunk) => (this.ended !== undefined ? -1 : sink(chunk)));
+  constructor(sink: (chunk: Uint8Array) => number, batch?: (fn: () => void) => void) {
+    this.queue = new WriteQueue((chunk) => (this.ended !== undefined ? -1 : sink(chunk)), HIGH_WATER_MARK, batch);
   }
 
   start(receiver: TransportReceiver): void {
@@ -64,7 +64,7 @@ export class ServerWebSocketTransport extends MessageTransport {
       if (n === 0) return -1;
       if (n === -1) this.backpressured = true;
       return chunk.length;
-    });
+    }, corked(ws));
     this.description = description;
   }
 
@@ -92,6 +92,15 @@ export class ServerWebSocketTransport extends MessageTransport {
     this.ws.close();
     this.gone();
   }
+}
+
+/** A flush's messages corked: a frame's header and payload leave in one write, not two. */
+function corked(ws: ServerWebSocket<unknown>): (fn: () => void) => void {
+  return (fn) => {
+    // A closing socket is not corked: its sends just fail (send() is 0), as they would anyway.
+    if (ws.readyState === 1) ws.cork(fn);
+    else fn();
+  };
 }
 
 /**
