@@ -110,17 +110,27 @@ function spawnPiped(argv: string[], env: Record<string, string>, cwd: string, id
     detached: true,
   });
   const sink = proc.stdin;
+  // Input for a command that has stopped reading (it exited, or closed its stdin) is dropped,
+  // as docker exec drops it: EPIPE is its end, not an error of the exec.
+  let gone = false;
+  const settle = async (op: () => unknown) => {
+    if (gone) return;
+    try {
+      await op();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EPIPE") throw err;
+      gone = true;
+    }
+  };
   const stdin = new WritableStream<Uint8Array>({
-    async write(chunk) {
-      sink.write(chunk);
-      await sink.flush();
-    },
-    close: async () => {
-      await sink.end();
-    },
-    abort: async () => {
-      await sink.end();
-    },
+    write: (chunk) =>
+      settle(async () => {
+        // write() answers a promise while the pipe is full: its EPIPE must be caught too.
+        await sink.write(chunk);
+        await sink.flush();
+      }),
+    close: () => settle(() => sink.end()),
+    abort: () => settle(() => sink.end()),
   });
   return {
     stdin,
