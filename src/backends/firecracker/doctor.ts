@@ -1,6 +1,6 @@
 import type { DoctorCheck, DoctorInput } from "../definition.ts";
 import { hostFacts, isolationUnavailable } from "../vm-network/index.ts";
-import { jailerWanted } from "./jail.ts";
+import { chooseJailer } from "./jail.ts";
 import { probeFirecracker } from "./probe.ts";
 import type { FirecrackerSection } from "./section.ts";
 import { firecrackerSetup } from "./setup.ts";
@@ -20,7 +20,7 @@ export async function firecrackerDoctor({ section, enabled, stateDir }: DoctorIn
     { check: "firecracker", status: "PASS", message: `${section.binary} answers --version` },
     { check: "firecracker-kvm", status: "PASS", message: "/dev/kvm is present" },
   ];
-  if (jailerWanted(section)) {
+  if (chooseJailer(section).jailed) {
     const jailer = Bun.which(section.jailer_binary);
     checks.push(
       jailer
