@@ -101,6 +101,21 @@ export async function stopDiod(dir: string): Promise<void> {
 }
 
 /**
+ * The guest's mount of "$1" at "$2" with options "$3", tried again while the bridge is
+ * unreachable from the guest (for at most 30 s). The agent can answer before the guest's
+ * network is settled: systemd-networkd takes eth0 over from the kernel's ip= and drops that
+ * address until its DHCP lease (the same address, reserved for the shed's MAC) comes, and a
+ * mount in that gap fails with "Network is unreachable". Any other failure is final.
+ */
+const MOUNT_WHILE_UNREACHABLE = `i=0
+until out=$(mount -t 9p -o "$3" "$1" "$2" 2>&1); do
+  case "$out" in *"Network is unreachable"*|*"No route to host"*) ;; *) echo "$out" >&2; exit 1 ;; esac
+  i=$((i + 1))
+  if [ "$i" -ge 120 ]; then echo "$out" >&2; exit 1; fi
+  sleep 0.25
+done`;
+
+/**
  * Mounts every share in the guest (as root, through the agent): 9P over TCP to the bridge,
  * 1:1 uids (access=user), uncached so both sides see each other's writes at once. A mount
  * that fails fails the boot: the shed would otherwise miss its /workspace. `remount` first
@@ -109,7 +124,7 @@ export async function stopDiod(dir: string): Promise<void> {
 export async function mountNineP(agent: AgentConnection, dir: string, server: NinePServer, opts: { remount?: boolean } = {}): Promise<void> {
   for (const s of server.shares) {
     const options = `trans=tcp,port=${server.port},aname=${s.source},version=9p2000.L,uname=root,access=user,msize=262144${s.readonly ? ",ro" : ""}`;
-    const script = `${opts.remount ? 'umount -l "$2" 2>/dev/null; ' : ""}mkdir -p "$2" && mount -t 9p -o "$3" "$1" "$2"`;
+    const script = `${opts.remount ? 'umount -l "$2" 2>/dev/null; ' : ""}mkdir -p "$2" || exit 1\n${MOUNT_WHILE_UNREACHABLE}`;
     const r = await runInShed(agent, { argv: ["sh", "-c", script, "sh", server.address, s.target, options], user: "root", login: false });
     if (r.code !== 0) {
       const log = existsSync(files(dir).log) ? readFileSync(files(dir).log, "utf8").trim().split("\n").slice(-5).join("\n") : "";
