@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { startServer, type TestServer } from "../harness/index.ts";
-import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
-import { firecrackerPid, instanceDir, requestLog, standinBinary, testVmlinux } from "./harness.ts";
+import { IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
+import { firecrackerPid, instanceDir, requestLog, standinBinary, standinSection, testVmlinux } from "./harness.ts";
 
 /**
  * The firecracker backend as the Firecracker stand-in sees it: the exact requests of every
@@ -28,21 +28,11 @@ describe.skipIf(skip)("firecracker backend through the stand-in", () => {
 
   beforeAll(async () => {
     kernel = await testVmlinux();
-    const image = (await baseImage()).ref;
     server = await startServer({
       config: {
         enabled_backends: ["firecracker"],
         default_backend: "firecracker",
-        firecracker: {
-          binary: standinBinary(join(work, "bin"), logDir),
-          kernel_path: kernel,
-          network: "none",
-          default_cpus: 1,
-          default_memory_mb: 768,
-          stop_timeout: 90,
-          start_timeout: 600,
-          image_aliases: { base: image },
-        },
+        firecracker: await standinSection(standinBinary(join(work, "bin"), logDir), { network: "none" }),
       },
     });
   }, IMAGE_HOOK_MS);

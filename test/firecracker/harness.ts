@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { buildImage, DEFAULT_CACHE } from "../../guest/build/build.ts";
 import { firecrackerPid as runningFirecracker } from "../../src/backends/firecracker/launch.ts";
 import type { TestServer } from "../harness/index.ts";
-import { agentPath } from "../qemu/guest-image.ts";
+import { agentPath, baseImage } from "../qemu/guest-image.ts";
 import type { LoggedRequest } from "./standin/api.ts";
 
 const CACHE = process.env.SHED_TEST_CACHE ?? "/var/cache/shed-test";
@@ -34,6 +34,24 @@ export async function testVmlinux(): Promise<string> {
   writeFileSync(`${out}.tmp`, elf);
   renameSync(`${out}.tmp`, out);
   return out;
+}
+
+/**
+ * The server config's firecracker section the stand-in tests start from: `binary` (the
+ * stand-in, or the jailer's), the test kernel, the base image as `base`, a one-vCPU guest
+ * (two cores are shared by every VM test) and TCG's slow boots; `extra` adds or overrides keys.
+ */
+export async function standinSection(binary: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  return {
+    binary,
+    kernel_path: await testVmlinux(),
+    default_cpus: 1,
+    default_memory_mb: 768,
+    stop_timeout: 90,
+    start_timeout: 600,
+    image_aliases: { base: (await baseImage()).ref },
+    ...extra,
+  };
 }
 
 /** The stand-in as a `firecracker` executable for firecracker.binary, logging requests under `logDir`. */

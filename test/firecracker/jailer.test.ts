@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../harness/index.ts";
-import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
-import { firecrackerPid, instanceDir, requestLog, standinBinary, standinJailer, testVmlinux } from "./harness.ts";
+import { IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
+import { firecrackerPid, instanceDir, requestLog, standinBinary, standinJailer, standinSection } from "./harness.ts";
 import { jailPath } from "./standin/jail-path.ts";
 
 /**
@@ -99,32 +99,16 @@ const T = 600_000;
 
 describe.skipIf(skip)("firecracker backend under the jailer (stand-in), as nobody", () => {
   let server: TestServer;
-  let kernel: string;
   const shed = (args: string[]) => server.shed(args, { timeoutMs: T });
   const json = (args: string[]) => server.shedJson(args, { timeoutMs: T });
   const jailRoot = join(base, "firecracker", "shed-jailed", "root");
 
   beforeAll(async () => {
-    kernel = await testVmlinux();
-    const image = (await baseImage()).ref;
     server = await startServer({
       config: {
         enabled_backends: ["firecracker"],
         default_backend: "firecracker",
-        firecracker: {
-          binary: firecracker,
-          jailer: true,
-          jailer_binary: jailer,
-          chroot_base_dir: base,
-          parent_cgroup: "shed-test",
-          kernel_path: kernel,
-          network: "none",
-          default_cpus: 1,
-          default_memory_mb: 768,
-          stop_timeout: 90,
-          start_timeout: 600,
-          image_aliases: { base: image },
-        },
+        firecracker: await standinSection(firecracker, { jailer: true, jailer_binary: jailer, chroot_base_dir: base, parent_cgroup: "shed-test", network: "none" }),
       },
     });
   }, IMAGE_HOOK_MS);

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runningPid } from "../../src/proc/pid-file.ts";
 import { startServer, type TestServer } from "../harness/index.ts";
 import { makeTestNetwork, netnsMissing, type TestNetwork } from "../harness/netns.ts";
-import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
-import { instanceDir, standinBinary, testVmlinux } from "./harness.ts";
+import { IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
+import { instanceDir, standinBinary, standinSection } from "./harness.ts";
 
 /**
  * Host paths in a Firecracker shed (seed 002, seed 004), through the stand-in, inside a
@@ -51,7 +51,6 @@ describe.skipIf(skip ?? diodMissing)("firecracker backend: host directories over
   };
 
   beforeAll(async () => {
-    const image = (await baseImage()).ref;
     mkdirSync(workspace, { recursive: true });
     mkdirSync(credDir, { recursive: true });
     writeFileSync(join(workspace, "from-host.txt"), "host edit\n");
@@ -66,15 +65,7 @@ describe.skipIf(skip ?? diodMissing)("firecracker backend: host directories over
         enabled_backends: ["firecracker"],
         default_backend: "firecracker",
         mounts: { token: { source: cred, target: "/home/shed/.config/tool/token.json", readonly: false } },
-        firecracker: {
-          binary: standinBinary(join(work, "bin"), join(work, "requests")),
-          kernel_path: await testVmlinux(),
-          default_cpus: 1,
-          default_memory_mb: 768,
-          stop_timeout: 60,
-          start_timeout: 600,
-          image_aliases: { base: image },
-        },
+        firecracker: await standinSection(standinBinary(join(work, "bin"), join(work, "requests")), { stop_timeout: 60 }),
       },
     });
   }, IMAGE_HOOK_MS);

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../harness/index.ts";
 import { makeTestNetwork, netnsMissing, type TestNetwork } from "../harness/netns.ts";
-import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
-import { instanceDir, requestLog, standinBinary, testVmlinux } from "./harness.ts";
+import { IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
+import { instanceDir, requestLog, standinBinary, standinSection } from "./harness.ts";
 
 /**
  * Seed 002's network for Firecracker sheds, all inside namespaces the test made: shed-server
@@ -36,7 +36,6 @@ describe.skipIf(skip)("firecracker backend: the bridge network (in test-made nam
   const ipOf = (name: string) => (JSON.parse(readFileSync(join(instanceDir(server, name), "instance.json"), "utf8")) as { data: { ip?: string } }).data.ip;
 
   beforeAll(async () => {
-    const image = (await baseImage()).ref;
     net = makeTestNetwork();
     outside = Bun.spawn(
       net.outside.wrap([process.execPath, "-e", `Bun.serve({ hostname: "${net.outsideAddr}", port: ${OUTSIDE_PORT}, fetch: (req, s) => new Response("outside-ok from " + s.requestIP(req).address) }); console.log("up")`]),
@@ -59,17 +58,7 @@ describe.skipIf(skip)("firecracker backend: the bridge network (in test-made nam
       config: {
         enabled_backends: ["firecracker"],
         default_backend: "firecracker",
-        firecracker: {
-          binary: standinBinary(join(work, "bin"), logDir),
-          kernel_path: await testVmlinux(),
-          bridge_name: "shed-br0",
-          bridge_cidr: "172.30.0.1/24",
-          default_cpus: 1,
-          default_memory_mb: 768,
-          stop_timeout: 60,
-          start_timeout: 600,
-          image_aliases: { base: image },
-        },
+        firecracker: await standinSection(standinBinary(join(work, "bin"), logDir), { bridge_name: "shed-br0", bridge_cidr: "172.30.0.1/24", stop_timeout: 60 }),
       },
     });
   }, IMAGE_HOOK_MS);

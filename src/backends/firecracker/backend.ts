@@ -21,8 +21,8 @@ import { FirecrackerClient, type FirecrackerRequest } from "./api-client.ts";
 import { bootArgs, configureVm } from "./configure.ts";
 import { vmDiskClaims } from "../vm-boot/disk-claims.ts";
 import { allocateCid, type FirecrackerData, readInstanceFiles, socketPaths, writeInstanceFile } from "./instance-files.ts";
-import { JAILED, jailerArgv, jailerWanted, jailId, jailOf, prepareJail, removeJail } from "./jail.ts";
-import { firecrackerPid, killFirecracker, launchFirecracker, waitFirecrackerGone } from "./launch.ts";
+import { chooseJailer, JAILED, type JailerChoice, jailerArgv, jailId, jailOf, prepareJail } from "./jail.ts";
+import { endFirecracker, firecrackerPid, launchFirecracker, waitFirecrackerGone } from "./launch.ts";
 import { VMLINUX } from "./kernel.ts";
 import { diodPid, ensureDiod, mountNineP, ninePShares, stopDiod, unmountNineP } from "./nine-p.ts";
 import { probeFirecracker } from "./probe.ts";
@@ -65,6 +65,8 @@ export class FirecrackerBackend implements Backend {
   private readonly links = new Map<string, SharedAgentLink>();
   private readonly fileSyncs: FileMountSyncs;
   private readonly network: VmNetwork | undefined;
+  /** Whether sheds run jailed, and by which jailer: decided once, here. */
+  private readonly jailer: JailerChoice;
 
   constructor(
     private readonly ctx: BackendContext,
@@ -72,6 +74,7 @@ export class FirecrackerBackend implements Backend {
     private readonly opts: FirecrackerBackendOptions = {},
   ) {
     this.network = undefined;
+    this.jailer = chooseJailer(section);
     this.fileSyncs = new FileMountSyncs(ctx.logger);
     this.features = { ...FirecrackerBackend.FEATURES, localDir: section.network === "isolated" };
     if (section.network === "isolated") {
@@ -105,7 +108,7 @@ export class FirecrackerBackend implements Backend {
   private layout(name: string): Pick<FirecrackerData, "dir" | "pidFile" | "apiSocket" | "vsockSocket" | "console" | "upper" | "cid" | "jail"> {
     const dir = join(this.root, name);
     // Jailed, the sockets are where the jailed Firecracker makes them: in its jail's /run.
-    const jail = jailerWanted(this.section) ? jailOf(this.section, jailId(this.section, name)) : undefined;
+    const jail = this.jailer.jailed ? jailOf(this.section, jailId(this.section, name)) : undefined;
     const sockets = jail ? { api: join(jail.root, JAILED.apiSocket), vsock: join(jail.root, JAILED.vsock) } : socketPaths(dir, name, this.section.socket_dir);
     return {
       ...(jail ? { jail } : {}),
@@ -167,7 +170,7 @@ export class FirecrackerBackend implements Backend {
     appendBootMarker(data.console, `firecracker${data.jail ? ` (jailed: ${data.jail.root})` : ""}, image ${data.imageDigest.slice(0, 19)}`);
     progress({ id: "vm", status: data.jail ? "starting Firecracker under its jailer" : "starting Firecracker" });
     const argv = data.jail
-      ? jailerArgv(this.section, data.jail, spec.cpus, spec.memoryMb)
+      ? jailerArgv(this.jailer.binary, this.section, data.jail, spec.cpus, spec.memoryMb)
       : [this.section.binary, "--api-sock", data.apiSocket, "--id", instanceId(spec.name)];
     const client = await launchFirecracker(argv, data, this.logRequest(spec.name));
     progress({ id: "vm", status: "configuring the microVM" });
@@ -227,9 +230,7 @@ export class FirecrackerBackend implements Backend {
       Object.assign(data, { lower: boot.lower, kernel: boot.kernel, initrd: boot.initrd, imageDigest: boot.digest });
     }
     await this.boot(instance.spec, data, progress).catch(async (err) => {
-      killFirecracker(data);
-      await waitFirecrackerGone(data, 5000);
-      if (data.jail) await removeJail(data.jail);
+      await endFirecracker(data);
       await this.stopNineP(data);
       throw err;
     });
@@ -245,8 +246,8 @@ export class FirecrackerBackend implements Backend {
     this.fileSyncs.stop(instance.name);
     await this.stopVm(instance, timeoutMs, opts);
     const data = instance.data as FirecrackerData;
-    // The jail is made again at the next boot; the guest's mounts went with it: its 9P server too.
-    if (data.jail) await removeJail(data.jail);
+    // Whatever did not power off is killed; the guest's mounts went with it: its 9P server too.
+    await endFirecracker(data);
     await this.stopNineP(data);
   }
 
@@ -256,16 +257,16 @@ export class FirecrackerBackend implements Backend {
     if (data.ninep && data.ip) await this.network?.revokeHostPort(data.ip, data.ninep.port);
   }
 
+  /** The microVM powered off gracefully (agent drain, ctrl-alt-del) until the deadline; stop() kills what is left. */
   private async stopVm(instance: Instance, timeoutMs: number, opts: StopOptions): Promise<void> {
     const data = instance.data as FirecrackerData;
     if (!firecrackerPid(data)) {
       this.dropLink(instance.name);
       return;
     }
+    // For a delete: no drain, no power-off; stop() kills it.
     if (opts.discard) {
       this.dropLink(instance.name);
-      killFirecracker(data);
-      await waitFirecrackerGone(data, 5000);
       return;
     }
     const deadline = Date.now() + timeoutMs;
@@ -289,8 +290,6 @@ export class FirecrackerBackend implements Backend {
       if (await waitFirecrackerGone(data, Math.min(CTRL_ALT_DEL_AGAIN_MS, Math.max(0, deadline - Date.now())))) return;
     }
     this.ctx.logger.warn("microVM did not power off in time; killing Firecracker", { name: instance.name, timeoutMs });
-    killFirecracker(data);
-    await waitFirecrackerGone(data, 5000);
   }
 
   async reset(instance: Instance, progress: Progress): Promise<InstanceData> {
@@ -313,9 +312,7 @@ export class FirecrackerBackend implements Backend {
   private async removeAll(name: string, data: Pick<FirecrackerData, "dir" | "pidFile" | "apiSocket" | "vsockSocket"> & Partial<FirecrackerData>): Promise<void> {
     this.fileSyncs.stop(name);
     this.dropLink(name);
-    killFirecracker(data);
-    await waitFirecrackerGone(data, 5000);
-    if (data.jail) await removeJail(data.jail);
+    await endFirecracker(data);
     await this.stopNineP(data);
     rmSync(data.dir, { recursive: true, force: true });
     for (const sock of [data.apiSocket, data.vsockSocket]) {

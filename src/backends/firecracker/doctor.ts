@@ -1,6 +1,6 @@
 import type { DoctorCheck, DoctorInput } from "../definition.ts";
 import { hostFacts, isolationUnavailable } from "../vm-network/index.ts";
-import { jailerWanted } from "./jail.ts";
+import { chooseJailer } from "./jail.ts";
 import { probeFirecracker } from "./probe.ts";
 import type { FirecrackerSection } from "./section.ts";
 import { firecrackerSetup } from "./setup.ts";
@@ -23,7 +23,7 @@ export async function firecrackerDoctor({ section, enabled, stateDir }: DoctorIn
       : { check: "firecracker-kvm", status: "WARN", message: "/dev/kvm is missing: Firecracker needs KVM", fix: "enable virtualization (or nested virtualization) for this host; add the user to the kvm group" },
   ];
   if (!probe.ok || !kvm) return checks;
-  if (jailerWanted(section)) {
+  if (chooseJailer(section).jailed) {
     const jailer = Bun.which(section.jailer_binary);
     checks.push(
       jailer

@@ -28,9 +28,20 @@ export interface JailData {
 /** The files of a boot inside the jail (the paths the API is given). */
 export const JAILED = { kernel: "/vmlinux", initrd: "/initrd.img", upper: "/upper.ext4", lower: "/lower.erofs", apiSocket: "/run/firecracker.socket", vsock: "/run/firecracker.vsock" } as const;
 
-/** `firecracker.jailer`: as set, else on when the server runs as root and the jailer is on PATH. */
-export function jailerWanted(section: FirecrackerSection): boolean {
-  return section.jailer ?? (process.getuid?.() === 0 && Bun.which(section.jailer_binary) !== null);
+/** Whether sheds run jailed, and the jailer that jails them (its path when found on PATH). */
+export interface JailerChoice {
+  jailed: boolean;
+  binary: string;
+}
+
+/**
+ * `firecracker.jailer` as set, else on when the server runs as root and the jailer is on PATH.
+ * The backend decides once, at its construction: a jailer installed or removed later takes a
+ * server restart, as any other change of the host's Firecracker does.
+ */
+export function chooseJailer(section: FirecrackerSection): JailerChoice {
+  const found = Bun.which(section.jailer_binary);
+  return { jailed: section.jailer ?? (process.getuid?.() === 0 && found !== null), binary: found ?? section.jailer_binary };
 }
 
 /** The jail of the instance `id` for `section` (nothing made yet). */
@@ -58,11 +69,11 @@ export function jailId(section: FirecrackerSection, name: string): string {
   return `${id.slice(0, room - 9)}-${hash}`;
 }
 
-/** The jailer's command line: its own arguments, the cgroup limits, then Firecracker's after `--`. */
-export function jailerArgv(section: FirecrackerSection, jail: JailData, cpus: number, memoryMb: number): string[] {
+/** The command line of `jailer` (chooseJailer's binary): its own arguments, the cgroup limits, then Firecracker's after `--`. */
+export function jailerArgv(jailer: string, section: FirecrackerSection, jail: JailData, cpus: number, memoryMb: number): string[] {
   const version = cgroupVersion(section);
   return [
-    Bun.which(section.jailer_binary) ?? section.jailer_binary,
+    jailer,
     "--id",
     jail.id,
     "--exec-file",

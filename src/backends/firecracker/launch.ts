@@ -5,6 +5,7 @@ import { killByPidFile, runningPid, waitGone } from "../../proc/pid-file.ts";
 import { consoleTail } from "../vm-boot/console-log.ts";
 import { FirecrackerClient, type FirecrackerRequest } from "./api-client.ts";
 import type { FirecrackerData } from "./instance-files.ts";
+import { removeJail } from "./jail.ts";
 
 /**
  * Starts `argv` (`firecracker --api-sock ... --id ...`, or the jailer that execs it in the same
@@ -79,4 +80,15 @@ export function killFirecracker(data: PidData): void {
 
 export function waitFirecrackerGone(data: PidData, timeoutMs: number): Promise<boolean> {
   return waitGone(data.pidFile, marker(data), timeoutMs);
+}
+
+/**
+ * The shed's Firecracker ended, whatever it was doing: SIGKILL (a no-op when it is already
+ * gone), waited for (at most 5 s), then its jail and cgroups removed (the jail is made again
+ * at the next boot; a cgroup goes only once its process has).
+ */
+export async function endFirecracker(data: PidData): Promise<void> {
+  killFirecracker(data);
+  await waitFirecrackerGone(data, 5000);
+  if (data.jail) await removeJail(data.jail);
 }
