@@ -71,11 +71,7 @@ export class DockerBackend implements Backend {
       namePrefix: section.name_prefix,
       labels: (name) => this.labels(name),
       makeInstance: (spec, image, progress) => this.makeInstance(spec, Promise.resolve(image), progress, { volumeNoCopy: true }),
-      startReady: async (data, progress, opts) => {
-        progress({ id: "container", status: "starting" });
-        await this.engine.startContainer((data as DockerData).containerId);
-        await this.waitReady(data as DockerData, progress, opts.readyTimeoutMs);
-      },
+      startReady: (data, progress, opts) => this.startReady(data as DockerData, progress, opts),
       dial: (data) => this.ctx.dialAgent(join((data as DockerData).runDir, "agent.sock")),
       delete: (instance) => this.delete(instance),
     });
@@ -107,9 +103,7 @@ export class DockerBackend implements Backend {
     // The image and the shed's storage do not depend on each other: both at once.
     const made = await this.makeInstance(spec, this.engineImage(spec.image, progress), progress);
     try {
-      progress({ id: "container", status: "starting" });
-      await this.engine.startContainer(made.containerId);
-      await this.waitReady(made, progress, opts.readyTimeoutMs);
+      await this.startReady(made, progress, opts);
       return made;
     } catch (err) {
       await this.delete({ name: spec.name, spec, data: made }).catch(() => {});
@@ -166,14 +160,44 @@ export class DockerBackend implements Backend {
     return buildImage(this.engine, this.ctx.images.store, context, { logger: this.ctx.logger, ...opts });
   }
 
-  private async waitReady(data: DockerData, progress: Progress, timeoutMs?: number): Promise<void> {
-    progress({ id: "agent", status: "waiting for agent" });
+  /**
+   * Starts the container and waits for its agent at the same time: the engine answers the
+   * start only after its own bookkeeping, by when the agent is often listening already, so
+   * the wait (its socket watched from before the start) adds little after the start returns.
+   * Progress marks the start's return, then readiness once both are done (what --timings reads).
+   */
+  private async startReady(data: DockerData, progress: Progress, opts: CreateOptions): Promise<void> {
+    progress({ id: "container", status: "starting" });
+    let start: "starting" | "started" | Error = "starting";
+    const started = this.engine.startContainer(data.containerId).then(
+      () => {
+        start = "started";
+        progress({ id: "agent", status: "waiting for agent" });
+      },
+      (err: Error) => {
+        start = err;
+        throw err;
+      },
+    );
+    const ready = this.waitReady(data, opts, () => start);
+    // The start's own error comes first (it names the cause); after a good start, the wait's.
+    await Promise.all([started, ready.catch((err) => started.then(() => Promise.reject(err)))]);
+    progress({ id: "agent", status: "ready" });
+  }
+
+  /** `start`: where the container's start is, for a wait run beside it (absent: it has returned). */
+  private async waitReady(data: DockerData, opts: CreateOptions, start: () => "starting" | "started" | Error = () => "started"): Promise<void> {
     await waitForAgent({
       dial: () => this.ctx.dialAgent(join(data.runDir, "agent.sock")),
       // The agent listens on agent.sock in the run dir the container shares: its appearance is the signal.
       announce: join(data.runDir, "agent.sock"),
-      timeoutMs: timeoutMs ?? this.opts.agentTimeoutMs ?? 60_000,
+      timeoutMs: opts.readyTimeoutMs ?? this.opts.agentTimeoutMs ?? 60_000,
+      keep: opts.onAgent,
       alive: async () => {
+        const now = start();
+        // Still starting is not dead (the engine is at it); a failed start ends the wait.
+        if (now === "starting") return undefined;
+        if (now instanceof Error) return `the engine could not start it: ${now.message}`;
         const c = await this.engine.inspectContainer(data.containerId);
         // With a restart policy a dying agent shows as restarting, or running again with a count.
         if (c?.State.Running && !c.State.Restarting && !c.RestartCount) return undefined;
@@ -181,7 +205,6 @@ export class DockerBackend implements Backend {
         return `the container exited (code ${c?.State.ExitCode ?? "?"})${logs ? `: ${logs.trim().slice(-500)}` : ""}`;
       },
     });
-    progress({ id: "agent", status: "ready" });
   }
 
   async start(instance: Instance, progress: Progress): Promise<InstanceData> {
@@ -195,10 +218,12 @@ export class DockerBackend implements Backend {
     }
     mkdirSync(data.runDir, { recursive: true, mode: 0o700 });
     if (!c.State.Running) {
-      progress({ id: "container", status: "starting" });
-      await this.engine.startContainer(data.containerId);
+      await this.startReady(data, progress, {});
+    } else {
+      progress({ id: "agent", status: "waiting for agent" });
+      await this.waitReady(data, {});
+      progress({ id: "agent", status: "ready" });
     }
-    await this.waitReady(data, progress);
     return data;
   }
 
