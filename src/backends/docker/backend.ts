@@ -21,7 +21,7 @@ import type {
 import { dockerSnapshots, LABEL_COPY, LABEL_SNAPSHOT } from "./snapshots.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
-import { containerSpec } from "./container-spec.ts";
+import { containerSpec, coversWorkspace } from "./container-spec.ts";
 import { DockerEngine } from "./engine.ts";
 import { importImageFromStore } from "./image-import.ts";
 import type { DockerSection } from "./section.ts";
@@ -119,10 +119,13 @@ export class DockerBackend implements Backend {
     const labels = this.labels(spec.name);
     try {
       progress({ id: "volume", status: "creating" });
-      // Settled, not raced: a failed image must not leave a volume still being made behind the cleanup.
-      const [image, bundle] = await settledAll([imageRef, this.ctx.agentBundle(), this.engine.createVolume(volume, labels)] as const);
-      progress({ id: "container", status: "creating" });
       const binds = spec.mounts.map((m) => `${m.source}:${m.target}${m.readonly ? ":ro" : ""}`);
+      // The engine makes the volume with the container (a labelled mount); behind a --local-dir it
+      // is made here, empty, so the shed still has one (a snapshot copies it).
+      const volumeMade = coversWorkspace(binds) ? this.engine.createVolume(volume, labels) : Promise.resolve();
+      // Settled, not raced: a failed image must not leave a volume still being made behind the cleanup.
+      const [image, bundle] = await settledAll([imageRef, this.ctx.agentBundle(), volumeMade] as const);
+      progress({ id: "container", status: "creating" });
       const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds, ...opts });
       const containerId = await this.engine.createContainer(containerName, body);
       return { containerId, containerName, volume, runDir, image };
