@@ -22,7 +22,7 @@ import { dockerSnapshots, LABEL_COPY, LABEL_SNAPSHOT } from "./snapshots.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
 import { containerSpec, coversWorkspace } from "./container-spec.ts";
-import { DockerEngine } from "./engine.ts";
+import { DockerEngine, EngineError } from "./engine.ts";
 import { importImageFromStore } from "./image-import.ts";
 import type { DockerSection } from "./section.ts";
 
@@ -100,8 +100,12 @@ export class DockerBackend implements Backend {
 
   async create(spec: InstanceSpec, progress: Progress, opts: CreateOptions = {}): Promise<InstanceData> {
     progress({ id: "image", status: `resolving ${spec.image}` });
-    // The image and the shed's storage do not depend on each other: both at once.
-    const made = await this.makeInstance(spec, this.engineImage(spec.image, progress), progress);
+    const ref = this.ctx.images.expand(spec.image);
+    // An image the engine has (the usual case) is named as it is: the container's create is the
+    // check, one engine request fewer; only one it lacks is looked up (and loaded) from the store.
+    const made = isLayoutRef(ref)
+      ? await this.makeInstance(spec, this.storeImage(ref, progress), progress)
+      : await this.makeInstance(spec, Promise.resolve(ref), progress, {}, () => this.storeImage(ref, progress));
     try {
       await this.startReady(made, progress, opts);
       return made;
@@ -111,8 +115,17 @@ export class DockerBackend implements Backend {
     }
   }
 
-  /** Volume, run dir and container (not started). Cleans up its own pieces when it fails. */
-  private async makeInstance(spec: InstanceSpec, imageRef: Promise<string>, progress: Progress, opts: { volumeNoCopy?: boolean } = {}): Promise<DockerData> {
+  /**
+   * Volume, run dir and container (not started). Cleans up its own pieces when it fails.
+   * `fallback`: the image to create from when the engine has no image `imageRef`.
+   */
+  private async makeInstance(
+    spec: InstanceSpec,
+    imageRef: Promise<string>,
+    progress: Progress,
+    opts: { volumeNoCopy?: boolean } = {},
+    fallback?: () => Promise<string>,
+  ): Promise<DockerData> {
     const { containerName, volume, runDir } = this.names(spec.name);
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
@@ -124,10 +137,18 @@ export class DockerBackend implements Backend {
       // is made here, empty, so the shed still has one (a snapshot copies it).
       const volumeMade = coversWorkspace(binds) ? this.engine.createVolume(volume, labels) : Promise.resolve();
       // Settled, not raced: a failed image must not leave a volume still being made behind the cleanup.
-      const [image, bundle] = await settledAll([imageRef, this.ctx.agentBundle(), volumeMade] as const);
+      const [named, bundle] = await settledAll([imageRef, this.ctx.agentBundle(), volumeMade] as const);
+      let image = named;
       progress({ id: "container", status: "creating" });
-      const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds, ...opts });
-      const containerId = await this.engine.createContainer(containerName, body);
+      const body = (image: string) => containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds, ...opts });
+      let containerId: string;
+      try {
+        containerId = await this.engine.createContainer(containerName, body(image));
+      } catch (err) {
+        if (!fallback || !(err instanceof EngineError && err.httpStatus === 404 && /no such image/i.test(err.message))) throw err;
+        image = await fallback();
+        containerId = await this.engine.createContainer(containerName, body(image));
+      }
       return { containerId, containerName, volume, runDir, image };
     } catch (err) {
       await this.engine.removeContainer(containerName).catch(() => {});
@@ -145,14 +166,12 @@ export class DockerBackend implements Backend {
   }
 
   /**
-   * What to create the container from: an image the engine already has (a local `docker
-   * build`) as it is; any other from the server's image source (pulled per docker.pull_policy,
-   * `oci:` layouts copied in), loaded into the engine. Returns a ref or the engine's image id.
+   * An image the engine lacks (an image it has, a local `docker build` say, is named as it is),
+   * from the server's image source (pulled per docker.pull_policy, `oci:` layouts copied in),
+   * loaded into the engine. Returns the engine's image id.
    */
-  private async engineImage(input: string, progress: Progress): Promise<string> {
+  private async storeImage(ref: string, progress: Progress): Promise<string> {
     const { images } = this.ctx;
-    const ref = images.expand(input);
-    if (!isLayoutRef(ref) && (await this.engine.imageExists(ref))) return ref;
     const stored = await images.resolve(ref, progress);
     const imported = await importImageFromStore(this.engine, images.store, stored.ref ?? stored.manifestDigest, progress);
     return imported.imageId;
