@@ -1,4 +1,7 @@
+import { statSync } from "node:fs";
 import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { ShedError } from "../api/errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { spawnExec } from "./exec.ts";
 import type { AgentHealth, AgentInfo, ByteDuplex, ExecProcess, ExecRequest } from "./protocol/api.ts";
@@ -45,6 +48,9 @@ export class LocalOps implements AgentOps {
   }
 
   async getArchive(path: string): Promise<ReadableStream<Uint8Array>> {
+    // A missing path is answered without loading node-tar: the server asks for files that
+    // are usually absent (the provision file, on every create and start).
+    assertExists(path);
     const { packPath } = await import("./archive.ts");
     return packPath(path);
   }
@@ -80,5 +86,15 @@ export class LocalOps implements AgentOps {
 
   private uptime(): number {
     return Date.now() - this.started;
+  }
+}
+
+/** What packPath would say of a missing path, said before node-tar is loaded for it. */
+function assertExists(path: string): void {
+  const abs = resolve("/", path);
+  try {
+    statSync(abs);
+  } catch {
+    throw new ShedError("NOT_FOUND", `${abs} does not exist in the shed`);
   }
 }

@@ -9,13 +9,16 @@ import { ShedError } from "../api/errors.ts";
  * directory is watched and the agent dialed the moment its socket appears, so a create does not
  * sleep through a polling gap. Without one (or between events) it polls with a short backoff.
  * `alive` says why waiting is pointless (the container or VM died) so a failed start is
- * reported at once with its reason, not at timeout.
+ * reported at once with its reason, not at timeout. With `keep`, the connection that answered
+ * is handed over instead of closed: the server pools it, so the first use after a create
+ * (provisioning, the first exec) does not dial and say hello again.
  */
 export async function waitForAgent(opts: {
   dial: () => Promise<AgentConnection>;
   timeoutMs: number;
   alive: () => Promise<string | undefined>;
   announce?: string;
+  keep?: (conn: AgentConnection) => void;
 }): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   const announced = opts.announce ? watchFor(opts.announce) : undefined;
@@ -25,11 +28,18 @@ export async function waitForAgent(opts: {
     while (Date.now() < deadline) {
       try {
         const conn = await opts.dial();
+        let kept = false;
         try {
           const health = await conn.health();
-          if (health.ok) return;
+          if (health.ok) {
+            if (opts.keep) {
+              opts.keep(conn);
+              kept = true;
+            }
+            return;
+          }
         } finally {
-          conn.close();
+          if (!kept) conn.close();
         }
       } catch (err) {
         lastError = err;

@@ -45,6 +45,12 @@ export interface StopOptions {
 export interface CreateOptions {
   /** How long the boot may take until the agent answers (create's --timeout); the backend's own default otherwise. */
   readyTimeoutMs?: number;
+  /**
+   * Takes the agent connection that answered readiness, for the server's pool (a backend
+   * that has none to give leaves it uncalled). Called at most once, before create returns;
+   * the server closes it if the create fails after all.
+   */
+  onAgent?: (conn: AgentConnection) => void;
 }
 
 /**

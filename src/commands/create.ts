@@ -8,7 +8,8 @@ import { cli } from "../cli/context.ts";
 import { CreateTimings, formatTimings } from "../cli/create-timings.ts";
 import { numberArg, parseDuration, parseEnvPairs, parseMemoryMb, usageError } from "../cli/values.ts";
 import { loadSyncFile, selectFeatures, syncFilePath } from "./sync/sync-file.ts";
-import { type FeaturePlan, planSync, syncShed } from "./sync/sync-run.ts";
+// The copying side (agent protocol, tar) only when there is a sync to run: most creates have none.
+import type { FeaturePlan } from "./sync/sync-run.ts";
 
 export default defineCommand({
   meta: {
@@ -59,7 +60,7 @@ export default defineCommand({
       throw new ShedError("USAGE", "--repo and --local-dir cannot be used together: the local directory already is /workspace");
     }
     // Sync settings are read before anything is made, so a broken sync.yaml stops nothing half-way.
-    const sync = args.sync === false ? undefined : autoSyncPlan(args["sync-profile"]);
+    const sync = args.sync === false ? undefined : await autoSyncPlan(args["sync-profile"]);
     const req = {
       name: args.name,
       image: args.image,
@@ -81,6 +82,7 @@ export default defineCommand({
     const phases = timings?.finish();
     if (sync && shed.state === "running") {
       // Seed 004: sync is the client's last step and, like every step after the boot, only warns.
+      const { syncShed } = await import("./sync/sync-run.ts");
       const warnings = await syncShed(cli().client(), shed.name, sync, out.progress).catch((err: Error) => [`sync: ${err.message}`]);
       if (warnings.length) shed.warnings = [...(shed.warnings ?? []), ...warnings];
     }
@@ -95,7 +97,7 @@ export default defineCommand({
 });
 
 /** The features to sync after create: the named profile (must exist), else "default" when there is one. */
-function autoSyncPlan(profile: string | undefined): FeaturePlan[] | undefined {
+async function autoSyncPlan(profile: string | undefined): Promise<FeaturePlan[] | undefined> {
   const path = syncFilePath();
   const file = loadSyncFile(path);
   if (!file) {
@@ -103,6 +105,7 @@ function autoSyncPlan(profile: string | undefined): FeaturePlan[] | undefined {
     return undefined;
   }
   if (!profile && !file.profiles.default) return undefined;
+  const { planSync } = await import("./sync/sync-run.ts");
   return planSync(selectFeatures(file, path, { profile: profile ?? "default" }));
 }
 

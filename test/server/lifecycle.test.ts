@@ -54,6 +54,28 @@ describe.skipIf(skip)("shed lifecycle on Docker (compiled binaries, real dockerd
     await server.shedJson(["delete", "survivor", "--force"]);
   });
 
+  it("create --timings reports its phases, marked by progress in order; the volume the engine made carries the shed's labels", async () => {
+    const r = await server.shed(["--json", "--progress", "json", "create", "timed", "--timings"]);
+    expect(r.code).toBe(0);
+    const { timings } = JSON.parse(r.stdout);
+    expect(Object.keys(timings)).toEqual(["image", "storage", "start", "agent", "provisioning", "total"]);
+    for (const ms of Object.values(timings)) expect(ms).toBeGreaterThanOrEqual(0);
+    // The boundaries --timings reads: the start's return, readiness after it, then provisioning apart.
+    const marks = r.stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).progress)
+      .filter((p) => ["container", "agent", "provision"].includes(p?.id))
+      .map((p) => `${p.id} ${p.status}`);
+    expect(marks.slice(-5)).toEqual(["container starting", "agent waiting for agent", "agent ready", "provision provisioning", "provision done"]);
+    // The connection that answered readiness is the pooled one: the first exec goes through it.
+    expect((await server.shed(["exec", "timed", "--", "true"])).code).toBe(0);
+    const labels = JSON.parse(sh(`docker volume inspect ${namePrefix}timed-workspace`))[0].Labels;
+    expect(labels["shed.name"]).toBe("timed");
+    await server.shedJson(["delete", "timed", "--force"]);
+    expect(volumeExists("timed")).toBe(false);
+  });
+
   it("streams progress as SSE when asked, JSON lines with --json", async () => {
     const res = await fetch(`${server.url}/api/sheds`, {
       method: "POST",

@@ -21,8 +21,8 @@ import type {
 import { dockerSnapshots, LABEL_COPY, LABEL_SNAPSHOT } from "./snapshots.ts";
 import { waitForAgent } from "../agent-wait.ts";
 import type { BackendContext } from "../context.ts";
-import { containerSpec } from "./container-spec.ts";
-import { DockerEngine } from "./engine.ts";
+import { containerSpec, coversWorkspace } from "./container-spec.ts";
+import { DockerEngine, EngineError } from "./engine.ts";
 import { importImageFromStore } from "./image-import.ts";
 import type { DockerSection } from "./section.ts";
 
@@ -71,11 +71,7 @@ export class DockerBackend implements Backend {
       namePrefix: section.name_prefix,
       labels: (name) => this.labels(name),
       makeInstance: (spec, image, progress) => this.makeInstance(spec, Promise.resolve(image), progress, { volumeNoCopy: true }),
-      startReady: async (data, progress, opts) => {
-        progress({ id: "container", status: "starting" });
-        await this.engine.startContainer((data as DockerData).containerId);
-        await this.waitReady(data as DockerData, progress, opts.readyTimeoutMs);
-      },
+      startReady: (data, progress, opts) => this.startReady(data as DockerData, progress, opts),
       dial: (data) => this.ctx.dialAgent(join((data as DockerData).runDir, "agent.sock")),
       delete: (instance) => this.delete(instance),
     });
@@ -104,12 +100,14 @@ export class DockerBackend implements Backend {
 
   async create(spec: InstanceSpec, progress: Progress, opts: CreateOptions = {}): Promise<InstanceData> {
     progress({ id: "image", status: `resolving ${spec.image}` });
-    // The image and the shed's storage do not depend on each other: both at once.
-    const made = await this.makeInstance(spec, this.engineImage(spec.image, progress), progress);
+    const ref = this.ctx.images.expand(spec.image);
+    // An image the engine has (the usual case) is named as it is: the container's create is the
+    // check, one engine request fewer; only one it lacks is looked up (and loaded) from the store.
+    const made = isLayoutRef(ref)
+      ? await this.makeInstance(spec, this.storeImage(ref, progress), progress)
+      : await this.makeInstance(spec, Promise.resolve(ref), progress, {}, () => this.storeImage(ref, progress));
     try {
-      progress({ id: "container", status: "starting" });
-      await this.engine.startContainer(made.containerId);
-      await this.waitReady(made, progress, opts.readyTimeoutMs);
+      await this.startReady(made, progress, opts);
       return made;
     } catch (err) {
       await this.delete({ name: spec.name, spec, data: made }).catch(() => {});
@@ -117,20 +115,40 @@ export class DockerBackend implements Backend {
     }
   }
 
-  /** Volume, run dir and container (not started). Cleans up its own pieces when it fails. */
-  private async makeInstance(spec: InstanceSpec, imageRef: Promise<string>, progress: Progress, opts: { volumeNoCopy?: boolean } = {}): Promise<DockerData> {
+  /**
+   * Volume, run dir and container (not started). Cleans up its own pieces when it fails.
+   * `fallback`: the image to create from when the engine has no image `imageRef`.
+   */
+  private async makeInstance(
+    spec: InstanceSpec,
+    imageRef: Promise<string>,
+    progress: Progress,
+    opts: { volumeNoCopy?: boolean } = {},
+    fallback?: () => Promise<string>,
+  ): Promise<DockerData> {
     const { containerName, volume, runDir } = this.names(spec.name);
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     const labels = this.labels(spec.name);
     try {
       progress({ id: "volume", status: "creating" });
-      // Settled, not raced: a failed image must not leave a volume still being made behind the cleanup.
-      const [image, bundle] = await settledAll([imageRef, this.ctx.agentBundle(), this.engine.createVolume(volume, labels)] as const);
-      progress({ id: "container", status: "creating" });
       const binds = spec.mounts.map((m) => `${m.source}:${m.target}${m.readonly ? ":ro" : ""}`);
-      const body = containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds, ...opts });
-      const containerId = await this.engine.createContainer(containerName, body);
+      // The engine makes the volume with the container (a labelled mount); behind a --local-dir it
+      // is made here, empty, so the shed still has one (a snapshot copies it).
+      const volumeMade = coversWorkspace(binds) ? this.engine.createVolume(volume, labels) : Promise.resolve();
+      // Settled, not raced: a failed image must not leave a volume still being made behind the cleanup.
+      const [named, bundle] = await settledAll([imageRef, this.ctx.agentBundle(), volumeMade] as const);
+      let image = named;
+      progress({ id: "container", status: "creating" });
+      const body = (image: string) => containerSpec({ spec, image, labels, bundleDir: bundle.dir, loader: bundle.loader, runDir, volume, binds, ...opts });
+      let containerId: string;
+      try {
+        containerId = await this.engine.createContainer(containerName, body(image));
+      } catch (err) {
+        if (!fallback || !(err instanceof EngineError && err.httpStatus === 404 && /no such image/i.test(err.message))) throw err;
+        image = await fallback();
+        containerId = await this.engine.createContainer(containerName, body(image));
+      }
       return { containerId, containerName, volume, runDir, image };
     } catch (err) {
       await this.engine.removeContainer(containerName).catch(() => {});
@@ -148,14 +166,12 @@ export class DockerBackend implements Backend {
   }
 
   /**
-   * What to create the container from: an image the engine already has (a local `docker
-   * build`) as it is; any other from the server's image source (pulled per docker.pull_policy,
-   * `oci:` layouts copied in), loaded into the engine. Returns a ref or the engine's image id.
+   * An image the engine lacks (an image it has, a local `docker build` say, is named as it is),
+   * from the server's image source (pulled per docker.pull_policy, `oci:` layouts copied in),
+   * loaded into the engine. Returns the engine's image id.
    */
-  private async engineImage(input: string, progress: Progress): Promise<string> {
+  private async storeImage(ref: string, progress: Progress): Promise<string> {
     const { images } = this.ctx;
-    const ref = images.expand(input);
-    if (!isLayoutRef(ref) && (await this.engine.imageExists(ref))) return ref;
     const stored = await images.resolve(ref, progress);
     const imported = await importImageFromStore(this.engine, images.store, stored.ref ?? stored.manifestDigest, progress);
     return imported.imageId;
@@ -166,14 +182,44 @@ export class DockerBackend implements Backend {
     return buildImage(this.engine, this.ctx.images.store, context, { logger: this.ctx.logger, ...opts });
   }
 
-  private async waitReady(data: DockerData, progress: Progress, timeoutMs?: number): Promise<void> {
-    progress({ id: "agent", status: "waiting for agent" });
+  /**
+   * Starts the container and waits for its agent at the same time: the engine answers the
+   * start only after its own bookkeeping, by when the agent is often listening already, so
+   * the wait (its socket watched from before the start) adds little after the start returns.
+   * Progress marks the start's return, then readiness once both are done (what --timings reads).
+   */
+  private async startReady(data: DockerData, progress: Progress, opts: CreateOptions): Promise<void> {
+    progress({ id: "container", status: "starting" });
+    let start: "starting" | "started" | Error = "starting";
+    const started = this.engine.startContainer(data.containerId).then(
+      () => {
+        start = "started";
+        progress({ id: "agent", status: "waiting for agent" });
+      },
+      (err: Error) => {
+        start = err;
+        throw err;
+      },
+    );
+    const ready = this.waitReady(data, opts, () => start);
+    // The start's own error comes first (it names the cause); after a good start, the wait's.
+    await Promise.all([started, ready.catch((err) => started.then(() => Promise.reject(err)))]);
+    progress({ id: "agent", status: "ready" });
+  }
+
+  /** `start`: where the container's start is, for a wait run beside it (absent: it has returned). */
+  private async waitReady(data: DockerData, opts: CreateOptions, start: () => "starting" | "started" | Error = () => "started"): Promise<void> {
     await waitForAgent({
       dial: () => this.ctx.dialAgent(join(data.runDir, "agent.sock")),
       // The agent listens on agent.sock in the run dir the container shares: its appearance is the signal.
       announce: join(data.runDir, "agent.sock"),
-      timeoutMs: timeoutMs ?? this.opts.agentTimeoutMs ?? 60_000,
+      timeoutMs: opts.readyTimeoutMs ?? this.opts.agentTimeoutMs ?? 60_000,
+      keep: opts.onAgent,
       alive: async () => {
+        const now = start();
+        // Still starting is not dead (the engine is at it); a failed start ends the wait.
+        if (now === "starting") return undefined;
+        if (now instanceof Error) return `the engine could not start it: ${now.message}`;
         const c = await this.engine.inspectContainer(data.containerId);
         // With a restart policy a dying agent shows as restarting, or running again with a count.
         if (c?.State.Running && !c.State.Restarting && !c.RestartCount) return undefined;
@@ -181,7 +227,6 @@ export class DockerBackend implements Backend {
         return `the container exited (code ${c?.State.ExitCode ?? "?"})${logs ? `: ${logs.trim().slice(-500)}` : ""}`;
       },
     });
-    progress({ id: "agent", status: "ready" });
   }
 
   async start(instance: Instance, progress: Progress): Promise<InstanceData> {
@@ -195,10 +240,12 @@ export class DockerBackend implements Backend {
     }
     mkdirSync(data.runDir, { recursive: true, mode: 0o700 });
     if (!c.State.Running) {
-      progress({ id: "container", status: "starting" });
-      await this.engine.startContainer(data.containerId);
+      await this.startReady(data, progress, {});
+    } else {
+      progress({ id: "agent", status: "waiting for agent" });
+      await this.waitReady(data, {});
+      progress({ id: "agent", status: "ready" });
     }
-    await this.waitReady(data, progress);
     return data;
   }
 

@@ -26,13 +26,26 @@ describe("docker container spec", () => {
     expect(spec.HostConfig.Init).toBe(true);
   });
 
-  it("mounts the bundle read-only, the run dir and the workspace volume", () => {
-    expect(spec.HostConfig.Binds).toEqual([
-      "/state/agent/v1:/.shed:ro",
-      "/state/run/web:/.shed/run",
-      "shed-web-workspace:/workspace",
-      "/src:/workspace/src:ro",
+  it("mounts the bundle read-only, the run dir and the workspace volume (made by the engine, with the shed's labels)", () => {
+    expect(spec.HostConfig.Binds).toEqual(["/state/agent/v1:/.shed:ro", "/state/run/web:/.shed/run", "/src:/workspace/src:ro"]);
+    expect(spec.HostConfig.Mounts).toEqual([
+      { Type: "volume", Source: "shed-web-workspace", Target: "/workspace", VolumeOptions: { NoCopy: false, Labels: { "shed.name": "web" } } },
     ]);
+  });
+
+  it("a host directory at /workspace takes the volume's place", () => {
+    const local = containerSpec({
+      spec: { name: "web", image: "img", cpus: 1, memoryMb: 512, env: {}, mounts: [] },
+      image: "img",
+      labels: {},
+      bundleDir: "/b",
+      loader: "ld",
+      runDir: "/r",
+      volume: "v",
+      binds: ["/home/me/app:/workspace"],
+    }) as any;
+    expect(local.HostConfig.Mounts).toBeUndefined();
+    expect(local.HostConfig.Binds).toContain("/home/me/app:/workspace");
   });
 
   it("turns --cpus and --memory into limits and sets the SHED_* variables", () => {

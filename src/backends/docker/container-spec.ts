@@ -31,6 +31,7 @@ export interface ContainerSpecInput {
  */
 export function containerSpec(input: ContainerSpecInput): Record<string, unknown> {
   const { spec } = input;
+  const volumeAtWorkspace = !coversWorkspace(input.binds ?? []);
   const env = {
     SHED_CONTAINER: "true",
     SHED_NAME: spec.name,
@@ -58,13 +59,21 @@ export function containerSpec(input: ContainerSpecInput): Record<string, unknown
     OpenStdin: false,
     HostConfig: {
       Init: true,
-      Binds: [
-        `${input.bundleDir}:${GUEST_BUNDLE_DIR}:ro`,
-        `${input.runDir}:${GUEST_RUN_DIR}`,
-        // A host directory mounted at /workspace (--local-dir) takes the volume's place.
-        ...((input.binds ?? []).some((b) => b.split(":")[1] === WORKSPACE) ? [] : [`${input.volume}:${WORKSPACE}${input.volumeNoCopy ? ":nocopy" : ""}`]),
-        ...(input.binds ?? []),
-      ],
+      Binds: [`${input.bundleDir}:${GUEST_BUNDLE_DIR}:ro`, `${input.runDir}:${GUEST_RUN_DIR}`, ...(input.binds ?? [])],
+      // The volume as a mount with its labels: the engine makes it with the container, one
+      // request fewer before the start. A host directory at /workspace (--local-dir) takes its place.
+      ...(volumeAtWorkspace
+        ? {
+            Mounts: [
+              {
+                Type: "volume",
+                Source: input.volume,
+                Target: WORKSPACE,
+                VolumeOptions: { NoCopy: input.volumeNoCopy === true, Labels: input.labels },
+              },
+            ],
+          }
+        : {}),
       NanoCpus: Math.round(spec.cpus * 1e9),
       Memory: spec.memoryMb * 1024 * 1024,
       // A fork bomb in one shed must not starve the host or the other sheds.
@@ -72,4 +81,9 @@ export function containerSpec(input: ContainerSpecInput): Record<string, unknown
       RestartPolicy: { Name: "unless-stopped" },
     },
   };
+}
+
+/** Whether a bind ("host:guest[:ro]") is mounted at /workspace itself, in the volume's place. */
+export function coversWorkspace(binds: string[]): boolean {
+  return binds.some((b) => b.split(":")[1] === WORKSPACE);
 }

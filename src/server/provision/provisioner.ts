@@ -11,11 +11,14 @@ import { readEnvFile } from "./env-file.ts";
 import { planHostMounts, WORKSPACE } from "./host-mounts.ts";
 import { type HookName, PROVISION_FILE, type ProvisionFile, parseProvisionFile } from "./provision-file.ts";
 import { repoName, repoUrl } from "./repo-url.ts";
+import { readSmallFile } from "./small-file.ts";
 import { runStreamed } from "./streamed-command.ts";
 
 const STATE_DIR = "/var/lib/shed-provision";
 const LOG_DIR = "/var/log/shed";
 const PATH_FILE = "/etc/profile.d/shed-installed-tools.sh";
+/** A provision file is a few lines; a bigger one is refused, not read into the server. */
+const MAX_PROVISION_FILE = 256 * 1024;
 
 /** What the provisioner keeps in the shed's record between create, start and stop. */
 interface ProvisionState {
@@ -53,15 +56,25 @@ export class Provisioner implements LifecycleHooks {
   }
 
   afterCreate(ctx: HookContext): Promise<string[]> {
-    return this.run(ctx, async (warn, env) => {
-      const state = stateOf(ctx.record);
-      if (state.repo) warn(await this.clone(ctx, state.repo, env));
-      await this.hooks(ctx, ["install", "startup"], env, warn);
-    });
+    return this.provisioning(ctx, () =>
+      this.run(ctx, async (warn, env) => {
+        const state = stateOf(ctx.record);
+        if (state.repo) warn(await this.clone(ctx, state.repo, env));
+        await this.hooks(ctx, ["install", "startup"], env, warn);
+      }),
+    );
   }
 
   afterStart(ctx: HookContext): Promise<string[]> {
-    return this.run(ctx, (warn, env) => this.hooks(ctx, ["install", "startup"], env, warn));
+    return this.provisioning(ctx, () => this.run(ctx, (warn, env) => this.hooks(ctx, ["install", "startup"], env, warn)));
+  }
+
+  /** Marks provisioning's start and end as progress: `create --timings` tells it from the agent's wait by these. */
+  private async provisioning(ctx: HookContext, fn: () => Promise<string[]>): Promise<string[]> {
+    ctx.progress({ id: "provision", status: "provisioning" });
+    const warnings = await fn();
+    ctx.progress({ id: "provision", status: "done" });
+    return warnings;
   }
 
   beforeStop(ctx: HookContext & { budgetMs: number }): Promise<string[]> {
@@ -204,11 +217,17 @@ async function writeLog(agent: AgentConnection, step: string, text: string): Pro
   );
 }
 
+/**
+ * The provision file, read as an archive from the agent (a stat and a read there; an exec
+ * of `cat` would start a process in the shed on every create and start). Absent, or not a
+ * file: undefined, as before.
+ */
 async function readProvisionFile(agent: AgentConnection): Promise<ProvisionFile | string | undefined> {
   const path = `${WORKSPACE}/${PROVISION_FILE}`;
-  const r = await runInShed(agent, { argv: ["cat", path], login: false });
-  if (r.code !== 0) return undefined;
-  return parseProvisionFile(r.stdout, path);
+  const text = await readSmallFile(agent, path, MAX_PROVISION_FILE).catch(() => undefined);
+  if (text === undefined) return undefined;
+  if (typeof text !== "string") return `${path} is larger than ${MAX_PROVISION_FILE / 1024} KiB; not read`;
+  return parseProvisionFile(text, path);
 }
 
 async function installDone(agent: AgentConnection): Promise<boolean> {

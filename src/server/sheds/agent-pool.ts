@@ -16,7 +16,17 @@ export class AgentPool {
   get(name: string): Promise<AgentConnection> {
     const existing = this.conns.get(name);
     if (existing) return existing;
-    const pending = this.dial(name).then(
+    return this.track(name, this.dial(name));
+  }
+
+  /** A connection made elsewhere (the one that answered a create's readiness) becomes the shed's; one already held is replaced. */
+  adopt(name: string, conn: AgentConnection): void {
+    this.drop(name);
+    void this.track(name, Promise.resolve(conn));
+  }
+
+  private track(name: string, dialed: Promise<AgentConnection>): Promise<AgentConnection> {
+    const pending = dialed.then(
       (conn) => {
         conn.closed.then((reason) => {
           if (this.conns.get(name) === pending) this.conns.delete(name);

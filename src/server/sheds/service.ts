@@ -1,7 +1,7 @@
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
 import type { BackendName, CreateShedRequest, Progress, Shed } from "../../api/schemas/shed.ts";
-import type { Backend, InstanceSpec } from "../../backends/backend.ts";
+import type { Backend, CreateOptions, InstanceSpec } from "../../backends/backend.ts";
 import { backendDefinition } from "../../backends/registry.ts";
 import type { Logger } from "../../log/logger.ts";
 import { type ServerConfig, sectionOf } from "../config/schema.ts";
@@ -103,12 +103,17 @@ export class ShedService {
     const prepared = [...(source?.warnings ?? []), ...((await this.hooks.prepare?.(record, req, backend)) ?? [])];
     this.store.put(record);
     try {
-      const opts = req.timeoutSeconds !== undefined ? { readyTimeoutMs: Math.max(1000, deadline - Date.now()) } : {};
+      const opts: CreateOptions = {
+        ...(req.timeoutSeconds !== undefined ? { readyTimeoutMs: Math.max(1000, deadline - Date.now()) } : {}),
+        // The connection that answered readiness serves provisioning and the first exec.
+        onAgent: (conn) => this.agents.adopt(req.name, conn),
+      };
       record.backendData = source
         ? await source.capability.spawn(record.spec, source.handle, progress, opts)
         : await backend.create(record.spec, progress, opts);
     } catch (err) {
       // The backend removed what it made; the record goes too, so the name is free again.
+      this.agents.drop(req.name);
       this.store.remove(req.name);
       throw err;
     }
@@ -336,6 +341,8 @@ export class ShedService {
     const fn = this.hooks[hook];
     const later = fn ? await this.withHookContext(record, progress, (ctx) => fn.call(this.hooks, { ...ctx, deadline })) : [];
     const warnings = [...earlier, ...later];
+    // No warnings now and none kept: the file already says so, and a create spares a write (two fsyncs).
+    if (!warnings.length && !record.warnings) return;
     this.transition(record, record.state, { warnings: warnings.length ? warnings : undefined });
   }
 
