@@ -3,6 +3,7 @@ import { type Connection, Server, type ServerChannel, utils } from "ssh2";
 import { sshFingerprint } from "../../api/bootstrap.ts";
 import { isLoopback } from "../listen.ts";
 import { answerBootstrap } from "./bootstrap-channel.ts";
+import { coalesceWrites } from "./coalesce-writes.ts";
 import type { BootstrapService } from "./bootstrap.ts";
 import type { AgentConnection } from "../../agent/protocol/api.ts";
 import { ShedError } from "../../api/errors.ts";
@@ -117,6 +118,7 @@ export async function startSshDoor(opts: SshDoorOptions): Promise<SshDoor> {
   const open = new Set<Socket>();
   const tcp = createServer((sock) => {
     sock.setNoDelay(true);
+    coalesceWrites(sock);
     open.add(sock);
     sock.once("close", () => open.delete(sock));
     if (pending.size >= opts.config.max_unauthenticated) {
