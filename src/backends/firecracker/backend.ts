@@ -177,7 +177,7 @@ export class FirecrackerBackend implements Backend {
     await configureVm(client, spec, data, bootArgs(spec, data, this.network?.gateway(), this.section.boot_args));
     progress({ id: "agent", status: "waiting for agent" });
     await waitForAgent({
-      dial: () => this.dialData(spec.name, data),
+      dial: () => this.dialOnce(data),
       timeoutMs: readyTimeoutMs ?? this.section.start_timeout * 1000,
       alive: async () => {
         if (firecrackerPid(data)) return undefined;
@@ -338,16 +338,20 @@ export class FirecrackerBackend implements Backend {
     return this.dialData(instance.name, instance.data as FirecrackerData);
   }
 
+  /** One CONNECT and hello, no retry: the boot wait polls on its own backoff (a retry's 1 s pause made readiness late). */
+  private async dialOnce(data: FirecrackerData): Promise<AgentConnection> {
+    return connectAgent(await dialHybridVsock(data.vsockSocket, this.section.console_port), { client: `shed-server ${VERSION}`, logger: this.ctx.logger });
+  }
+
   private dialData(name: string, data: FirecrackerData): Promise<AgentConnection> {
     let link = this.links.get(name);
     if (!link) {
-      const once = async () => connectAgent(await dialHybridVsock(data.vsockSocket, this.section.console_port), { client: `shed-server ${VERSION}`, logger: this.ctx.logger });
       // A guest whose previous connection just ended (a server killed and restarted) can
       // refuse the next CONNECT for a moment: try again, briefly, while the VM runs.
       const dial = async () => {
         for (let attempt = 1; ; attempt++) {
           try {
-            return await once();
+            return await this.dialOnce(data);
           } catch (err) {
             if (attempt >= DIAL_ATTEMPTS || !firecrackerPid(data)) throw err;
             await Bun.sleep(DIAL_RETRY_MS);
