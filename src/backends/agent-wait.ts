@@ -24,25 +24,41 @@ export async function waitForAgent(opts: {
   const announced = opts.announce ? watchFor(opts.announce) : undefined;
   let lastError: unknown;
   let delay = 10;
+  let over = false;
+  // One dial and health; false when the agent is not there yet. Past the deadline (the race
+  // below gave up on it) a late connection is closed, never kept.
+  const attempt = async (): Promise<boolean> => {
+    try {
+      const conn = await opts.dial();
+      let kept = false;
+      try {
+        const health = await conn.health();
+        if (health.ok && !over) {
+          if (opts.keep) {
+            opts.keep(conn);
+            kept = true;
+          }
+          return true;
+        }
+      } finally {
+        if (!kept) conn.close();
+      }
+    } catch (err) {
+      lastError = err;
+    }
+    return false;
+  };
   try {
     while (Date.now() < deadline) {
-      try {
-        const conn = await opts.dial();
-        let kept = false;
-        try {
-          const health = await conn.health();
-          if (health.ok) {
-            if (opts.keep) {
-              opts.keep(conn);
-              kept = true;
-            }
-            return;
-          }
-        } finally {
-          if (!kept) conn.close();
-        }
-      } catch (err) {
-        lastError = err;
+      // A dial or health call that never answers must not outlast the deadline.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), Math.max(0, deadline - Date.now()))));
+      const ready = await Promise.race([attempt(), late]).finally(() => clearTimeout(timer));
+      if (ready === true) return;
+      if (ready === "late") {
+        over = true;
+        lastError ??= new Error("a dial or health call was still waiting for the agent");
+        break;
       }
       const dead = await opts.alive();
       if (dead) throw new ShedError("AGENT_UNAVAILABLE", `the shed did not start: ${dead}`);
