@@ -146,3 +146,8 @@ quickstart-clean:
 
 clean:
 	rm -rf dist
+
+## image-check-all: builds devtools, default and experimental (cached on base) and checks each in
+## a qemu shed (test/images/tools-check.ts). Long: boots a TCG VM per variant.
+image-check-all: build
+	$(BUN) test/images/tools-check.ts devtools default experimental
