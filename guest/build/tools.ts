@@ -11,12 +11,14 @@ export interface ToolCheck {
 }
 
 const BASE: ToolCheck[] = [
-  ...["git", "gh", "curl", "wget", "vim", "nvim", "htop", "jq", "rg", "tree", "gcc", "make", "docker", "dockerd", "containerd", "runc"].map(
+  ...["git", "gh", "curl", "wget", "vim", "nvim", "htop", "jq", "rg", "tree", "gcc", "make", "docker", "containerd", "runc"].map(
     (name) => ({ name, cmd: `${name} --version` }),
   ),
   { name: "tmux", cmd: "tmux -V" },
   { name: "ssh", cmd: "ssh -V" },
-  { name: "iptables", cmd: "iptables --version" },
+  // In /usr/sbin, outside the shed user's PATH.
+  { name: "dockerd", cmd: "sudo dockerd --version" },
+  { name: "iptables", cmd: "sudo iptables --version" },
   { name: "nft", cmd: "sudo nft --version" },
   { name: "systemd", cmd: "systemctl --version" },
   { name: "docker group", cmd: "id -nG | grep -qw docker" },
