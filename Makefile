@@ -79,7 +79,7 @@ test: setup check integration
 bench: build
 	$(BUN) bench/run.ts
 
-## image-base, image-devtools, image-default: guest images from guest/<recipe> (root, debootstrap;
+## image-base, image-devtools, image-default, image-experimental: guest images from guest/<recipe> (root, debootstrap;
 ## cached), built by `shed image build --recipe` into the local server's store as shed/<recipe>:latest
 ## (the built-in aliases base, devtools, default). They run on the qemu and the docker backend.
 image-base image-devtools image-default image-experimental: build
