@@ -41,13 +41,20 @@ export async function checkVariant(variant: string, say: (line: string) => void 
   });
   const results: CheckResult[] = [];
   try {
-    const inspect = await server.shed(["image", "inspect", `oci:${image.dir}:${image.ref}`, "--json"], { timeoutMs: 120_000 });
-    for (const [tool, ver] of Object.entries(versions)) {
-      results.push({ name: `annotation ${VERSION_ANNOTATION}${tool}`, ok: inspect.stdout.includes(`"${VERSION_ANNOTATION}${tool}":"${ver}"`), output: ver });
-    }
     say(`${variant}: booting a shed (TCG)`);
     const created = await server.shed(["create", "check", "--image", variant], { timeoutMs: 900_000 });
     if (created.code !== 0) throw new Error(`shed create failed: ${created.stdout}${created.stderr}`);
+    // By the alias the shed was made from: the image is in the server's store by now.
+    const inspect = await server.shed(["image", "inspect", variant, "--json"], { timeoutMs: 120_000 });
+    let annotations: Record<string, string> = {};
+    try {
+      annotations = JSON.parse(inspect.stdout).annotations ?? {};
+    } catch {}
+    for (const [tool, ver] of Object.entries(versions)) {
+      const got = annotations[`${VERSION_ANNOTATION}${tool}`];
+      const output = got === ver ? ver : `${got ?? "missing"} (want ${ver}) ${inspect.stderr.trim()}`;
+      results.push({ name: `annotation ${VERSION_ANNOTATION}${tool}`, ok: got === ver, output });
+    }
     const run = async (cmd: string) => {
       const r = await server.shed(["exec", "check", "--", "sudo", "-iu", "shed", "sh", "-c", cmd], { timeoutMs: 300_000 });
       return { ok: r.code === 0, output: `${r.stdout}${r.stderr}`.trim().split("\n")[0] ?? "" };
