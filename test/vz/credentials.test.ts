@@ -33,7 +33,7 @@ describe.skipIf(skip)("vz backend: a file credential copied in and kept in sync 
   const eventually = async (probe: () => Promise<string> | string, want: string) => {
     let got = "";
     for (let i = 0; i < 60; i++) {
-      got = await probe().catch((e: Error) => `(${e.message})`);
+      got = await Promise.resolve().then(probe).catch((e: Error) => `(${e.message})`);
       if (got === want) return got;
       await Bun.sleep(1000);
     }
