@@ -33,7 +33,8 @@ async function compare(dir: string, label: string): Promise<void> {
       await makeUpperDisk(p, SIZE);
       rmSync(p);
     },
-    target: "~0",
+    // "cuts the upper's part to ~0": at most a tenth of mkfs (lib.ts reads only "<= N x" forms).
+    target: "<= 0.1x",
   });
   console.log(`  (the template's uppers were made by: ${[...new Set(method)].join(", ")})`);
 }

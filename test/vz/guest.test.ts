@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bounded } from "../harness/bounded.ts";
 import { startServer, type TestServer } from "../harness/index.ts";
 import { makeTestNetwork, netnsMissing, type TestNetwork } from "../harness/netns.ts";
-import { baseImage, vmTestsMissing } from "../qemu/guest-image.ts";
+import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
 import { installStandin, standinMissing } from "./standin/install.ts";
 
 /**
@@ -29,20 +30,27 @@ describe.skipIf(skip)("vz guest: RTC clock, MTU and MSS clamp, HardStop fallback
     return r.stdout.trim();
   };
 
+  // Every wait of the hook is bounded below the hook's own budget (it once hung 15 min in CI
+  // with no word of what it waited on): image build, server start, then create, whose CLI is
+  // killed a minute after the server's own start_timeout (800 s) would have failed it.
   beforeAll(async () => {
-    const image = (await baseImage()).ref;
+    const image = (await bounded("building the base guest image", IMAGE_HOOK_MS - 60_000, baseImage())).ref;
     net = makeTestNetwork();
-    server = await startServer({
-      netns: net.host,
-      config: {
-        enabled_backends: ["vz"],
-        default_backend: "vz",
-        vz: { vfkit_path: standin.path, network: "nat", default_cpus: 1, default_memory_mb: 1024, start_timeout: 800, stop_timeout: 5, image_aliases: { base: image } },
-      },
-    });
-    const r = await server.shedJson(["create", "g", "--image", "base"], { timeoutMs: T });
-    if (r.error) throw new Error(`create: ${JSON.stringify(r.error)}`);
-  }, T);
+    server = await bounded(
+      "starting shed-server",
+      60_000,
+      startServer({
+        netns: net.host,
+        config: {
+          enabled_backends: ["vz"],
+          default_backend: "vz",
+          vz: { vfkit_path: standin.path, network: "nat", default_cpus: 1, default_memory_mb: 1024, start_timeout: 800, stop_timeout: 5, image_aliases: { base: image } },
+        },
+      }),
+    );
+    const r = await server.shed(["create", "g", "--image", "base"], { timeoutMs: 860_000 });
+    if (r.code !== 0) throw new Error(`create through the vfkit stand-in failed or hung (exit ${r.code}; stand-in log ${standin.log}):\n${r.stdout}${r.stderr}`);
+  }, IMAGE_HOOK_MS + T);
 
   afterAll(async () => {
     await server?.shed(["delete", "g", "--force"], { timeoutMs: T }).catch(() => {});
