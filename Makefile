@@ -20,7 +20,7 @@ QS_SAY_BACKEND := const get = (p) => fetch("http://127.0.0.1:$(HTTP_PORT)/api/" 
 SHED_HINT := $(if $(filter 8080:2222:/var/lib/shed,$(HTTP_PORT):$(SSH_PORT):$(STATE_DIR)),dist/shed,SHED_CONFIG_DIR=$(STATE_DIR)/client dist/shed)
 
 .PHONY: kernel-fc setup deps dockerd build cross check typecheck lint unit test integration bench quickstart quickstart-stop quickstart-clean clean \
-  image-base image-devtools image-default image-experimental image-check-all
+  image-base image-devtools image-default
 
 ## setup: apt packages the tests need (when missing), npm ci, a running dockerd
 setup: deps dockerd
@@ -79,10 +79,10 @@ test: setup check integration
 bench: build
 	$(BUN) bench/run.ts
 
-## image-base, image-devtools, image-default, image-experimental: guest images from guest/<recipe> (root, debootstrap;
+## image-base, image-devtools, image-default: guest images from guest/<recipe> (root, debootstrap;
 ## cached), built by `shed image build --recipe` into the local server's store as shed/<recipe>:latest
 ## (the built-in aliases base, devtools, default). They run on the qemu and the docker backend.
-image-base image-devtools image-default image-experimental: build
+image-base image-devtools image-default: build
 	$(SHED) image build --recipe guest/$(@:image-%=%) -t shed/$(@:image-%=%):latest --agent dist/shed-agent
 
 ## kernel-fc: the Firecracker guest kernel, an uncompressed vmlinux (dist/vmlinux-fc): Debian's
@@ -146,8 +146,3 @@ quickstart-clean:
 
 clean:
 	rm -rf dist
-
-## image-check-all: builds devtools, default and experimental (cached on base) and checks each in
-## a qemu shed (test/images/tools-check.ts). Long: boots a TCG VM per variant.
-image-check-all: build
-	$(BUN) test/images/tools-check.ts devtools default experimental

@@ -130,8 +130,7 @@ async function run(argv: string[], env: Record<string, string>): Promise<void> {
 async function waitForConsole(path: string, re: RegExp, proc: { exitCode: number | null; stderr: unknown }, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    // Debian 13's systemd colours its console lines: match on the text without ANSI codes.
-    if (existsSync(path) && re.test(readFileSync(path, "utf8").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ""))) return;
+    if (existsSync(path) && re.test(readFileSync(path, "utf8"))) return;
     if (proc.exitCode !== null) {
       throw new Error(`plain QEMU ended before multi-user.target: ${await new Response(proc.stderr as ReadableStream).text()}`);
     }

@@ -29,8 +29,3 @@ done
 systemctl enable ssh.service 2>/dev/null || true
 # Left behind by systemd-resolved's postinst (the build host's resolver).
 rm -f /etc/.resolv.conf.systemd-resolved.bak
-# Docker for the shed user; socket-activated (docker.socket), so neither dockerd nor containerd
-# slows the boot: the first `docker` call starts them.
-usermod -aG docker shed
-systemctl disable docker.service containerd.service 2>/dev/null || true
-systemctl enable docker.socket

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { removeBuildDir } from "./chroot.ts";
 import { type WrittenImage, fileDigest, writeOciLayout } from "./oci-layout.ts";
 import { ensureOsStage } from "./os-stage.ts";
-import { type Recipe, lineage, loadRecipe, rootRecipe } from "./recipe.ts";
+import { type Recipe, loadRecipe, rootRecipe } from "./recipe.ts";
 import { BOOT_PATHS, buildShedLayer } from "./shed-layer.ts";
 
 /** Image config labels that tell a VM backend where the boot files are. */
@@ -33,9 +33,6 @@ export interface BuiltImage extends WrittenImage {
   /** Both layer tars: the OS stage (cached) and the shed layer. */
   layers: string[];
 }
-
-/** Prefix of the manifest annotations (and labels) that record a tool's version. */
-export const VERSION_ANNOTATION = "dev.shed.version.";
 
 /** Bumped when the shed layer's builder changes its output (initramfs layout, paths). */
 const SHED_LAYER_VERSION = "2";
@@ -80,10 +77,6 @@ export async function buildImage(opts: BuildOptions): Promise<BuiltImage> {
     say(`${recipe.name}: shed layer cached`);
   }
   const release = readFileSync(join(os.kernelDir, "version"), "utf8").trim();
-  // Each recipe of the chain names what it adds; a child's entry wins over its parent's.
-  const versions = Object.fromEntries(
-    lineage(recipe).flatMap((r) => Object.entries(r.versions).map(([tool, ver]) => [`${VERSION_ANNOTATION}${tool}`, ver])),
-  );
   const written = await writeOciLayout({
     dir: layoutDir,
     ref,
@@ -98,9 +91,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuiltImage> {
       [BOOT_LABELS.recipe]: recipe.name,
       [BOOT_LABELS.recipeHash]: recipe.hash,
       "org.opencontainers.image.description": recipe.description,
-      ...versions,
     },
-    annotations: versions,
   });
   say(`${recipe.name}: ${ref} ${written.manifestDigest}`);
   return { ...written, recipe, layers: [os.tar, shedTar] };

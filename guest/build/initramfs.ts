@@ -31,12 +31,12 @@ export function buildInitramfs(opts: {
     { type: "file", path: "init", data: readFileSync(join(opts.initDir, "init")), mode: 0o755 },
   ];
   for (const rel of order) {
-    entries.push({ type: "file", path: `lib/modules/${plainName(rel)}`, data: plainModule(join(opts.modulesDir, rel)) });
+    entries.push({ type: "file", path: `lib/modules/${basename(rel)}`, data: readFileSync(join(opts.modulesDir, rel)) });
   }
   entries.push({
     type: "file",
     path: "lib/modules/load-order",
-    data: new TextEncoder().encode(order.map((r) => `${plainName(r)}\n`).join("")),
+    data: new TextEncoder().encode(order.map((r) => `${basename(r)}\n`).join("")),
   });
   return cpioArchive(entries);
 }
@@ -84,25 +84,9 @@ export function moduleLoadOrder(modulesDir: string, names: string[]): string[] {
   }
   for (const path of out) {
     if (!existsSync(join(modulesDir, path))) throw new Error(`module file ${path} is missing from ${modulesDir}`);
+    if (/\.ko\.\w+$/.test(path)) throw new Error(`compressed module ${path}: busybox insmod needs plain .ko files`);
   }
   return out;
-}
-
-/** The module's file name as busybox insmod takes it: plain `.ko`. */
-function plainName(rel: string): string {
-  return basename(rel).replace(/\.ko\.(xz|zst|gz)$/, ".ko");
-}
-
-/**
- * A module file's bytes, decompressed: Debian 13 ships modules as `.ko.xz` and busybox insmod
- * loads only plain ELF, so the initramfs carries them inflated (a few MB either way).
- */
-export function plainModule(path: string): Uint8Array {
-  const tool = path.endsWith(".xz") ? "xz" : path.endsWith(".zst") ? "zstd" : path.endsWith(".gz") ? "gzip" : undefined;
-  if (!tool) return readFileSync(path);
-  const out = Bun.spawnSync([tool, "-dc", path]);
-  if (out.exitCode !== 0) throw new Error(`cannot decompress kernel module ${path} (${tool}): ${out.stderr.toString().trim()}`);
-  return out.stdout;
 }
 
 function findBusybox(): string {

@@ -27,8 +27,6 @@ export async function writeOciLayout(opts: {
   ref: string;
   layers: LayerInput[];
   labels: Record<string, string>;
-  /** Extra manifest annotations (shown by `shed image inspect`). */
-  annotations?: Record<string, string>;
   arch?: string;
 }): Promise<WrittenImage> {
   // The store is the one OCI layout writer: blobs checked and installed atomically, the index too.
@@ -66,7 +64,7 @@ export async function writeOciLayout(opts: {
     mediaType: MediaType.ociManifest,
     config: { mediaType: MediaType.ociConfig, ...configBlob },
     layers: layers.map((l) => ({ mediaType: MediaType.ociLayer, ...l })),
-    annotations: { ...opts.annotations, "org.opencontainers.image.ref.name": opts.ref, "org.opencontainers.image.created": created },
+    annotations: { "org.opencontainers.image.ref.name": opts.ref, "org.opencontainers.image.created": created },
   };
   const manifestBlob = await store.putManifest(json(manifest), MediaType.ociManifest);
   // Other refs already in this layout stay (one layout may carry several tags).

