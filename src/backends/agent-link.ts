@@ -20,6 +20,16 @@ export class SharedAgentLink {
     return handle(conn);
   }
 
+  /** Takes a connection already dialed (the one that answered the boot wait) as the shared one. */
+  adopt(conn: AgentConnection): void {
+    this.close();
+    const adopted = Promise.resolve(conn);
+    this.conn = adopted;
+    void conn.closed.then(() => {
+      if (this.conn === adopted) this.conn = undefined;
+    });
+  }
+
   /** Drops the connection (VM stopping or gone). */
   close(): void {
     const conn = this.conn;

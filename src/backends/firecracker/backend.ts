@@ -178,6 +178,9 @@ export class FirecrackerBackend implements Backend {
     progress({ id: "agent", status: "waiting for agent" });
     await waitForAgent({
       dial: () => this.dialOnce(data),
+      // The connection that answered becomes the shared one: closing it and dialing again
+      // would cost a second CONNECT and hello before the mounts and files below.
+      keep: (conn) => this.link(spec.name, data).adopt(conn),
       timeoutMs: readyTimeoutMs ?? this.section.start_timeout * 1000,
       alive: async () => {
         if (firecrackerPid(data)) return undefined;
@@ -344,6 +347,10 @@ export class FirecrackerBackend implements Backend {
   }
 
   private dialData(name: string, data: FirecrackerData): Promise<AgentConnection> {
+    return this.link(name, data).acquire();
+  }
+
+  private link(name: string, data: FirecrackerData): SharedAgentLink {
     let link = this.links.get(name);
     if (!link) {
       // A guest whose previous connection just ended (a server killed and restarted) can
@@ -361,7 +368,7 @@ export class FirecrackerBackend implements Backend {
       link = new SharedAgentLink(dial, 10_000);
       this.links.set(name, link);
     }
-    return link.acquire();
+    return link;
   }
 
   private dropLink(name: string): void {
