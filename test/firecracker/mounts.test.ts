@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runningPid } from "../../src/proc/pid-file.ts";
+import { eventually } from "../harness/eventually.ts";
 import { startServer, type TestServer } from "../harness/index.ts";
 import { makeTestNetwork, netnsMissing, type TestNetwork } from "../harness/netns.ts";
 import { IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
@@ -38,16 +39,6 @@ describe.skipIf(skip ?? diodMissing)("firecracker backend: host directories over
   const diod = () => {
     const dir = instanceDir(server, "mnt");
     return runningPid(join(dir, "diod.pid"), join(dir, "diod.log"));
-  };
-  /** Polls until `probe` gives `want` (a sync takes a moment each way); the last value otherwise. */
-  const eventually = async (probe: () => Promise<string> | string, want: string, tries = 60) => {
-    let got = "";
-    for (let i = 0; i < tries; i++) {
-      got = await probe();
-      if (got === want) return got;
-      await Bun.sleep(1000);
-    }
-    return got;
   };
 
   beforeAll(async () => {

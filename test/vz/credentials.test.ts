@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bounded } from "../harness/bounded.ts";
+import { eventually } from "../harness/eventually.ts";
 import { startServer, type TestServer } from "../harness/index.ts";
 import { baseImage, IMAGE_HOOK_MS, vmTestsMissing } from "../qemu/guest-image.ts";
 import { installStandin, standinMissing } from "./standin/install.ts";
@@ -28,16 +29,6 @@ describe.skipIf(skip)("vz backend: a file credential copied in and kept in sync 
     const r = await server.shed(["exec", "c", "--", "sh", "-c", cmd], { timeoutMs: 120_000 });
     if (r.code !== 0) throw new Error(`exec ${cmd} failed (${r.code}): ${r.stdout}${r.stderr}`);
     return r.stdout;
-  };
-  /** Polls (at most 60 s) until `probe` gives `want`; the last value otherwise, for the assertion to show. */
-  const eventually = async (probe: () => Promise<string> | string, want: string) => {
-    let got = "";
-    for (let i = 0; i < 60; i++) {
-      got = await Promise.resolve().then(probe).catch((e: Error) => `(${e.message})`);
-      if (got === want) return got;
-      await Bun.sleep(1000);
-    }
-    return got;
   };
   const ok = async (args: string[]) => {
     const r = await server.shed(args, { timeoutMs: 860_000 });
