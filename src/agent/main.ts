@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { ShedError } from "../api/errors.ts";
+import { BROKER_ENV_FILE } from "./broker/guest-protocol.ts";
 import { jsonLineLogger } from "../log/logger.ts";
 import { type ListenSpec, parseListen, startListener } from "./listeners.ts";
 import { LocalOps } from "./local-ops.ts";
@@ -51,6 +53,8 @@ export async function runAgent(opts: AgentOptions, version: string): Promise<voi
     logger.info("listening", { on: listener.description });
   }
   if (opts.rtcClock) watchRtcClock({ logger });
+  // Images with brokered credentials (broker.env) get the AWS endpoint; others never load it.
+  if (existsSync(BROKER_ENV_FILE)) void import("./broker/aws-endpoint.ts").then((m) => m.serveAwsEndpoint(logger)).catch((err) => logger.warn("AWS endpoint not started", { error: String(err) }));
   process.on("SIGTERM", () => void ops.shutdown(5000));
   // Children are Bun's to reap; orphans go to the engine's init or systemd.
   await new Promise(() => {});

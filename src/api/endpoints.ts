@@ -1,4 +1,5 @@
 import type { Endpoint } from "./endpoint.ts";
+import { BROKER_API } from "./endpoints/broker.ts";
 import { IMAGE_API } from "./endpoints/images.ts";
 import { SERVER_API } from "./endpoints/server.ts";
 import { SHED_API } from "./endpoints/sheds.ts";
@@ -12,6 +13,6 @@ export type { Endpoint } from "./endpoint.ts";
  * /api/openapi.json is generated from it. Clients import only the group they call
  * (endpoints/sheds.ts, images.ts, server.ts), so `shed exec` loads no image schemas.
  */
-export const API = { ...SERVER_API, ...SHED_API, ...SNAPSHOT_API, ...SYSTEM_API, ...IMAGE_API };
+export const API = { ...SERVER_API, ...SHED_API, ...SNAPSHOT_API, ...SYSTEM_API, ...IMAGE_API, ...BROKER_API };
 
 export const ENDPOINTS: Endpoint[] = Object.values(API);

@@ -40,6 +40,10 @@ export const ERROR_CODES = {
   AGENT_INCOMPATIBLE: 502,
   /** A guest port (tunnel, direct-tcpip) has no listener. */
   CONNECTION_REFUSED: 502,
+  /** A shed asked for brokered credentials (ssh-agent, Docker, AWS) and no `shed broker` is connected. */
+  BROKER_UNAVAILABLE: 503,
+  /** The broker declined or could not answer (no such key, credentials, a refused confirmation). */
+  BROKER_REFUSED: 502,
   REGISTRY_ERROR: 502,
   REGISTRY_UNAUTHORIZED: 401,
   DIGEST_MISMATCH: 502,

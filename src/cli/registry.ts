@@ -17,6 +17,7 @@ export const commands: Record<string, () => Promise<AnyCommand>> = {
   console: sub(() => import("../commands/console.ts")),
   attach: sub(() => import("../commands/attach.ts")),
   ssh: sub(() => import("../commands/ssh.ts")),
+  broker: sub(() => import("../commands/broker.ts")),
   cp: sub(() => import("../commands/cp.ts")),
   logs: sub(() => import("../commands/logs.ts")),
   mcp: sub(() => import("../commands/mcp.ts")),

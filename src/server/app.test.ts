@@ -1,3 +1,4 @@
+import { BrokerHub } from "./broker/hub.ts";
 import { join } from "node:path";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
@@ -47,7 +48,7 @@ function testContext(): ServerContext {
   const snapshots = new SnapshotService(snapshotStore, sheds, backends, "t", silentLogger);
   const shedStore = new ShedStore(stateDir, silentLogger);
   const system = new SystemService({ stateDir, shedStore, snapshots, images, backends, logger: silentLogger });
-  return { config, version: "test", logger: silentLogger, backends, defaultBackend: "docker", sheds, images, snapshots, system, stateDir, httpPort: 0, sshPort: 0 };
+  return { config, version: "test", logger: silentLogger, backends, defaultBackend: "docker", sheds, broker: new BrokerHub(silentLogger), images, snapshots, system, stateDir, httpPort: 0, sshPort: 0 };
 }
 
 const tempDir = useTempDirs();

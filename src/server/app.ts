@@ -4,6 +4,7 @@ import { ShedError, toShedError } from "../api/errors.ts";
 import type { ServerContext } from "./context.ts";
 import { requireCredentials } from "./auth.ts";
 import { agentSocketHandler } from "./routes/agent-socket.ts";
+import { brokerSocketHandler } from "./routes/broker.ts";
 import { imageHandlers } from "./routes/images.ts";
 import { infoHandlers } from "./routes/info.ts";
 import { mountMcp } from "./routes/mcp.ts";
@@ -43,6 +44,7 @@ export function createApp(ctx: ServerContext): Hono {
     getOpenApi: openApiHandler(),
     ...shedHandlers(ctx),
     connectShedAgent: agentSocketHandler(ctx),
+    connectBroker: brokerSocketHandler(ctx),
     ...snapshotHandlers(ctx),
     ...systemHandlers(ctx),
     ...imageHandlers(ctx),

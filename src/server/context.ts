@@ -1,6 +1,7 @@
 import type { Backend } from "../backends/backend.ts";
 import type { BackendName } from "../api/schemas/shed.ts";
 import type { Logger } from "../log/logger.ts";
+import type { BrokerHub } from "./broker/hub.ts";
 import type { ServerConfig } from "./config/schema.ts";
 import type { ImageService } from "./images/service.ts";
 import type { ShedService } from "./sheds/service.ts";
@@ -27,6 +28,8 @@ export interface ServerContext {
   /** How the default backend was picked (config, or what detection found). */
   defaultBackendReason?: string;
   sheds: ShedService;
+  /** The user's `shed broker`, when connected (brokered credentials). */
+  broker: BrokerHub;
   images: ImageService;
   snapshots: SnapshotService;
   system: SystemService;

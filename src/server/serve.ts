@@ -8,6 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import { readOrCreateServerId } from "./server-id.ts";
 import { VERSION } from "../version.ts";
 import { createApp } from "./app.ts";
+import { setUpBroker } from "./broker/setup.ts";
 import { TokenStore } from "./auth/tokens.ts";
 import { checkExposure, type Listeners, listen } from "./listen.ts";
 import { bootstrapService } from "./ssh/bootstrap.ts";
@@ -85,6 +86,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     defaultBackend,
     defaultBackendReason: detection.reason,
     sheds,
+    broker: setUpBroker(sheds, logger),
     images,
     snapshots,
     system: new SystemService({ stateDir, shedStore: store, snapshots, images, backends, logger }),

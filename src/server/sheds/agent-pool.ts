@@ -7,11 +7,17 @@ import type { Logger } from "../../log/logger.ts";
  */
 export class AgentPool {
   private readonly conns = new Map<string, Promise<AgentConnection>>();
+  private readonly connected: ((name: string, conn: AgentConnection) => void)[] = [];
 
   constructor(
     private readonly dial: (name: string) => Promise<AgentConnection>,
     private readonly logger: Logger,
   ) {}
+
+  /** Runs for every connection that becomes a shed's (dialed or adopted): what lives as long as it is set up there. */
+  onConnected(fn: (name: string, conn: AgentConnection) => void): void {
+    this.connected.push(fn);
+  }
 
   get(name: string): Promise<AgentConnection> {
     const existing = this.conns.get(name);
@@ -32,6 +38,7 @@ export class AgentPool {
           if (this.conns.get(name) === pending) this.conns.delete(name);
           if (reason) this.logger.debug("agent connection lost", { name, reason: reason.message });
         });
+        for (const fn of this.connected) fn(name, conn);
         return conn;
       },
       (err) => {

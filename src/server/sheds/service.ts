@@ -45,6 +45,11 @@ export class ShedService {
     this.agents = new AgentPool((name) => this.dial(name), logger);
   }
 
+  /** Runs for each agent connection that becomes a shed's (the broker's sockets are set up on it). */
+  onAgentConnected(fn: (name: string, conn: AgentConnection) => void): void {
+    this.agents.onConnected(fn);
+  }
+
   /** Every shed, those with an unreadable state file included (as `error`, with the reason). */
   async list(): Promise<Shed[]> {
     const { records, problems } = this.store.list();
