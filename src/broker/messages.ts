@@ -31,6 +31,9 @@ export type BrokerReply = v.InferOutput<typeof BrokerReplySchema>;
 /** The server's first line: who the broker is talking to. */
 export const BrokerWelcomeSchema = v.object({ welcome: v.object({ server: v.string(), version: v.string() }) });
 
+/** The server's last line before it closes: why (another broker took this one's place, or one is already connected). */
+export const BrokerByeSchema = v.object({ bye: v.object({ reason: v.string() }) });
+
 /** The results, per kind. */
 export const SshResultSchema = v.object({ message: v.pipe(v.string(), v.base64()) });
 export const DockerResultSchema = v.object({ ServerURL: v.string(), Username: v.string(), Secret: v.string() });

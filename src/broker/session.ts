@@ -2,7 +2,7 @@ import * as v from "valibot";
 import type { Transport } from "../agent/protocol/transport.ts";
 import { toShedError } from "../api/errors.ts";
 import { type AnswerOptions, answer } from "./answer.ts";
-import { type BrokerRequest, BrokerRequestSchema, BrokerWelcomeSchema, encodeLine, LineReader } from "./messages.ts";
+import { BrokerByeSchema, type BrokerRequest, BrokerRequestSchema, BrokerWelcomeSchema, encodeLine, LineReader } from "./messages.ts";
 import { inspectRequest } from "./ssh-agent-filter.ts";
 
 export type BrokerEvent =
@@ -12,10 +12,12 @@ export type BrokerEvent =
 /**
  * The broker's side of one connection to a server: read requests, answer each (in parallel:
  * a confirmation waiting on a person does not hold up a listing), write the replies. Resolves
- * when the connection ends, with the reason if it broke.
+ * when the connection ends: `bye` when the server sent this broker away (do not connect again),
+ * else the reason if it broke.
  */
-export function runBrokerSession(transport: Transport, opts: AnswerOptions, onEvent: (e: BrokerEvent) => void): Promise<Error | undefined> {
+export function runBrokerSession(transport: Transport, opts: AnswerOptions, onEvent: (e: BrokerEvent) => void): Promise<{ bye?: string; error?: Error }> {
   return new Promise((resolve) => {
+    let bye: string | undefined;
     const lines = new LineReader();
     const handle = async (req: BrokerRequest) => {
       const what = describe(req);
@@ -36,7 +38,7 @@ export function runBrokerSession(transport: Transport, opts: AnswerOptions, onEv
           got = lines.push(chunk);
         } catch (err) {
           transport.close();
-          return resolve(err as Error);
+          return resolve({ error: err as Error });
         }
         for (const line of got) {
           let doc: unknown;
@@ -47,11 +49,13 @@ export function runBrokerSession(transport: Transport, opts: AnswerOptions, onEv
           }
           const welcome = v.safeParse(BrokerWelcomeSchema, doc);
           if (welcome.success) onEvent({ kind: "welcome", ...welcome.output.welcome });
+          const gone = v.safeParse(BrokerByeSchema, doc);
+          if (gone.success) bye = gone.output.bye.reason;
           const req = v.safeParse(BrokerRequestSchema, doc);
           if (req.success) void handle(req.output);
         }
       },
-      end: (err) => resolve(err),
+      end: (err) => resolve(bye !== undefined ? { bye } : err ? { error: err } : {}),
     });
   });
 }

@@ -1,3 +1,4 @@
+import { brokerAlongside } from "../cli/broker-loop.ts";
 import { defineCommand } from "../cli/command.ts";
 import { agentOfRunningShed } from "../cli/running-shed.ts";
 import { runTerminal, terminalSize } from "../cli/terminal-io.ts";
@@ -19,6 +20,7 @@ export default defineCommand({
     name: { type: "positional", description: "Shed name", required: true, complete: "shed" },
     session: { type: "string", alias: "S", valueHint: "NAME", description: "Session name", default: "default", complete: "session" },
     "no-start": { type: "boolean", description: "Fail when the shed is stopped instead of starting it" },
+    broker: { type: "boolean", description: "Broker this machine's ssh-agent, Docker and AWS credentials to the server's sheds while the session lasts (unless a `shed broker` already does)" },
   },
   async run({ args }) {
     if (!/^[A-Za-z0-9_.-]+$/.test(args.session)) throw usageError(`shed attach: session names are letters, digits, '.', '_' and '-', not "${args.session}"`);
@@ -27,10 +29,12 @@ export default defineCommand({
       throw usageError(`shed attach needs a terminal (stdin and stdout); without one use: shed exec ${args.name} -- tmux ...`);
     }
     const conn = await agentOfRunningShed(args.name, args["no-start"]);
+    const stopBroker = args.broker ? brokerAlongside() : undefined;
     try {
       const proc = await conn.exec({ argv: ["tmux", "new-session", "-A", "-s", args.session], tty: terminalSize() });
       return await runTerminal(proc, true);
     } finally {
+      stopBroker?.();
       conn.close();
     }
   },

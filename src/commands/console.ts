@@ -1,3 +1,4 @@
+import { brokerAlongside } from "../cli/broker-loop.ts";
 import { defineCommand } from "../cli/command.ts";
 import { agentOfRunningShed } from "../cli/running-shed.ts";
 import { runTerminal, terminalSize } from "../cli/terminal-io.ts";
@@ -17,15 +18,18 @@ export default defineCommand({
   args: {
     name: { type: "positional", description: "Shed name", required: true, complete: "shed" },
     "no-start": { type: "boolean", description: "Fail when the shed is stopped instead of starting it" },
+    broker: { type: "boolean", description: "Broker this machine's ssh-agent, Docker and AWS credentials to the server's sheds while the session lasts (unless a `shed broker` already does)" },
   },
   async run({ args }) {
     const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     const conn = await agentOfRunningShed(args.name, args["no-start"]);
+    const stopBroker = args.broker ? brokerAlongside() : undefined;
     try {
       // The user's own login shell (SHELL comes from the guest's passwd), as the SSH door starts it.
       const proc = await conn.exec({ argv: ["/bin/sh", "-c", 'exec "$SHELL" -l'], login: false, ...(tty ? { tty: terminalSize() } : {}) });
       return await runTerminal(proc, tty);
     } finally {
+      stopBroker?.();
       conn.close();
     }
   },

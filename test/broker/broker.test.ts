@@ -233,8 +233,23 @@ describe.skipIf(skip)("credential brokering (shed broker, docker sheds)", () => 
     const aws = await inShed(a, "one", `curl -s -w ' %{http_code}' -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI"`);
     expect(aws.stdout).toContain(NO_BROKER);
     expect(aws.stdout).toMatch(/ 503$/);
-    // A broker that connects again is answering at once.
+  });
+
+  it("console --broker brokers while the session lasts", async () => {
+    // Polled in the shed: the broker beside the console connects while the shell starts.
+    const script = "for i in $(seq 40); do ssh-add -l 2>/dev/null | grep -q user-key && break; sleep 0.5; done; ssh-add -l\n";
+    const r = await a.shed(["console", "one", "--broker"], { stdin: script, env: { SSH_AUTH_SOCK: agentSock } });
+    expect(r.stdout).toContain("user-key");
+    const after = await eventually(async () => (await inShed(a, "one", "shed-ext status >/dev/null; echo $?")).stdout.trim(), "1", 20);
+    expect(after).toBe("1");
+  });
+
+  it("one broker per server: a newer one takes over and the older ends with the reason", async () => {
     await startBroker();
+    const first = broker!;
+    await startBroker();
+    expect(await first.proc.exited).not.toBe(0);
+    expect(first.log.join("")).toContain("another broker connected to this server");
     expect((await inShed(a, "one", "ssh-add -l")).stdout).toContain("user-key");
   });
 });

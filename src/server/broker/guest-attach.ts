@@ -25,7 +25,7 @@ export async function attachBrokerSockets(shed: string, conn: AgentConnection, h
   if (ssh?.startsWith("/")) sockets.push([ssh, (d) => serveSshAgent(shed, d, hub, logger)]);
   for (const [path, serve] of sockets) {
     try {
-      await conn.listenUnix(path, { user: "shed" });
+      await listenWhenFree(conn, path);
     } catch (err) {
       logger.warn("broker: cannot listen in the shed", { shed, path, error: (err as Error).message });
       continue;
@@ -34,6 +34,22 @@ export async function attachBrokerSockets(shed: string, conn: AgentConnection, h
   }
   logger.debug("broker sockets attached", { shed });
   return true;
+}
+
+/**
+ * A connection that replaced the shed's previous one may ask before the agent has seen the old
+ * one's listen stream end: "already listens" is waited out briefly.
+ */
+async function listenWhenFree(conn: AgentConnection, path: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await conn.listenUnix(path, { user: "shed" });
+      return;
+    } catch (err) {
+      if (attempt >= 10 || !/already listens/.test((err as Error).message)) throw err;
+      await Bun.sleep(300);
+    }
+  }
 }
 
 async function acceptLoop(conn: AgentConnection, path: string, serve: (d: ByteDuplex) => Promise<void>, logger: Logger, shed: string): Promise<void> {

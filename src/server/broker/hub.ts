@@ -10,7 +10,8 @@ const REQUEST_TIMEOUT_MS = 120_000;
 /** The broker's end of GET /api/broker, as the hub sees it. */
 export interface BrokerLink {
   send(doc: unknown): void;
-  close(): void;
+  /** Ends the connection; with `bye`, the broker is told why first and does not connect again. */
+  close(bye?: string): void;
   /** For logs and shed-ext status: where it connected from. */
   peer: string;
 }
@@ -45,7 +46,7 @@ export class BrokerHub {
   connect(link: BrokerLink): { received(line: string): void; gone(): void } {
     if (this.session) {
       this.logger.info("broker replaced by a newer connection", { old: this.session.link.peer, new: link.peer });
-      this.end(this.session, "another broker connected to this server");
+      this.end(this.session, "another broker connected to this server", true);
     }
     const session: Session = { link, since: new Date().toISOString(), pending: new Map() };
     this.session = session;
@@ -101,7 +102,8 @@ export class BrokerHub {
       reply = v.parse(BrokerReplySchema, JSON.parse(line));
     } catch {
       this.logger.warn("broker sent a line that is not a reply; disconnecting it", { peer: session.link.peer });
-      return this.end(session, "the broker broke the protocol");
+      this.end(session, "the broker broke the protocol");
+      return;
     }
     const waiter = session.pending.get(reply.id);
     if (!waiter) return;
@@ -111,13 +113,13 @@ export class BrokerHub {
     else waiter.reject(new ShedError(reply.code === "NOT_FOUND" ? "NOT_FOUND" : "BROKER_REFUSED", reply.message));
   }
 
-  private end(session: Session, why: string): void {
+  private end(session: Session, why: string, bye = false): void {
     if (this.session === session) this.session = undefined;
     for (const w of session.pending.values()) {
       clearTimeout(w.timer);
       w.reject(new ShedError("BROKER_UNAVAILABLE", why));
     }
     session.pending.clear();
-    session.link.close();
+    session.link.close(bye ? why : undefined);
   }
 }

@@ -12,8 +12,18 @@ export function brokerSocketHandler(ctx: ServerContext): Handler<typeof BROKER_A
       open: (ws) => {
         const t = new ServerWebSocketTransport(ws, "websocket:broker");
         transport = t;
+        const bye = (reason: string) => {
+          t.write(encodeLine({ bye: { reason } }));
+          t.close();
+        };
+        // `shed console --broker` brokers only while nobody else does.
+        if (query.ifNone === "true" && ctx.broker.status().connected) return bye("a broker is already connected to this server");
         const lines = new LineReader();
-        const session = ctx.broker.connect({ peer: query.peer ?? "unnamed", send: (doc) => t.write(encodeLine(doc)), close: () => t.close() });
+        const session = ctx.broker.connect({
+          peer: query.peer ?? "unnamed",
+          send: (doc) => t.write(encodeLine(doc)),
+          close: (reason) => (reason ? bye(reason) : t.close()),
+        });
         t.start({
           data: (chunk) => {
             let got: string[];
