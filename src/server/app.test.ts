@@ -7,6 +7,7 @@ import { ENDPOINTS } from "../api/endpoints.ts";
 import { DockerBackend } from "../backends/docker/backend.ts";
 import { silentLogger } from "../log/logger.ts";
 import { ApiClient } from "../api/client.ts";
+import { BROKER_API } from "../api/endpoints/broker.ts";
 import { IMAGE_API } from "../api/endpoints/images.ts";
 import { SERVER_API } from "../api/endpoints/server.ts";
 import { SHED_API } from "../api/endpoints/sheds.ts";
@@ -62,7 +63,7 @@ describe("HTTP API app", () => {
     expect(new Set(routed).size, "a route registered twice").toBe(routed.length);
     expect([...routed].sort()).toEqual([...catalog].sort());
     // No group's id shadows another's in the catalog (a shadowed entry would be neither routed nor checked).
-    expect(ENDPOINTS.length).toBe([SERVER_API, SHED_API, SNAPSHOT_API, SYSTEM_API, IMAGE_API].reduce((n, g) => n + Object.keys(g).length, 0));
+    expect(ENDPOINTS.length).toBe([SERVER_API, SHED_API, SNAPSHOT_API, SYSTEM_API, IMAGE_API, BROKER_API].reduce((n, g) => n + Object.keys(g).length, 0));
     // Beside the catalog: the token check on everything, and MCP's transport-owned path (routes/mcp.ts).
     expect(app.routes.filter((r) => r.method === "ALL").map((r) => r.path)).toEqual(["/api/*", "/api/mcp"]);
   });
