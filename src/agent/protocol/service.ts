@@ -82,7 +82,9 @@ export function serveAgent(transport: Transport, ops: AgentOps, opts: ServeOptio
       if (ops.draining) throw new ShedError("AGENT_UNAVAILABLE", "the agent is shutting down");
       const parsed = v.safeParse(OpenRequestSchema, request);
       if (!parsed.success) throw new ShedError("INVALID_REQUEST", formatIssues(parsed.issues));
-      const done = activity.begin();
+      // A listener and an accept still waiting are standing registrations, not work: a
+      // shutdown's drain does not wait for them (an accepted connection counts once it arrives).
+      const done = STANDING_OPS.has(parsed.output.op) ? () => {} : activity.begin();
       if (ops.splice && SPLICED_OPS.has(parsed.output.op)) {
         // The relay passes the stream's frames on as they are: no decode, no re-encode.
         try {
@@ -102,6 +104,8 @@ export function serveAgent(transport: Transport, ops: AgentOps, opts: ServeOptio
   });
   return mux;
 }
+
+const STANDING_OPS = new Set<OpenRequest["op"]>(["listen", "accept"]);
 
 /** The byte streams a relay splices (what is left is small or answered by the relay itself). */
 const SPLICED_OPS = new Set<OpenRequest["op"]>(["exec", "put", "get", "tcp"]);
@@ -150,8 +154,11 @@ async function handle(stream: MuxStream, req: OpenRequest, ops: AgentOps, activi
     }
     case "tcp":
       return relayBytes(stream, await ops.connectTcp(req.port, req.host));
-    case "accept":
-      return relayBytes(stream, await ops.acceptUnix(req.path));
+    case "accept": {
+      const conn = await ops.acceptUnix(req.path);
+      stream.onClose = activity.begin();
+      return relayBytes(stream, conn);
+    }
     case "listen": {
       const listener = await ops.listenUnix(req.path, req.user ? { user: req.user } : {});
       stream.control({ started: {} });

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import * as v from "valibot";
 import { BROKER_ENV_FILE, BROKER_SOCKET, type GuestRequest, GuestRequestSchema, NO_BROKER_MESSAGE, parseBrokerEnv } from "../../agent/broker/guest-protocol.ts";
 import type { AgentConnection, ByteDuplex } from "../../agent/protocol/api.ts";
@@ -22,7 +23,9 @@ export async function attachBrokerSockets(shed: string, conn: AgentConnection, h
   const env = parseBrokerEnv(text);
   const ssh = env.SSH_AUTH_SOCK;
   const sockets: [string, (d: ByteDuplex) => Promise<void>][] = [[BROKER_SOCKET, (d) => serveGuestRequest(shed, d, hub)]];
-  if (ssh?.startsWith("/")) sockets.push([ssh, (d) => serveSshAgent(shed, d, hub, logger)]);
+  // The agent's listener owns its socket's directory (made 0700, removed at close): only the broker's own.
+  if (ssh && dirname(ssh) === dirname(BROKER_SOCKET) && ssh !== BROKER_SOCKET) sockets.push([ssh, (d) => serveSshAgent(shed, d, hub, logger)]);
+  else if (ssh) logger.warn(`broker: SSH_AUTH_SOCK in ${BROKER_ENV_FILE} must be a socket in ${dirname(BROKER_SOCKET)}/; no ssh-agent for this shed`, { shed, path: ssh });
   for (const [path, serve] of sockets) {
     try {
       await listenWhenFree(conn, path);
