@@ -38,9 +38,9 @@ describe.skipIf(skip)("credential brokering (shed broker, docker sheds)", () => 
     return { ...r, all: r.stdout + r.stderr };
   };
 
-  const startBroker = async () => {
+  const startBroker = async (extra: string[] = []) => {
     const log: string[] = [];
-    const proc = Bun.spawn([join(DIST, "shed"), "broker"], {
+    const proc = Bun.spawn([join(DIST, "shed"), "broker", ...extra], {
       env: {
         ...process.env,
         SHED_CONFIG_DIR: a.configDir,
@@ -251,6 +251,15 @@ describe.skipIf(skip)("credential brokering (shed broker, docker sheds)", () => 
     expect(await first.proc.exited).not.toBe(0);
     expect(first.log.join("")).toContain("another broker connected to this server");
     expect((await inShed(a, "one", "ssh-add -l")).stdout).toContain("user-key");
+  });
+
+  it("--confirm without a terminal refuses every signature; listing still works", async () => {
+    const signScript = "ssh-add -L > /tmp/u.pub && echo msg > /tmp/m && ssh-keygen -Y sign -n test -f /tmp/u.pub /tmp/m >/dev/null 2>&1; echo rc=$?; rm -f /tmp/m /tmp/m.sig /tmp/u.pub";
+    expect((await inShed(a, "one", signScript)).stdout).toContain("rc=0");
+    await startBroker(["--confirm"]);
+    expect((await inShed(a, "one", "ssh-add -l")).stdout).toContain("user-key");
+    expect((await inShed(a, "one", signScript)).stdout).toMatch(/rc=[1-9]/);
+    expect(broker!.log.join("")).toMatch(/one: ssh sign SHA256:\S+ refused \(the broker's user declined/);
   });
 });
 
