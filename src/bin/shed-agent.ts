@@ -33,7 +33,7 @@ async function asNamed(name: string, args: string[]): Promise<number | undefined
 const name = basename(process.argv0);
 const args = process.argv.slice(2);
 const fail = (err: unknown) => {
-  process.stderr.write(`${name === "shed-agent" ? "shed-agent" : name}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(err instanceof ShedError && err.code === "USAGE" ? 2 : 1);
 };
 // No top-level await: the executable is compiled to bytecode.

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { sameSecret } from "../api/same-secret.ts";
 import type { MiddlewareHandler } from "hono";
 import { ENDPOINTS } from "../api/endpoints.ts";
 import { ShedError } from "../api/errors.ts";
@@ -30,10 +30,4 @@ export function requireCredentials(ctx: ServerContext): MiddlewareHandler {
     if (check.reason === "expired") throw new ShedError("TOKEN_EXPIRED", "the token has expired: the CLI gets a new one over SSH (`shed server update NAME --refetch`)");
     throw new ShedError("UNAUTHORIZED", "the token was not accepted by the server (revoked, or from another server): get a new one with `shed server update NAME --refetch`");
   };
-}
-
-/** Constant-time equality of two secrets (hashed first, so their lengths do not show either). */
-function sameSecret(a: string, b: string): boolean {
-  const h = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(h(a), h(b));
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { timingSafeEqual } from "node:crypto";
 import { ShedError, toShedError } from "../../api/errors.ts";
+import { sameSecret } from "../../api/same-secret.ts";
 import type { Logger } from "../../log/logger.ts";
 import { callBroker } from "./guest-call.ts";
 import { BROKER_ENV_FILE, parseBrokerEnv } from "./guest-protocol.ts";
@@ -39,7 +39,7 @@ export function serveAwsEndpoint(logger: Logger, envFile = BROKER_ENV_FILE): { s
     fetch: async (req) => {
       const path = new URL(req.url).pathname;
       if (req.method !== "GET" || path !== url.pathname) return errorResponse(new ShedError("NOT_FOUND", `only GET ${url.pathname} is served here`));
-      if (token && !sameToken(req.headers.get("authorization") ?? "", token)) return errorResponse(new ShedError("UNAUTHORIZED", "Authorization does not carry AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+      if (token && !sameSecret(req.headers.get("authorization") ?? "", token)) return errorResponse(new ShedError("UNAUTHORIZED", "Authorization does not carry AWS_CONTAINER_AUTHORIZATION_TOKEN"));
       try {
         return Response.json(await callBroker({ kind: "aws" }), { headers: { "cache-control": "no-store" } });
       } catch (err) {
@@ -49,12 +49,6 @@ export function serveAwsEndpoint(logger: Logger, envFile = BROKER_ENV_FILE): { s
   });
   logger.info("AWS credentials endpoint", { url: uri });
   return { stop: () => server.stop(true) };
-}
-
-function sameToken(got: string, want: string): boolean {
-  const a = Buffer.from(got);
-  const b = Buffer.from(want);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function errorResponse(err: ShedError): Response {

@@ -4,7 +4,7 @@ import { BROKER_ENV_FILE, BROKER_SOCKET, type GuestRequest, GuestRequestSchema, 
 import type { AgentConnection, ByteDuplex } from "../../agent/protocol/api.ts";
 import { toShedError } from "../../api/errors.ts";
 import { registryHost } from "../../broker/docker-credentials.ts";
-import { LineReader } from "../../broker/messages.ts";
+import { encodeLine, LineReader } from "../../broker/messages.ts";
 import { AgentFrameReader, frameMessage, inspectRequest, placeholderIdentities, SSH_AGENT_FAILURE } from "../../broker/ssh-agent-filter.ts";
 import type { Logger } from "../../log/logger.ts";
 import { readSmallFile } from "../provision/small-file.ts";
@@ -113,7 +113,7 @@ async function serveGuestRequest(shed: string, d: ByteDuplex, hub: BrokerHub): P
     const e = err instanceof v.ValiError || err instanceof SyntaxError ? toShedError(err, "INVALID_REQUEST") : toShedError(err);
     reply = { ok: false, code: e.code, message: e.message };
   }
-  await writer.write(new TextEncoder().encode(`${JSON.stringify(reply)}\n`));
+  await writer.write(encodeLine(reply));
   await writer.close();
 }
 
