@@ -39,7 +39,8 @@ export interface MintedToken {
 }
 
 const KEEP_EXPIRED_MS = 7 * 86_400_000;
-const TOKEN = /^shed_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
+/** A minted token: `shed_<id>_<secret>`, the secret 32 bytes of base64url (it may hold "_"). */
+export const TOKEN = /^shed_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
 export class TokenStore {
   private readonly minted: JsonFile<{ tokens: TokenRecord[] }>;
